@@ -1,0 +1,1 @@
+print("balancer: not built yet")

@@ -1,0 +1,1 @@
+print("server-agent: not built yet")
