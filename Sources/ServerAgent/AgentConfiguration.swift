@@ -1,8 +1,14 @@
+import Registry
+
 /// Everything the agent needs to run, validated. Built from ``AgentOptions``.
 public struct AgentConfiguration: Sendable, Equatable {
     public var zookeeper: String
-    /// The service path; the member's node is `<servicePath>/<memberID>`.
+    /// The service path; the member's node is `<servicePath>/members/<memberID>`.
     public var servicePath: String
+    /// Where member nodes live: `<servicePath>/members` (the Registry's layout, watched by balancers).
+    public var membersPath: String { servicePath + "/members" }
+    /// This member's znode.
+    public var nodePath: String { membersPath + "/" + memberID }
     /// Where health checks go.
     public var server: HostPort
     /// What the balancer dials (published in the record).
@@ -23,14 +29,19 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// Supervisor mode when non-empty: executable and arguments of the server to run.
     public var command: [String]
 
-    /// Upper bounds that keep obviously mistyped values (a weight of 10^9, a rise of 1e6 checks) out.
-    static let maximumWeight = 1_000_000
+    /// Upper bounds: the weight's is the record format's; rise/fall's keeps typos (1e6 checks) out.
+    static let maximumWeight = 1_000
     static let maximumRiseFall = 1_000
 
     public init(_ options: AgentOptions) throws(AgentConfigurationError) {
         zookeeper = options.zookeeper.trimmingWhitespace()
         guard !zookeeper.isEmpty, !zookeeper.contains(where: \.isWhitespace) else {
             throw AgentConfigurationError(flag: "--zookeeper", problem: "expected HOST:PORT[,HOST:PORT...][/chroot], got '\(options.zookeeper)'")
+        }
+        do {
+            _ = try ZooKeeperConfiguration(connectString: zookeeper).parsed()
+        } catch {
+            throw AgentConfigurationError(flag: "--zookeeper", problem: error.description)
         }
         servicePath = try Self.validatedPath(options.path)
 
@@ -71,6 +82,13 @@ public struct AgentConfiguration: Sendable, Equatable {
             metadata[key] = value
         }
         self.metadata = metadata
+        // The record format has its own limits (metadata entries, host length); check them now
+        // rather than have the registration refuse the record later.
+        do {
+            try MemberRecord(id: memberID, host: advertise.host, port: advertise.port, weight: weight, metadata: metadata).validate()
+        } catch {
+            throw AgentConfigurationError(flag: options.meta.isEmpty ? "--advertise" : "--meta", problem: "the member record would be invalid: \(error)")
+        }
 
         sessionTimeout = try Self.positiveDuration(options.sessionTimeout, flag: "--session-timeout")
         interval = try Self.positiveDuration(options.interval, flag: "--interval")
@@ -113,8 +131,10 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// The member id used when `--id` is not given: `127.0.0.1-6000` for `127.0.0.1:6000`.
     public static func defaultMemberID(for address: HostPort) -> String {
-        // '/' cannot occur in a parsed host, but the id is a znode name, so make sure.
-        "\(address.host)-\(address.port)".replacingSlashes()
+        // The id is a znode name limited to A-Z a-z 0-9 . _ : - ; anything else in a host name becomes '_'.
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+        let host = String(address.host.map { allowed.contains($0) ? $0 : "_" })
+        return "\(host)-\(address.port)"
     }
 
     static func validateMemberID(_ id: String) throws(AgentConfigurationError) {
@@ -125,8 +145,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard !id.contains("/") else {
             throw AgentConfigurationError(flag: "--id", problem: "'\(id)' contains '/'; the id is a single znode name")
         }
-        guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw AgentConfigurationError(flag: "--id", problem: "contains control characters")
+        guard MemberRecord.isValidID(id) else {
+            throw AgentConfigurationError(flag: "--id", problem: "'\(id)' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
         }
     }
 
@@ -184,11 +204,5 @@ public struct AgentConfiguration: Sendable, Equatable {
             return .lineExchange(send: options.checkSend, expect: expect)
         }
         return .tcpConnect
-    }
-}
-
-extension String {
-    func replacingSlashes() -> String {
-        String(map { $0 == "/" ? "_" : $0 })
     }
 }

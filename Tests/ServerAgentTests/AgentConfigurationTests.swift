@@ -44,6 +44,9 @@ struct AgentConfigurationTests {
         #expect(configuration.advertise == HostPort(host: "10.0.0.7", port: 7000))
         let v6 = try AgentConfiguration(options { $0.server = "[::1]:6000" })
         #expect(v6.memberID == "::1-6000")
+        #expect(v6.nodePath == "/muster/services/chat/members/::1-6000")
+        let odd = try AgentConfiguration(options { $0.server = "chat+1.example:6000" })
+        #expect(odd.memberID == "chat_1.example-6000")
     }
 
     @Test func metadataAndChecks() throws {
@@ -75,6 +78,9 @@ struct AgentConfigurationTests {
         #expect(problem { $0.path = "/a//b" }?.flag == "--path")
         #expect(problem { $0.path = "/a/" }?.flag == "--path")
         #expect(problem { $0.weight = 0 }?.flag == "--weight")
+        #expect(problem { $0.weight = 1001 }?.flag == "--weight")
+        #expect(problem { $0.id = "chat 1" }?.flag == "--id")
+        #expect(problem { $0.zookeeper = "127.0.0.1:2181/" }?.flag == "--zookeeper")
         #expect(problem { $0.rise = 0 }?.flag == "--rise")
         #expect(problem { $0.fall = 0 }?.flag == "--fall")
         #expect(problem { $0.meta = ["novalue"] }?.flag == "--meta")
