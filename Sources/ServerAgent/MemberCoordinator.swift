@@ -69,7 +69,11 @@ public final class MemberCoordinator: Sendable {
 
     /// The agent is shutting down: stop reacting to checks. The registration deletes the node itself.
     public func finish() {
-        state.withLock { $0.finished = true }
+        let first = state.withLock { state -> Bool in
+            defer { state.finished = true }
+            return !state.finished
+        }
+        if first { logger.notice("shutting down: health checks stopped, deleting the node before exit") }
     }
 
     /// Flips `draining` in the record and rewrites it; balancers stop sending new connections to a

@@ -268,6 +268,36 @@ struct ServerAgentIntegrationTests {
         await zk.stop()
     }
 
+    @Test func credentialsComeFromTheEnvironmentAndAreNeverLogged() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let secret = "s3cret-\(UUID().uuidString)"
+        let authFile = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
+        try "agent:\(secret)\n".write(toFile: authFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: authFile) }
+        let agent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--log-level", "trace"]),
+            environment: ["MUSTER_ZK_AUTH_FILE": authFile])
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
+        // World-readable for balancers, even though created under digest credentials.
+        #expect(await probe.record(node)?.port == server.port)
+        #expect(agent.log.contains("zk.auth=digest"))
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(!agent.log.contains(secret), "the password appeared in the log")
+
+        let unreadable = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--auth-file", "/nonexistent/auth"]))
+        #expect(await unreadable.waitForExit(timeout: .seconds(10)) == 2)
+        #expect(unreadable.log.contains("--auth-file"))
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
     @Test func badFlagsExitWithStatus2() async throws {
         for arguments in [["--bogus"], [], ["--server", "127.0.0.1:6000", "--rise", "0"], ["--server", "x:1", "--check-send", "PING"]] {
             let agent = try AgentProcess(arguments)
