@@ -2,6 +2,7 @@ import Foundation
 import Registry
 import Testing
 import TestSupport
+@testable import ServerAgent
 
 #if canImport(Glibc)
 import Glibc
@@ -32,14 +33,30 @@ struct ServerAgentIntegrationTests {
         ] + extra
     }
 
-    @Test func serverDeathRemovesTheNodeAndRecoveryRestoresIt() async throws {
+    /// Health-check settings for the detection tests: fast ones, and the defaults.
+    struct CheckSettings: Sendable, CustomTestStringConvertible {
+        var interval: Duration
+        var timeout: Duration
+        var fall: Int
+        var rise: Int
+        var testDescription: String { "interval \(DurationSyntax.format(interval)), timeout \(DurationSyntax.format(timeout)), rise \(rise), fall \(fall)" }
+        var arguments: [String] {
+            ["--interval", DurationSyntax.format(interval), "--timeout", DurationSyntax.format(timeout), "--rise", "\(rise)", "--fall", "\(fall)"]
+        }
+        static let fast = CheckSettings(interval: .milliseconds(100), timeout: .milliseconds(100), fall: 2, rise: 2)
+        static let defaults = CheckSettings(interval: .seconds(1), timeout: .milliseconds(500), fall: 2, rise: 2)
+    }
+
+    @Test(arguments: [CheckSettings.fast, CheckSettings.defaults])
+    func serverDeathRemovesTheNodeAndRecoveryRestoresIt(settings: CheckSettings) async throws {
         let zk = try await ZooKeeperServer.start()
         let probe = try await ZooKeeperProbe(connectString: zk.connectString)
         var server = try await LoopbackServer.start()
         let port = server.port
         let path = Self.servicePath()
         let node = "\(path)/members/127.0.0.1-\(port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: port, extra: ["--weight", "3", "--meta", "zone=a"]))
+        let agent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: port, extra: ["--weight", "3", "--meta", "zone=a"] + settings.arguments))
 
         let registered = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
         #expect(registered != nil, "node never appeared; agent log:\n\(agent.log)")
@@ -47,15 +64,15 @@ struct ServerAgentIntegrationTests {
         #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
 
         await server.stop()
-        let gone = await timeUntil(timeout: .seconds(10)) { await probe.absent(node) }
-        let bound = Self.interval * Self.fall + Self.timeout + Self.slack
+        let gone = await timeUntil(timeout: .seconds(15)) { await probe.absent(node) }
+        let bound = settings.interval * settings.fall + settings.timeout + Self.slack
         #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
-        print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (interval 100ms, timeout 100ms, fall 2)")
+        print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (\(settings.testDescription))")
 
         server = try await LoopbackServer.start(port: port)
-        let back = await timeUntil(timeout: .seconds(10)) { await probe.exists(node) }
+        let back = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
         #expect(back != nil, "node did not come back; agent log:\n\(agent.log)")
-        print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (rise 2)")
+        print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (\(settings.testDescription))")
         #expect(agent.log.contains("server unhealthy: deregistering"))
         #expect(agent.log.contains("consecutive checks failed"))
 
