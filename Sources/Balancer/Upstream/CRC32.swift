@@ -23,6 +23,11 @@ struct CRC32 {
         state = crc
     }
 
+    @inline(__always)
+    mutating func update(byte: UInt8) {
+        state = Self.table[Int((state ^ UInt32(byte)) & 0xFF)] ^ (state >> 8)
+    }
+
     var value: UInt32 { state ^ 0xFFFF_FFFF }
 
     static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
