@@ -77,8 +77,6 @@ struct UpstreamState: Sendable {
 
     func member(at index: Int) -> UpstreamMember { members[index] }
 
-    func index(of id: MemberID) -> Int? { indexByID[id] }
-
     // MARK: outcomes
 
     mutating func connectSucceeded(_ id: MemberID) {
@@ -122,6 +120,7 @@ struct UpstreamState: Sendable {
 
     mutating func applyMembership(_ records: [DiscoveredMember], stale: Bool) -> MembershipChange {
         var change = MembershipChange()
+        // Without a zookeeper directive (a caller feeding members by hand) nginx's defaults apply.
         let source = configuration.zookeeper ?? ZooKeeperSource(connectString: "", path: "")
         var seen: Set<MemberID> = []
         var structural = false
