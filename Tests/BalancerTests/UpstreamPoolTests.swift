@@ -245,7 +245,7 @@ struct UpstreamPoolTests {
             }
         }
         let perPick = elapsed / rounds
-        print("UpstreamPool round robin, 20 members: \(perPick) per pick+release (debug build)")
+        print("UpstreamPool round robin, 20 members: \(perPick) per pick+release")
         #expect(perPick < .microseconds(50))
     }
 }
