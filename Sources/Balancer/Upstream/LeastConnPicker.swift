@@ -1,0 +1,45 @@
+/// nginx's `least_conn` (`ngx_stream_upstream_get_least_conn_peer`): the fewest active connections
+/// relative to weight (`conns / weight`); among equals, smooth weighted round robin decides.
+enum LeastConnPicker {
+    static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
+        var best = -1
+        var many = false
+        for index in members.indices {
+            guard members[index].peer.backup == backup, context.isEligible(members, index) else { continue }
+            if best < 0 {
+                best = index
+                many = false
+                continue
+            }
+            // Cross-multiplied to compare conns/weight without division.
+            let lhs = members[index].peer.active * members[best].peer.weight
+            let rhs = members[best].peer.active * members[index].peer.weight
+            if lhs < rhs {
+                best = index
+                many = false
+            } else if lhs == rhs {
+                many = true
+            }
+        }
+        guard best >= 0 else { return nil }
+        var total = 0
+        if many {
+            for index in best..<members.count {
+                guard members[index].peer.backup == backup, context.isEligible(members, index) else { continue }
+                if members[index].peer.active * members[best].peer.weight != members[best].peer.active * members[index].peer.weight {
+                    continue
+                }
+                members[index].peer.currentWeight += members[index].peer.effectiveWeight
+                total += members[index].peer.effectiveWeight
+                if members[index].peer.effectiveWeight < members[index].peer.weight {
+                    members[index].peer.effectiveWeight += 1
+                }
+                if members[index].peer.currentWeight > members[best].peer.currentWeight {
+                    best = index
+                }
+            }
+        }
+        members[best].peer.currentWeight -= total
+        return best
+    }
+}

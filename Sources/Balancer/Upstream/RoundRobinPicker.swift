@@ -1,0 +1,26 @@
+/// nginx's smooth weighted round robin (`ngx_stream_upstream_get_peer`).
+///
+/// Each eligible member gains its `effectiveWeight`; the one with the largest `currentWeight` wins
+/// and pays back the sum, so weights 5,1,1 give a a b a c a a. `effectiveWeight` drops on failures
+/// and climbs back by one each pass.
+enum RoundRobinPicker {
+    /// Picks among members with `backup == backup`; returns the chosen index.
+    static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
+        var best = -1
+        var total = 0
+        for index in members.indices {
+            guard members[index].peer.backup == backup, context.isEligible(members, index) else { continue }
+            members[index].peer.currentWeight += members[index].peer.effectiveWeight
+            total += members[index].peer.effectiveWeight
+            if members[index].peer.effectiveWeight < members[index].peer.weight {
+                members[index].peer.effectiveWeight += 1
+            }
+            if best < 0 || members[index].peer.currentWeight > members[best].peer.currentWeight {
+                best = index
+            }
+        }
+        guard best >= 0 else { return nil }
+        members[best].peer.currentWeight -= total
+        return best
+    }
+}
