@@ -81,8 +81,9 @@ public final class ChildProcessService: Service, Sendable {
             logger.error("cannot start server process", metadata: ["child.command": "\(executableName)", "error": "\(error)"])
         }
         exitCodeBox.withLock { $0 = code }
-        if Task.isShuttingDownGracefully {
-            // The registration already deleted the node before the child was signalled.
+        if Task.isShuttingDownGracefully || Task.isCancelled {
+            // Graceful: the registration deleted the node before the child was signalled.
+            // Cancelled: the registration is being cancelled too and deletes the node itself.
             logger.notice("server process stopped", metadata: ["child.exit_code": "\(code)", "reason": "\(reason)"])
         } else {
             coordinator.serverExited(reason: reason, at: .now)

@@ -315,6 +315,16 @@ struct ServerAgentIntegrationTests {
         await zk.stop()
     }
 
+    @Test func supervisorExitsWith127WhenTheCommandCannotStart() async throws {
+        // No ZooKeeper needed: the agent gives up on the child without ever registering.
+        let agent = try AgentProcess([
+            "--zookeeper", "127.0.0.1:\(try freeLoopbackPort())", "--server", "127.0.0.1:1", "--session-timeout", "1s",
+            "--", "/nonexistent/chat-server",
+        ])
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 127, "log:\n\(agent.log)")
+        #expect(agent.log.contains("cannot start server process"))
+    }
+
     @Test func badFlagsExitWithStatus2() async throws {
         for arguments in [["--bogus"], [], ["--server", "127.0.0.1:6000", "--rise", "0"], ["--server", "x:1", "--check-send", "PING"]] {
             let agent = try AgentProcess(arguments)
