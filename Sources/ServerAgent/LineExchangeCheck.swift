@@ -37,12 +37,13 @@ public struct LineExchangeCheck: HealthCheck {
             verdict.complete(.unhealthy("no reply from \(target) within \(DurationSyntax.format(timeout))"))
         }
         let expected = Array(expect.utf8)
+        let skip = send != nil
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        ReplyMatcher(expected: expected, target: target, verdict: verdict)
+                        ReplyMatcher(expected: expected, target: target, verdict: verdict, skipNonMatching: skip)
                     )
                 }
             }
@@ -85,62 +86,88 @@ final class Verdict: Sendable {
     }
 }
 
-/// Collects reply bytes until it can say whether they start with the expected prefix.
+/// Reads reply lines until one starts with the expected prefix.
+///
+/// After a sent line, lines that do not match are skipped (a chat server greets every new
+/// connection and may broadcast before it answers `PING`), up to ``maxSkippedLines``; the deadline
+/// bounds the wait. Without a sent line (a banner check) the first line decides.
 final class ReplyMatcher: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
+
+    /// Lines skipped before the check gives up on finding the answer.
+    static let maxSkippedLines = 32
+    /// Bytes kept of one line: enough to match the prefix and to show in the log.
+    static let maxKeptLineBytes = 256
 
     private let expected: [UInt8]
     private let target: HostPort
     private let verdict: Verdict
-    private var received: [UInt8] = []
+    private let skipNonMatching: Bool
+    private var line: [UInt8] = []
+    private var skipped = 0
+    private var decided = false
 
-    init(expected: [UInt8], target: HostPort, verdict: Verdict) {
+    init(expected: [UInt8], target: HostPort, verdict: Verdict, skipNonMatching: Bool) {
         self.expected = expected
         self.target = target
         self.verdict = verdict
+        self.skipNonMatching = skipNonMatching
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        let wanted = expected.count - received.count
-        guard wanted > 0 else { return }
-        received.append(contentsOf: buffer.readableBytesView.prefix(wanted))
-        if received.count >= expected.count || received.contains(UInt8(ascii: "\n")) {
-            decide()
+        for byte in buffer.readableBytesView {
+            if decided { return }
+            if byte == UInt8(ascii: "\n") {
+                endOfLine()
+            } else if line.count < Self.maxKeptLineBytes {
+                line.append(byte)
+                if line.count == expected.count, line.starts(with: expected) { succeed() }
+            }
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if received.isEmpty {
-            verdict.complete(.unhealthy("\(target) closed the connection without replying"))
-        } else {
-            decide()
+        if !decided {
+            if line.isEmpty {
+                fail("\(target) closed the connection without a reply starting with '\(String(decoding: expected, as: UTF8.self))'")
+            } else {
+                endOfLine()
+                if !decided { fail("\(target) closed the connection without the expected reply") }
+            }
         }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        verdict.complete(.unhealthy("reading from \(target) failed: \(error)"))
+        fail("reading from \(target) failed: \(error)")
         context.close(promise: nil)
     }
 
-    private func decide() {
-        if received.starts(with: expected) {
-            verdict.complete(.healthy)
+    private func endOfLine() {
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        if line.starts(with: expected) {
+            succeed()
+            return
+        }
+        let shown = String(decoding: line.prefix(64), as: UTF8.self)
+        if !skipNonMatching {
+            fail("reply from \(target) does not start with the expected prefix: '\(shown)'")
+        } else if skipped >= Self.maxSkippedLines {
+            fail("no reply from \(target) starting with the expected prefix in \(skipped) lines; last: '\(shown)'")
         } else {
-            let shown = String(decoding: received.prefix(64), as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: "\\n")
-            verdict.complete(.unhealthy("reply from \(target) does not start with the expected prefix: '\(shown)'"))
+            skipped += 1
+            line.removeAll(keepingCapacity: true)
         }
     }
-}
 
-extension String {
-    fileprivate func replacingOccurrences(of target: Character, with replacement: String) -> String {
-        var result = ""
-        for character in self {
-            if character == target { result += replacement } else { result.append(character) }
-        }
-        return result
+    private func succeed() {
+        decided = true
+        verdict.complete(.healthy)
+    }
+
+    private func fail(_ reason: String) {
+        decided = true
+        verdict.complete(.unhealthy(reason))
     }
 }

@@ -10,6 +10,8 @@ final class LoopbackServer: Sendable {
         case silent
         /// Sends `banner` plus a newline on connect, then nothing.
         case greet(String)
+        /// Greets with a banner line, then answers every line with `reply` (like the chat server).
+        case greetThenReply(banner: String, reply: String)
         /// Closes every connection at once.
         case hangUp
     }
@@ -41,6 +43,11 @@ final class LoopbackServer: Sendable {
                         var out = channel.allocator.buffer(capacity: banner.utf8.count + 1)
                         out.writeString(banner + "\n")
                         channel.writeAndFlush(out, promise: nil)
+                    case .greetThenReply(let banner, let reply):
+                        var out = channel.allocator.buffer(capacity: banner.utf8.count + 1)
+                        out.writeString(banner + "\n")
+                        channel.writeAndFlush(out, promise: nil)
+                        try channel.pipeline.syncOperations.addHandler(LineReplier(reply: reply))
                     case .hangUp:
                         channel.close(promise: nil)
                     }

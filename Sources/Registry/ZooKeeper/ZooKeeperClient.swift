@@ -232,10 +232,13 @@ public final class ZooKeeperClient: Sendable {
         let logger = self.logger
         let user = credentials.user
         let token = CallbackRegistry.shared.addCompletion { rc, _ in
-            if rc != 0 {
-                logger.error("ZooKeeper digest authentication failed", metadata: [
-                    "zk.user": "\(user)", "zk.error": "\(ZooKeeperError.Code(rawCode: rc))",
-                ])
+            guard rc != 0 else { return }
+            let code = ZooKeeperError.Code(rawCode: rc)
+            if code.isTransient {
+                // Not a verdict on the credentials: the C client sends them again on reconnect.
+                logger.debug("ZooKeeper digest authentication interrupted", metadata: ["zk.user": "\(user)", "zk.error": "\(code)"])
+            } else {
+                logger.error("ZooKeeper digest authentication failed", metadata: ["zk.user": "\(user)", "zk.error": "\(code)"])
             }
         }
         let scheme = credentials.scheme
