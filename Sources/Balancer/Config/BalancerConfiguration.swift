@@ -44,6 +44,8 @@ public struct BalancerConfiguration: Sendable, Equatable {
     }
 
     static func parse(bytes: [UInt8], file: String) throws -> BalancerConfiguration {
-        throw ConfigError(file: file, line: 1, column: 1, message: "config parser not implemented yet")
+        let tokens = try ConfigTokenizer.tokenize(bytes: bytes, file: file)
+        let tree = try ConfigDirective.parseTree(tokens, file: file)
+        return try ConfigValidator(file: file).validate(tree)
     }
 }
