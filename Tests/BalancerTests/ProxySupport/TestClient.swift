@@ -17,6 +17,13 @@ enum TestClient {
             }
     }
 
+    /// Whether a TCP connect to `port` succeeds (the connection is closed again at once).
+    static func canConnect(port: Int) async -> Bool {
+        guard let connection = try? await Self.connect(port: port) else { return false }
+        try? await connection.executeThenClose { _, _ in }
+        return true
+    }
+
     /// Connects, reads the backend's greeting line and closes: which backend served this connection.
     /// Returns nil if the connection was closed without a greeting (no live upstreams).
     static func name(port: Int) async throws -> String? {
