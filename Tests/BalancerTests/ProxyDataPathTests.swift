@@ -94,4 +94,34 @@ struct ProxyDataPathTests {
         #expect(closedAfter < .seconds(3))
         await balancer.stop()
     }
+
+    @Test("backpressure: a client that does not read stops the member's data instead of filling the balancer")
+    func backpressure() async throws {
+        let total = 256 * 1024 * 1024
+        let flood = try await FloodBackend.start(total: total)
+        defer { Task { await flood.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
+                servers: [.test()]))
+        let connection = try await TestClient.connect(port: balancer.port)
+        try await connection.executeThenClose { inbound, _ in
+            // Not reading: once the socket buffers on the way are full the backend must stall.
+            var last = -1
+            #expect(await eventually(timeout: .seconds(20)) {
+                let now = flood.bytesHandedOver
+                defer { last = now }
+                try? await Task.sleep(for: .milliseconds(200))
+                return now > 0 && now == last && flood.bytesHandedOver == now
+            })
+            let stalledAt = flood.bytesHandedOver
+            // Kernel buffers of two loopback connections plus one read and NIO's 64 KiB water mark each way.
+            #expect(stalledAt < 64 * 1024 * 1024)
+            // Reading resumes the flow.
+            var iterator = inbound.makeAsyncIterator()
+            let more = try await TestClient.read(stalledAt + 1024 * 1024, from: &iterator)
+            #expect(more.count >= stalledAt + 1024 * 1024)
+        }
+        await balancer.stop()
+    }
 }
