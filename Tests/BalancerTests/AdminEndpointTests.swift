@@ -19,6 +19,8 @@ struct AdminEndpointTests {
             _ = try await TestClient.name(port: balancer.port)
         }
 
+        // The balancer closes its side of each connection a moment after the client did.
+        #expect(await eventually { balancer.service.membersReport().upstreams[0].members.allSatisfy { $0.active == 0 } })
         let report = try await AdminClient.members(from: admin)
         #expect(report.listeners.count == 1)
         #expect(report.listeners[0].address == "127.0.0.1:\(balancer.port)")

@@ -1,4 +1,5 @@
 import Balancer
+import Foundation
 import Logging
 import NIOCore
 import Registry
@@ -124,6 +125,61 @@ struct ProxyMembershipTests {
         await client.close()
         await a.stop()
         await b.stop()
+        await zk.stop()
+    }
+
+    @Test("quick start binary follows ZooKeeper; `balancer members --zookeeper` reads the registry directly")
+    func quickStartAndDirectMembers() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let a = try await TestBackend.start(name: "a")
+        let client = try ZooKeeperClient(
+            configuration: ZooKeeperConfiguration(connectString: zk.connectString), logger: self.logger())
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        try await client.createParents(of: Self.path + "/x")
+        let (registration, task) = self.register(a, client: client, weight: 2)
+        #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
+
+        let port = try await freePort()
+        let adminPort = try await freePort()
+        let process = Process()
+        process.executableURL = try BalancerBinaryTests.binary()
+        process.arguments = [
+            "run", "--listen", "127.0.0.1:\(port)", "--zookeeper", zk.connectString, "--path", Self.path,
+            "--admin", "127.0.0.1:\(adminPort)", "--log-level", "error",
+        ]
+        try process.run()
+        defer {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        #expect(await eventually { (try? await TestClient.name(port: port)) == "a" })
+
+        let viaAdmin = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        #expect(viaAdmin.status == 0)
+        #expect(viaAdmin.out.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path))"))
+        #expect(viaAdmin.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let direct = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path])
+        #expect(direct.status == 0)
+        #expect(direct.out.contains("registry \(zk.connectString) \(Self.path)"))
+        #expect(direct.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
+        let json = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
+        let records = try JSONDecoder().decode([MemberRecord].self, from: Data(json.out.utf8))
+        #expect(records.map(\.id) == ["a"])
+
+        let missing = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        #expect(missing.status == 1)
+        #expect(missing.err.contains("cannot reach the balancer admin endpoint"))
+
+        task.cancel()
+        await task.value
+        await client.close()
+        await a.stop()
         await zk.stop()
     }
 }

@@ -10,6 +10,7 @@ final class GlueHandler {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    private var inputClosed = false
     /// Last time this side read anything; the idle timer of the pair looks at both sides.
     private(set) var lastActivity: NIODeadline
     /// Bytes read on this side, handed to a metric by the owner (no per-read metric lookups here).
@@ -76,12 +77,38 @@ final class GlueHandler {
     }
 
     private func partnerWriteEOF() {
-        self.context?.close(mode: .output, promise: nil)
+        guard let context = self.context else { return }
+        if self.inputClosed {
+            // Both directions are done. NIO turns an output close on a channel whose input is already
+            // closed into a full close, which would drop writes still queued here.
+            Self.closeAfterFlush(context)
+        } else {
+            context.close(mode: .output, promise: nil)
+        }
     }
 
     private func partnerCloseFull() {
-        self.context?.close(promise: nil)
+        guard let context = self.context else { return }
+        // The other side is gone (often after a clean EOF that NIO escalated to a full close): what it
+        // sent last is still queued here and must reach this peer before the close.
+        Self.closeAfterFlush(context)
     }
+
+    /// Closes once everything queued is written; a peer that stops reading gets `lingerLimit`.
+    private static func closeAfterFlush(_ context: ChannelHandlerContext) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(NIOAny(ByteBuffer()), promise: written)
+        let linger = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerLimit) {
+            context.close(promise: nil)
+        }
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            linger.cancel()
+            context.close(promise: nil)
+        }
+    }
+
+    /// How long a closing connection may take to deliver what is queued for a peer that does not read.
+    static let lingerLimit: TimeAmount = .seconds(30)
 
     private func partnerBecameWritable() {
         if self.pendingRead {
@@ -132,6 +159,7 @@ extension GlueHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
+            self.inputClosed = true
             // Half-close passes through: the other side sees EOF after everything already written.
             self.partner?.partnerWriteEOF()
         }

@@ -16,13 +16,16 @@ final class FloodBackend: Sendable {
         self.handedOver = handedOver
     }
 
-    static func start(total: Int) async throws -> FloodBackend {
+    /// - Parameter closeWhenDone: close the connection once all `total` bytes are written.
+    static func start(total: Int, closeWhenDone: Bool = false) async throws -> FloodBackend {
         let handedOver = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A client's EOF does not stop the flood.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FloodHandler(total: total, handedOver: handedOver))
+                    try channel.pipeline.syncOperations.addHandler(FloodHandler(total: total, closeWhenDone: closeWhenDone, handedOver: handedOver))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -40,23 +43,33 @@ final class FloodBackend: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         private let total: Int
+        private let closeWhenDone: Bool
+        private var closing = false
         private let handedOver: NIOLockedValueBox<Int>
         private var written = 0
         private let chunk = ByteBuffer(repeating: UInt8(ascii: "f"), count: 64 * 1024)
 
-        init(total: Int, handedOver: NIOLockedValueBox<Int>) {
+        init(total: Int, closeWhenDone: Bool, handedOver: NIOLockedValueBox<Int>) {
             self.total = total
+            self.closeWhenDone = closeWhenDone
             self.handedOver = handedOver
         }
 
         private func pump(context: ChannelHandlerContext) {
             while context.channel.isWritable, self.written < self.total {
-                context.write(self.wrapOutboundOut(self.chunk), promise: nil)
+                // Counted before the write: a write can re-enter pump() through a writability change.
                 self.written += self.chunk.readableBytes
                 let written = self.written
                 self.handedOver.withLockedValue { $0 = written }
+                context.write(self.wrapOutboundOut(self.chunk), promise: nil)
             }
             context.flush()
+            if self.closeWhenDone, self.written >= self.total, !self.closing {
+                self.closing = true
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            }
         }
 
         func channelActive(context: ChannelHandlerContext) {
