@@ -65,6 +65,32 @@ struct BalancerBinaryTests {
         #expect(bad.err.contains("\(path):3:3:"))
     }
 
+    @Test("balancer run refuses a bad config, a taken port and bad flags with a clear error and exit code")
+    func runErrors() async throws {
+        let path = self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try self.writeConfig("stream {\n  server { listen 8000; proxy_pass missing; }\n}\n", to: path)
+        let bad = try Self.run(["run", "--config", path])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("\(path):2:"))
+
+        let taken = try await TestBackend.start(name: "taken")
+        defer { Task { await taken.stop() } }
+        try self.writeConfig(
+            "stream { upstream u { server 127.0.0.1:1; } server { listen 127.0.0.1:\(taken.port); proxy_pass u; } }",
+            to: path)
+        let busy = try Self.run(["run", "--config", path, "--admin", "127.0.0.1:0", "--log-level", "critical"])
+        #expect(busy.status == 1)
+        #expect(busy.err.contains("balancer:"))
+
+        let mixed = try Self.run(["run", "--config", path, "--listen", "8000"])
+        #expect(mixed.status != 0)
+        #expect(mixed.err.contains("--config cannot be combined"))
+        let missing = try Self.run(["run", "--listen", "8000"])
+        #expect(missing.status != 0)
+        #expect(missing.err.contains("--zookeeper"))
+    }
+
     @Test("a real SIGHUP reloads with a connection open; SIGTERM drains and exits 0; members prints the table")
     func sighupAndSigterm() async throws {
         let a = try await TestBackend.start(name: "a")

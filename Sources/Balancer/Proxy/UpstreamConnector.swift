@@ -127,6 +127,7 @@ final class UpstreamConnector {
             clientBytes: upstream.metrics.bytesIn, upstreamBytes: upstream.metrics.bytesOut)
         do {
             try channel.pipeline.syncOperations.addHandler(upstreamGlue)
+            upstream.metrics.bytesIn.add(self.heldBytes)
             for buffer in self.held {
                 channel.write(buffer, promise: nil)
             }
