@@ -111,7 +111,15 @@ actor BalancerController {
             }
         }
         for (key, target) in keep {
+            if let listener = self.listeners[key], listener.currentTarget.server.backlog != target.server.backlog {
+                self.logger.warning(
+                    "listen backlog change applies after a restart; the listening socket is kept",
+                    metadata: ["listen": "\(key)"])
+            }
             self.listeners[key]?.update(target)
+        }
+        if !initial, self.options.adminAddress == nil, new.admin != self.configuration.admin {
+            self.logger.warning("admin address change applies after a restart; the admin endpoint is kept")
         }
         for (key, listener) in self.listeners where keep[key] == nil {
             await listener.close()

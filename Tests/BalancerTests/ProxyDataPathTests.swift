@@ -81,7 +81,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test(idleTimeout: .seconds(2))]))
+                servers: [.test(idleTimeout: .seconds(3))]))
         let connection = try await TestClient.connect(port: balancer.port)
         let start = ContinuousClock.now
         let (greeting, echoed, closedAfter) = try await connection.executeThenClose { inbound, outbound in
@@ -89,7 +89,8 @@ struct ProxyDataPathTests {
             let greeting = try await TestClient.read(2, from: &iterator)
             // Activity keeps the connection open past the timeout.
             var echoed: [UInt8] = []
-            for _ in 0..<4 {
+            // 8 x 500 ms: longer than the timeout in total, far shorter between two messages.
+            for _ in 0..<8 {
                 try await Task.sleep(for: .milliseconds(500))
                 try await outbound.write(ByteBuffer(string: "p"))
                 echoed += try await TestClient.read(1, from: &iterator)
@@ -100,9 +101,9 @@ struct ProxyDataPathTests {
             return (greeting, echoed, ContinuousClock.now - start)
         }
         #expect(greeting == Array("a\n".utf8))
-        #expect(echoed == Array("pppp".utf8))
-        #expect(closedAfter >= .milliseconds(3900))
-        #expect(closedAfter < .seconds(10))
+        #expect(echoed == Array("pppppppp".utf8))
+        #expect(closedAfter >= .milliseconds(6900))
+        #expect(closedAfter < .seconds(20))
         await balancer.stop()
     }
 

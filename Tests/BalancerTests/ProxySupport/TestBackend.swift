@@ -73,7 +73,11 @@ final class TestBackend: Sendable {
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if let event = event as? ChannelEvent, case .inputClosed = event {
-                context.close(mode: .output, promise: nil)
+                // NIO turns an output close after an input close into a full close, which would drop
+                // echo writes still queued: close once they are out.
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
             }
         }
 
