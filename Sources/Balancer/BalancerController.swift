@@ -158,7 +158,10 @@ actor BalancerController {
                 wanted[upstream.name] = source
             }
         }
-        for (name, feed) in self.feeds where wanted[name] != feed.source {
+        // A feed that could not start (bad auth file, bad connect string) is retried on every reload,
+        // so fixing the file and sending SIGHUP is enough.
+        for (name, feed) in self.feeds
+        where wanted[name] != feed.source || self.upstreams[name]?.membershipState.error != nil {
             feed.task.cancel()
             self.feeds[name] = nil
         }

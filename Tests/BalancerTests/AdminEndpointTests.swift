@@ -53,6 +53,40 @@ struct AdminEndpointTests {
         }
     }
 
+    @Test("a ZooKeeper source that cannot start is reported, and the group's static members keep serving")
+    func membershipErrorReported() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends", servers: [.backend(a)],
+                        zookeeper: ZooKeeperSource(
+                            connectString: "127.0.0.1:1", path: "/muster/services/chat",
+                            authFile: "/nonexistent/muster-auth"))
+                ],
+                servers: [.test()]))
+        #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError != nil })
+        let upstream = balancer.service.membersReport().upstreams[0]
+        #expect(upstream.zookeeper == "127.0.0.1:1 /muster/services/chat")
+        #expect(try await TestClient.name(port: balancer.port) == "a")
+        let table = MembersTable.render(balancer.service.membersReport())
+        #expect(table.contains("membership error: "))
+
+        // A reload retries a feed that could not start.
+        try await balancer.service.reload(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends", servers: [.backend(a)],
+                        zookeeper: ZooKeeperSource(connectString: "127.0.0.1:1", path: "/muster/services/chat"))
+                ],
+                servers: [.test()]))
+        #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError == nil })
+        await balancer.stop()
+    }
+
     @Test("the members table lists every column and marks a stale group")
     func table() {
         let report = MembersReport(

@@ -21,6 +21,8 @@ final class MembershipFeed: Service, Sendable {
     }
 
     func run() async throws {
+        // A new attempt: an earlier feed's error no longer describes this one.
+        self.upstream.updateMembership { $0.error = nil }
         let client: ZooKeeperClient
         do {
             // Credentials come from the auth file only; DigestCredentials' description is redacted.
