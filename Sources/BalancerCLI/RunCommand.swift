@@ -90,6 +90,17 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
         }
 
+        let openFiles = OpenFileLimit.raise()
+        if let workers = configuration.workerConnections {
+            logger.info(
+                "events { worker_connections } is accepted for compatibility; the limit that applies is open files",
+                metadata: ["worker_connections": "\(workers)", "open_files": "\(openFiles)"])
+        }
+        if openFiles < 4096 {
+            logger.warning(
+                "open-files limit is low: each client uses two descriptors",
+                metadata: ["open_files": "\(openFiles)"])
+        }
         let balancer = BalancerService(
             configuration: configuration,
             options: .init(adminAddress: self.admin, drainTimeout: self.drainTimeout.duration),
