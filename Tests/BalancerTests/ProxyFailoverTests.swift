@@ -146,4 +146,54 @@ struct ProxyFailoverTests {
         #expect(metrics.contains(#"balancer_connect_failures_total{upstream="backends"} 2"#))
         await balancer.stop()
     }
+
+    @Test("a member whose connect hangs: proxy_connect_timeout fails it and the client moves on")
+    func connectTimeout() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let hole = try await BlackholePort.make()
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
+                ],
+                servers: [.test(connectTimeout: .milliseconds(300))]))
+        let start = ContinuousClock.now
+        #expect(try await TestClient.name(port: balancer.port) == "a")
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+        let status = try #require(member(balancer, port: hole.port))
+        #expect(status.failures == 1)
+        #expect(status.lastFailureReason == "connect timed out")
+        #expect(status.active == 0)
+        await balancer.stop()
+    }
+
+    @Test("proxy_next_upstream_timeout bounds the time spent trying members")
+    func nextUpstreamTimeout() async throws {
+        var holes: [BlackholePort] = []
+        for _ in 0..<3 {
+            holes.append(try await BlackholePort.make())
+        }
+        var server = ServerConfiguration.test(connectTimeout: .milliseconds(400))
+        server.nextUpstreamTimeout = .milliseconds(600)
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: holes.map { StaticServer(host: "127.0.0.1", port: $0.port, maxFails: 0) })
+                ],
+                servers: [server]))
+        let start = ContinuousClock.now
+        #expect(try await TestClient.name(port: balancer.port) == nil)
+        let elapsed = ContinuousClock.now - start
+        // Two attempts fit: 400 ms, then the 200 ms left; without the bound a third would follow.
+        #expect(elapsed >= .milliseconds(550))
+        #expect(elapsed < .seconds(5))
+        let failures = balancer.service.membersReport().upstreams[0].members.map(\.failures).reduce(0, +)
+        #expect(failures == 2)
+        await balancer.stop()
+    }
 }
