@@ -196,4 +196,30 @@ struct ProxyFailoverTests {
         #expect(failures == 2)
         await balancer.stop()
     }
+
+    @Test("bytes sent while the first member times out are held (bounded), then reach the next member intact")
+    func earlyBytesAcrossRetry() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let hole = try await BlackholePort.make()
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
+                ],
+                servers: [.test(connectTimeout: .milliseconds(300))]))
+        // Far more than the 64 KiB the balancer holds: it must pause reading, then resume.
+        var payload = [UInt8](repeating: 0, count: 1_000_003)
+        for index in payload.indices {
+            payload[index] = UInt8(truncatingIfNeeded: index &* 31 &+ 7)
+        }
+        let received = try await TestClient.exchange(port: balancer.port, payload: payload)
+        #expect(received.count == 2 + payload.count)
+        #expect(Array(received.prefix(2)) == Array("a\n".utf8))
+        #expect(received.dropFirst(2).elementsEqual(payload))
+        #expect(try #require(member(balancer, port: hole.port)).failures == 1)
+        await balancer.stop()
+    }
 }
