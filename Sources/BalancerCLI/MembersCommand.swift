@@ -60,7 +60,7 @@ struct MembersCommand: AsyncParsableCommand {
                 return
             }
             guard let address = HostPort(parsing: self.admin) else { throw ExitCode(2) }
-            let report = try await AdminClient.members(from: address)
+            let report = try await AdminClient.members(from: address, timeout: self.timeout.duration)
             if self.json {
                 print(try AdminClient.json(report))
             } else {

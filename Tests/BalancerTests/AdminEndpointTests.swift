@@ -117,6 +117,18 @@ struct AdminEndpointTests {
         #expect(MembersTable.render(report) == expected)
     }
 
+    @Test("the admin client gives up on an endpoint that never answers")
+    func adminClientTimeout() async throws {
+        // Greets and echoes, never closes: not an HTTP answer.
+        let stuck = try await TestBackend.start(name: "stuck")
+        defer { Task { await stuck.stop() } }
+        let start = ContinuousClock.now
+        await #expect(throws: AdminClient.Failure.self) {
+            _ = try await AdminClient.get("/members", from: HostPort(host: "127.0.0.1", port: stuck.port), timeout: .milliseconds(300))
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
     @Test("host:port parsing for --admin and --listen")
     func hostPort() {
         #expect(HostPort(parsing: "127.0.0.1:8001") == HostPort(host: "127.0.0.1", port: 8001))

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -33,17 +34,25 @@ public enum AdminClient {
         } catch {
             throw Failure.unreachable(address: address.description, underlying: "\(error)")
         }
-        let response: [UInt8] = try await channel.executeThenClose { inbound, outbound in
-            let request = "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n"
-            try await outbound.write(ByteBuffer(string: request))
-            var bytes: [UInt8] = []
-            for try await buffer in inbound {
-                bytes += buffer.readableBytesView
-                if bytes.count > 64 * 1024 * 1024 {
-                    throw Failure.badResponse(address: address.description, detail: "answer larger than 64 MiB")
-                }
+        // The whole exchange is bounded too: a stuck endpoint is closed at the deadline.
+        let timedOut = NIOLockedValueBox(false)
+        let underlying = channel.channel
+        let deadline = underlying.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            timedOut.withLockedValue { $0 = true }
+            underlying.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        let response: [UInt8]
+        do {
+            response = try await Self.exchange(path, on: channel, address: address)
+        } catch {
+            if timedOut.withLockedValue({ $0 }) {
+                throw Failure.badResponse(address: address.description, detail: "no complete answer within \(timeout)")
             }
-            return bytes
+            throw error
+        }
+        if timedOut.withLockedValue({ $0 }) {
+            throw Failure.badResponse(address: address.description, detail: "no complete answer within \(timeout)")
         }
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         guard let split = Self.firstRange(of: separator, in: response) else {
@@ -58,9 +67,27 @@ public enum AdminClient {
         return body
     }
 
+    /// Sends the request and reads until the endpoint closes (the request asks it to).
+    private static func exchange(
+        _ path: String, on channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, address: HostPort
+    ) async throws -> [UInt8] {
+        try await channel.executeThenClose { inbound, outbound in
+            let request = "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n"
+            try await outbound.write(ByteBuffer(string: request))
+            var bytes: [UInt8] = []
+            for try await buffer in inbound {
+                bytes += buffer.readableBytesView
+                if bytes.count > 64 * 1024 * 1024 {
+                    throw Failure.badResponse(address: address.description, detail: "answer larger than 64 MiB")
+                }
+            }
+            return bytes
+        }
+    }
+
     /// The balancer's members report.
-    public static func members(from address: HostPort) async throws -> MembersReport {
-        let body = try await Self.get("/members", from: address)
+    public static func members(from address: HostPort, timeout: Duration = .seconds(5)) async throws -> MembersReport {
+        let body = try await Self.get("/members", from: address, timeout: timeout)
         do {
             return try JSONDecoder().decode(MembersReport.self, from: Data(body))
         } catch {
