@@ -15,6 +15,7 @@ final class GlueHandler {
     private(set) var lastActivity: NIODeadline
     /// Bytes read on this side, handed to a metric by the owner (no per-read metric lookups here).
     private let onBytes: ByteCounter
+    private var burstBytes = 0
     private var idleTimeout: TimeAmount = .zero
     private var idleTimer: Scheduled<Void>?
 
@@ -143,16 +144,26 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.lastActivity = .now()
-        self.onBytes.add(self.unwrapInboundIn(data).readableBytes)
+        self.burstBytes &+= self.unwrapInboundIn(data).readableBytes
         self.partner?.partnerWrite(data)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // Once per read burst rather than per read: one clock read and one metric update.
+        self.lastActivity = .now()
+        self.recordBurst()
         self.partner?.partnerFlush()
     }
 
+    private func recordBurst() {
+        if self.burstBytes > 0 {
+            self.onBytes.add(self.burstBytes)
+            self.burstBytes = 0
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.recordBurst()
         self.partner?.partnerCloseFull()
         context.fireChannelInactive()
     }
