@@ -43,7 +43,30 @@ actor BalancerController {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
     }
 
+    /// Start, reload and stop suspend (binding, closing); the actor is re-entrant across those
+    /// suspensions, so they take turns explicitly.
+    private var busy = false
+    private var turnWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private func takeTurn() async {
+        if self.busy {
+            await withCheckedContinuation { self.turnWaiters.append($0) }
+        }
+        self.busy = true
+    }
+
+    private func endTurn() {
+        if self.turnWaiters.isEmpty {
+            self.busy = false
+        } else {
+            // Handed over directly: `busy` stays true for the next one.
+            self.turnWaiters.removeFirst().resume()
+        }
+    }
+
     func start(metricsRegistry: PrometheusCollectorRegistry) async throws {
+        await self.takeTurn()
+        defer { self.endTurn() }
         try await self.apply(self.configuration, initial: true)
         let adminText = self.options.adminAddress ?? self.configuration.admin ?? BalancerService.defaultAdminAddress
         guard let address = HostPort(parsing: adminText) else {
@@ -64,6 +87,8 @@ actor BalancerController {
     }
 
     func apply(_ configuration: BalancerConfiguration) async throws {
+        await self.takeTurn()
+        defer { self.endTurn() }
         try await self.apply(configuration, initial: false)
     }
 
@@ -216,6 +241,8 @@ actor BalancerController {
     }
 
     func stop(mode: ShutdownSignal.Mode) async {
+        await self.takeTurn()
+        defer { self.endTurn() }
         guard !self.stopped else { return }
         self.stopped = true
         self.published.withLockedValue { $0.phase = .draining }

@@ -68,6 +68,27 @@ struct ProxyLifecycleTests {
         await balancer.stop()
     }
 
+    @Test("reloads that overlap take turns: the same new listener is bound once, both succeed")
+    func concurrentReloads() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+        let extraPort = try await freePort()
+        var extra = ServerConfiguration.test()
+        extra.listenPort = extraPort
+        let next = BalancerConfiguration(
+            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test(), extra])
+        let service = balancer.service
+        async let first: Void = service.reload(next)
+        async let second: Void = service.reload(next)
+        _ = try await (first, second)
+        #expect(try await TestClient.name(port: extraPort) == "a")
+        #expect(balancer.service.membersReport().listeners.count == 2)
+        await balancer.stop()
+    }
+
     @Test("a reload whose new listener cannot bind is rejected as a whole")
     func reloadBindFailure() async throws {
         let a = try await TestBackend.start(name: "a")
