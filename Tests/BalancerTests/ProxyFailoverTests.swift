@@ -1,0 +1,225 @@
+import Balancer
+import Testing
+
+/// Connect failures, proxy_next_upstream and passive health (max_fails/fail_timeout) through real sockets.
+@Suite("Proxy failover", .timeLimit(.minutes(2)))
+struct ProxyFailoverTests {
+    /// Ports that refuse connections, reserved for the whole test.
+    private let deadPorts: [DeadPort]
+
+    init() throws {
+        self.deadPorts = try (0..<3).map { _ in try DeadPort() }
+    }
+
+    private func member(_ balancer: RunningBalancer, port: Int) -> MemberStatus? {
+        balancer.service.membersReport().upstreams.first?.members.first { $0.address == "127.0.0.1:\(port)" }
+    }
+
+    @Test("a dead member costs clients nothing with proxy_next_upstream on")
+    func deadMemberIsSkipped() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let dead = self.deadPorts[0].port
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: dead), .backend(a)])
+                ],
+                servers: [.test()]))
+        var names: [String: Int] = [:]
+        for _ in 0..<20 {
+            names[try await TestClient.name(port: balancer.port) ?? "closed", default: 0] += 1
+        }
+        #expect(names == ["a": 20])
+        let deadStatus = try #require(member(balancer, port: dead))
+        #expect(deadStatus.failures == 1)
+        #expect(deadStatus.state == "unavailable")
+        #expect(deadStatus.lastFailureReason != nil)
+        #expect(deadStatus.active == 0)
+        await balancer.stop()
+    }
+
+    @Test("proxy_next_upstream off: the one client that hit the dead member is closed, the rest are served")
+    func nextUpstreamOff() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let dead = self.deadPorts[0].port
+        var server = ServerConfiguration.test()
+        server.nextUpstream = false
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: dead), .backend(a)])
+                ],
+                servers: [server]))
+        var names: [String: Int] = [:]
+        for _ in 0..<20 {
+            names[try await TestClient.name(port: balancer.port) ?? "closed", default: 0] += 1
+        }
+        #expect(names == ["a": 19, "closed": 1])
+        await balancer.stop()
+    }
+
+    @Test("proxy_next_upstream_tries bounds the attempts per client")
+    func nextUpstreamTries() async throws {
+        var deadServers: [StaticServer] = []
+        for dead in self.deadPorts {
+            // max_fails=0: never marked unavailable, so every client walks the list.
+            deadServers.append(StaticServer(host: "127.0.0.1", port: dead.port, maxFails: 0))
+        }
+        var server = ServerConfiguration.test()
+        server.nextUpstreamTries = 2
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: deadServers)], servers: [server]))
+        for _ in 0..<5 {
+            #expect(try await TestClient.name(port: balancer.port) == nil)
+        }
+        let failures = balancer.service.membersReport().upstreams[0].members.map(\.failures).reduce(0, +)
+        #expect(failures == 10)
+        await balancer.stop()
+    }
+
+    @Test("max_fails=2 fail_timeout=3s: out after two failures, one trial after the timeout")
+    func maxFailsFailTimeout() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let dead = self.deadPorts[0].port
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [
+                            StaticServer(host: "127.0.0.1", port: dead, maxFails: 2, failTimeout: .seconds(3)),
+                            .backend(a),
+                        ])
+                ],
+                servers: [.test()]))
+        let firstFailureNotBefore = ContinuousClock.now
+        for _ in 0..<4 {
+            #expect(try await TestClient.name(port: balancer.port) == "a")
+        }
+        var status = try #require(member(balancer, port: dead))
+        #expect(status.failures == 2)
+        #expect(status.state == "unavailable")
+
+        #expect(await eventually(timeout: .seconds(5)) { member(balancer, port: dead)?.state == "up" })
+        // Out of service for fail_timeout after the second failure, which came after firstFailureNotBefore.
+        #expect(ContinuousClock.now - firstFailureNotBefore >= .milliseconds(2900))
+
+        for _ in 0..<4 {
+            #expect(try await TestClient.name(port: balancer.port) == "a")
+        }
+        status = try #require(member(balancer, port: dead))
+        #expect(status.failures == 3)
+        #expect(status.state == "unavailable")
+        await balancer.stop()
+    }
+
+    @Test("no live upstreams: the client is closed at once and it is counted")
+    func noLiveUpstreams() async throws {
+        // Two members: like nginx, a lone member is never marked unavailable.
+        let dead1 = self.deadPorts[0].port
+        let dead2 = self.deadPorts[1].port
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: dead1), StaticServer(host: "127.0.0.1", port: dead2)])
+                ],
+                servers: [.test(connectTimeout: .seconds(30))]))
+        #expect(try await TestClient.name(port: balancer.port) == nil)  // both connects fail and mark them out
+        let start = ContinuousClock.now
+        for _ in 0..<5 {
+            #expect(try await TestClient.name(port: balancer.port) == nil)
+        }
+        // Turned away without waiting for any connect (the connect timeout is 30s).
+        #expect(ContinuousClock.now - start < .seconds(10))
+        let metrics = String(
+            decoding: try await AdminClient.get("/metrics", from: HostPort(host: "127.0.0.1", port: balancer.adminPort)),
+            as: UTF8.self)
+        #expect(metrics.contains(#"balancer_no_live_upstreams_total{upstream="backends"} 6"#))
+        #expect(metrics.contains(#"balancer_connect_failures_total{upstream="backends"} 2"#))
+        await balancer.stop()
+    }
+
+    @Test("a member whose connect hangs: proxy_connect_timeout fails it and the client moves on")
+    func connectTimeout() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let hole = try await BlackholePort.make()
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
+                ],
+                servers: [.test(connectTimeout: .milliseconds(300))]))
+        let start = ContinuousClock.now
+        #expect(try await TestClient.name(port: balancer.port) == "a")
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+        let status = try #require(member(balancer, port: hole.port))
+        #expect(status.failures == 1)
+        #expect(status.lastFailureReason == "connect timed out")
+        #expect(status.active == 0)
+        await balancer.stop()
+    }
+
+    @Test("proxy_next_upstream_timeout bounds the time spent trying members")
+    func nextUpstreamTimeout() async throws {
+        var holes: [BlackholePort] = []
+        for _ in 0..<3 {
+            holes.append(try await BlackholePort.make())
+        }
+        var server = ServerConfiguration.test(connectTimeout: .milliseconds(400))
+        server.nextUpstreamTimeout = .milliseconds(600)
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: holes.map { StaticServer(host: "127.0.0.1", port: $0.port, maxFails: 0) })
+                ],
+                servers: [server]))
+        let start = ContinuousClock.now
+        #expect(try await TestClient.name(port: balancer.port) == nil)
+        let elapsed = ContinuousClock.now - start
+        // Two attempts fit: 400 ms, then the 200 ms left; without the bound a third would follow.
+        #expect(elapsed >= .milliseconds(550))
+        #expect(elapsed < .seconds(5))
+        let failures = balancer.service.membersReport().upstreams[0].members.map(\.failures).reduce(0, +)
+        #expect(failures == 2)
+        await balancer.stop()
+    }
+
+    @Test("bytes sent while the first member times out are held (bounded), then reach the next member intact")
+    func earlyBytesAcrossRetry() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let hole = try await BlackholePort.make()
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
+                ],
+                servers: [.test(connectTimeout: .milliseconds(300))]))
+        // Far more than the 64 KiB the balancer holds: it must pause reading, then resume.
+        var payload = [UInt8](repeating: 0, count: 1_000_003)
+        for index in payload.indices {
+            payload[index] = UInt8(truncatingIfNeeded: index &* 31 &+ 7)
+        }
+        let received = try await TestClient.exchange(port: balancer.port, payload: payload)
+        #expect(received.count == 2 + payload.count)
+        #expect(Array(received.prefix(2)) == Array("a\n".utf8))
+        #expect(received.dropFirst(2).elementsEqual(payload))
+        #expect(try #require(member(balancer, port: hole.port)).failures == 1)
+        await balancer.stop()
+    }
+}
