@@ -1,6 +1,7 @@
 import ArgumentParser
 import Balancer
 import Logging
+import Registry
 
 /// `balancer members`: what a running balancer sees (its admin endpoint), or with `--zookeeper`
 /// what the registry holds.
@@ -23,7 +24,7 @@ struct MembersCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Read the registry directly: ZooKeeper connect string.")
     var zookeeper: String?
 
-    @Option(name: .long, help: "With --zookeeper: the members path, e.g. /muster/services/chat.")
+    @Option(name: .long, help: "With --zookeeper: the service path, e.g. /muster/services/chat (members are its /members children).")
     var path: String?
 
     @Option(name: .customLong("auth-file"), help: "With --zookeeper: file with 'user:password' for digest auth.")
@@ -46,7 +47,8 @@ struct MembersCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            if let zookeeper = self.zookeeper, let path = self.path {
+            if let zookeeper = self.zookeeper, let servicePath = self.path {
+                let path = ServicePath.members(of: servicePath)
                 var logger = Logger(label: "balancer")
                 logger.logLevel = .error
                 let records = try await RegistryMembers.read(

@@ -23,7 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Quick start: ZooKeeper connect string, e.g. 127.0.0.1:2181.")
     var zookeeper: String?
 
-    @Option(name: .long, help: "Quick start: members path in ZooKeeper, e.g. /muster/services/chat.")
+    @Option(name: .long, help: "Quick start: the service path in ZooKeeper, e.g. /muster/services/chat (members are its /members children).")
     var path: String?
 
     @Option(name: .customLong("auth-file"), help: "Quick start: file with 'user:password' for ZooKeeper digest auth.")

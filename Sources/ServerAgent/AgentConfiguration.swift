@@ -6,7 +6,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// The service path; the member's node is `<servicePath>/members/<memberID>`.
     public var servicePath: String
     /// Where member nodes live: `<servicePath>/members` (the Registry's layout, watched by balancers).
-    public var membersPath: String { servicePath + "/members" }
+    public var membersPath: String { ServicePath.members(of: servicePath) }
     /// This member's znode.
     public var nodePath: String { membersPath + "/" + memberID }
     /// Where health checks go.

@@ -69,7 +69,7 @@ struct AdminEndpointTests {
                 servers: [.test()]))
         #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let upstream = balancer.service.membersReport().upstreams[0]
-        #expect(upstream.zookeeper == "127.0.0.1:1 /muster/services/chat")
+        #expect(upstream.zookeeper == "127.0.0.1:1 /muster/services/chat/members")
         #expect(try await TestClient.name(port: balancer.port) == "a")
         let table = MembersTable.render(balancer.service.membersReport())
         #expect(table.contains("membership error: "))

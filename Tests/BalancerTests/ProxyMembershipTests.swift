@@ -23,7 +23,7 @@ struct ProxyMembershipTests {
         _ backend: TestBackend, client: ZooKeeperClient, weight: Int = 1
     ) -> (Registration, Task<Void, Never>) {
         let registration = Registration(
-            client: client, path: Self.path,
+            client: client, path: ServicePath.members(of: Self.path),
             record: MemberRecord(id: backend.name, host: "127.0.0.1", port: backend.port, weight: weight),
             logger: self.logger())
         let task = Task { _ = try? await registration.run() }
@@ -51,7 +51,7 @@ struct ProxyMembershipTests {
             configuration: ZooKeeperConfiguration(connectString: zk.connectString, sessionTimeout: .seconds(10)),
             logger: self.logger())
         try await client.waitUntilConnected(timeout: .seconds(10))
-        try await client.createParents(of: Self.path + "/x")
+        try await client.createParents(of: ServicePath.member("x", of: Self.path))
 
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
@@ -135,7 +135,7 @@ struct ProxyMembershipTests {
         let client = try ZooKeeperClient(
             configuration: ZooKeeperConfiguration(connectString: zk.connectString), logger: self.logger())
         try await client.waitUntilConnected(timeout: .seconds(10))
-        try await client.createParents(of: Self.path + "/x")
+        try await client.createParents(of: ServicePath.member("x", of: Self.path))
         let (registration, task) = self.register(a, client: client, weight: 2)
         #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
 
@@ -157,7 +157,7 @@ struct ProxyMembershipTests {
 
         let viaAdmin = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(viaAdmin.status == 0)
-        #expect(viaAdmin.out.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path))"))
+        #expect(viaAdmin.out.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path)/members)"))
         #expect(viaAdmin.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
 
         kill(process.processIdentifier, SIGTERM)
@@ -166,7 +166,7 @@ struct ProxyMembershipTests {
 
         let direct = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path])
         #expect(direct.status == 0)
-        #expect(direct.out.contains("registry \(zk.connectString) \(Self.path)"))
+        #expect(direct.out.contains("registry \(zk.connectString) \(Self.path)/members"))
         #expect(direct.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
         let json = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
         let records = try JSONDecoder().decode([MemberRecord].self, from: Data(json.out.utf8))

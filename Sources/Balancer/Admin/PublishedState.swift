@@ -26,7 +26,7 @@ struct PublishedState: Sendable {
                 return MembersReport.Upstream(
                     name: upstream.configuration.name,
                     method: Self.describe(upstream.configuration.method),
-                    zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.path)" },
+                    zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.membersPath)" },
                     stale: membership.stale,
                     membershipError: membership.error,
                     members: upstream.runtime.pool.status())

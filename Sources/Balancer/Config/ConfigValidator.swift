@@ -487,7 +487,7 @@ struct ConfigValidator {
             }
         }
         guard let path else {
-            throw error(directive, "\"zookeeper\" needs path=/members/path")
+            throw error(directive, "\"zookeeper\" needs path=/service/path (members are its /members children)")
         }
         source.path = path
         return source

@@ -1,8 +1,11 @@
+import Registry
+
 /// The `zookeeper HOSTS path=/p ...;` directive of an `upstream` block: members discovered live.
 public struct ZooKeeperSource: Sendable, Equatable {
     /// ZooKeeper connect string, e.g. `"h1:2181,h2:2181/chroot"`.
     public var connectString: String
-    /// The members path whose children are member records.
+    /// The service path (e.g. `/muster/services/chat`); the members are the children of
+    /// ``membersPath`` (`<path>/members`), where `server-agent --path` registers them.
     public var path: String
     /// `auth_file=F`: a file holding `user:password` for digest auth (never inline, never logged).
     public var authFile: String?
@@ -28,4 +31,7 @@ public struct ZooKeeperSource: Sendable, Equatable {
         self.maxFails = maxFails
         self.failTimeout = failTimeout
     }
+
+    /// The path whose children are member records.
+    public var membersPath: String { ServicePath.members(of: path) }
 }

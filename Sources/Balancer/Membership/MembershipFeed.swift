@@ -16,7 +16,7 @@ final class MembershipFeed: Service, Sendable {
         self.source = source
         self.upstream = upstream
         var logger = logger
-        logger[metadataKey: "zk.path"] = "\(source.path)"
+        logger[metadataKey: "zk.path"] = "\(source.membersPath)"
         self.logger = logger
     }
 
@@ -41,7 +41,7 @@ final class MembershipFeed: Service, Sendable {
                 metadata: ["zk.connect": "\(self.source.connectString)", "error": "\(message)"])
             return
         }
-        let watch = MembershipWatch(client: client, path: self.source.path, logger: self.logger)
+        let watch = MembershipWatch(client: client, path: self.source.membersPath, logger: self.logger)
         for await snapshot in watch.snapshots().cancelOnGracefulShutdown() {
             let change = self.upstream.pool.applyMembership(
                 snapshot.members.map {
