@@ -230,7 +230,8 @@ balancer_start() {
     port_closed "$p" || die "port $p is taken by another process; set MUSTER_LISTEN_PORT / MUSTER_ADMIN_PORT"
   done
   start_proc balancer "$BIN/balancer" run --listen "127.0.0.1:$LISTEN_PORT" \
-    --zookeeper "$ZK_CONNECT" --path "$ZK_PATH" --admin "127.0.0.1:$ADMIN_PORT" "${BALANCER_EXTRA[@]}"
+    --zookeeper "$ZK_CONNECT" --path "$ZK_PATH" --admin "127.0.0.1:$ADMIN_PORT" \
+    --drain-timeout 5s "${BALANCER_EXTRA[@]}"
   if ! wait_until 30 port_open "$ADMIN_PORT"; then
     tail -n 20 "$LOGS/balancer.log" >&2 || true
     die "the balancer's admin endpoint did not come up on 127.0.0.1:$ADMIN_PORT (log: $LOGS/balancer.log)"

@@ -182,12 +182,11 @@ def cmd_storm(args):
 
 
 def cmd_members(_args):
+    # {"listeners": [...], "upstreams": [{"name", "stale", "members": [{"id", "state", ...}]}]}
     data = json.load(sys.stdin)
-    if isinstance(data, dict):
-        data = data.get("members", data.get("upstreams", []))
-    for member in data:
-        if isinstance(member, dict) and "id" in member:
-            print(member["id"], member.get("state", "up"))
+    for upstream in data.get("upstreams", []):
+        for member in upstream.get("members", []):
+            print(member["id"], member.get("state", "?"))
     return 0
 
 
