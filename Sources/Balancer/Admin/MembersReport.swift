@@ -1,0 +1,45 @@
+/// What `GET /members` returns and `balancer members` prints.
+public struct MembersReport: Codable, Sendable, Equatable {
+    public struct Listener: Codable, Sendable, Equatable {
+        /// The bound address ("0.0.0.0:8000").
+        public var address: String
+        public var upstream: String
+
+        public init(address: String, upstream: String) {
+            self.address = address
+            self.upstream = upstream
+        }
+    }
+
+    public struct Upstream: Codable, Sendable, Equatable {
+        public var name: String
+        public var method: String
+        /// "HOSTS PATH" of the ZooKeeper source, if the group has one.
+        public var zookeeper: String?
+        /// True while the group serves the last known members because ZooKeeper is unreachable.
+        public var stale: Bool
+        /// Why the ZooKeeper feed is not running (bad auth file, bad connect string), if it is not.
+        public var membershipError: String?
+        public var members: [MemberStatus]
+
+        public init(
+            name: String, method: String, zookeeper: String?, stale: Bool, membershipError: String?,
+            members: [MemberStatus]
+        ) {
+            self.name = name
+            self.method = method
+            self.zookeeper = zookeeper
+            self.stale = stale
+            self.membershipError = membershipError
+            self.members = members
+        }
+    }
+
+    public var listeners: [Listener]
+    public var upstreams: [Upstream]
+
+    public init(listeners: [Listener], upstreams: [Upstream]) {
+        self.listeners = listeners
+        self.upstreams = upstreams
+    }
+}

@@ -1,0 +1,44 @@
+/// The view of the running balancer that the admin endpoint reads (swapped whole on start/reload).
+struct PublishedState: Sendable {
+    enum Phase: Sendable {
+        case starting, running, draining
+    }
+
+    struct Listener: Sendable {
+        var address: String
+        var upstream: String
+    }
+
+    struct Upstream: Sendable {
+        var configuration: UpstreamConfiguration
+        var runtime: UpstreamRuntime
+    }
+
+    var phase: Phase = .starting
+    var listeners: [Listener] = []
+    var upstreams: [Upstream] = []
+
+    func report() -> MembersReport {
+        MembersReport(
+            listeners: self.listeners.map { .init(address: $0.address, upstream: $0.upstream) },
+            upstreams: self.upstreams.map { upstream in
+                let membership = upstream.runtime.membershipState
+                return MembersReport.Upstream(
+                    name: upstream.configuration.name,
+                    method: Self.describe(upstream.configuration.method),
+                    zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.path)" },
+                    stale: membership.stale,
+                    membershipError: membership.error,
+                    members: upstream.runtime.pool.status())
+            })
+    }
+
+    static func describe(_ method: BalancingMethod) -> String {
+        switch method {
+        case .roundRobin: return "round_robin"
+        case .leastConn: return "least_conn"
+        case .hash(let consistent): return consistent ? "hash consistent" : "hash"
+        case .random(let two): return two ? "random two" : "random"
+        }
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+
+/// Owns the running parts of a `BalancerService`; start, reload and stop run one at a time here.
+/// The data path never touches it: connections read only their listener's `ListenerTarget`.
+actor BalancerController {
+    private struct Feed {
+        var source: ZooKeeperSource
+        var task: Task<Void, Never>
+    }
+
+    private var configuration: BalancerConfiguration
+    private let options: BalancerService.Options
+    private let metricsFactory: PrometheusMetricsFactory
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let connections = ConnectionRegistry()
+    private var upstreams: [String: UpstreamRuntime] = [:]
+    private var metrics: [String: UpstreamMetrics] = [:]
+    private var listeners: [String: ProxyListener] = [:]
+    private var feeds: [String: Feed] = [:]
+    private var admin: AdminServer?
+    private var stopped = false
+    /// Read by the admin endpoint without going through the actor.
+    nonisolated let published = NIOLockedValueBox(PublishedState())
+
+    init(
+        configuration: BalancerConfiguration,
+        options: BalancerService.Options,
+        metricsFactory: PrometheusMetricsFactory,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.options = options
+        self.metricsFactory = metricsFactory
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+    }
+
+    func start(metricsRegistry: PrometheusCollectorRegistry) async throws {
+        try await self.apply(self.configuration, initial: true)
+        let adminText = self.options.adminAddress ?? self.configuration.admin ?? BalancerService.defaultAdminAddress
+        guard let address = HostPort(parsing: adminText) else {
+            throw BalancerError.badAddress(adminText)
+        }
+        let published = self.published
+        self.admin = try await AdminServer.bind(host: address.host, port: address.port, group: self.group) {
+            method, path in
+            AdminRoutes.respond(method: method, path: path, state: published.withLockedValue { $0 }, registry: metricsRegistry)
+        }
+        self.published.withLockedValue { $0.phase = .running }
+        self.logger.info(
+            "balancer started",
+            metadata: [
+                "listeners": "\(self.listeners.keys.sorted().joined(separator: ","))",
+                "admin": "\(address)",
+            ])
+    }
+
+    func apply(_ configuration: BalancerConfiguration) async throws {
+        try await self.apply(configuration, initial: false)
+    }
+
+    private func apply(_ new: BalancerConfiguration, initial: Bool) async throws {
+        guard !self.stopped else { throw BalancerError.stopped }
+        for server in new.servers where new.upstream(named: server.proxyPass) == nil {
+            throw BalancerError.unknownUpstream(server.proxyPass)
+        }
+
+        // Runtimes for groups that are new; existing ones are reconfigured only after every bind worked.
+        var runtimes: [String: UpstreamRuntime] = [:]
+        for upstream in new.upstreams {
+            if let existing = self.upstreams[upstream.name] {
+                runtimes[upstream.name] = existing
+            } else {
+                runtimes[upstream.name] = self.makeRuntime(upstream)
+            }
+        }
+
+        var bound: [String: ProxyListener] = [:]
+        var keep: [String: ListenerTarget] = [:]
+        do {
+            for server in new.servers {
+                let key = ProxyListener.key(for: server)
+                guard let runtime = runtimes[server.proxyPass] else { continue }
+                let target = ListenerTarget(server: server, upstream: runtime)
+                if self.listeners[key] != nil {
+                    keep[key] = target
+                } else if bound[key] == nil {
+                    bound[key] = try await ProxyListener.bind(
+                        target: target, group: self.group, connections: self.connections)
+                }
+            }
+        } catch {
+            for listener in bound.values {
+                await listener.close()
+            }
+            throw error
+        }
+
+        // Commit: nothing below can fail.
+        for upstream in new.upstreams where self.upstreams[upstream.name] != nil {
+            if let old = self.configuration.upstream(named: upstream.name), old != upstream {
+                self.upstreams[upstream.name]?.pool.reconfigure(upstream)
+            }
+        }
+        for (key, target) in keep {
+            self.listeners[key]?.update(target)
+        }
+        for (key, listener) in self.listeners where keep[key] == nil {
+            await listener.close()
+            self.listeners[key] = nil
+            self.logger.info("listener closed", metadata: ["listen": "\(key)"])
+        }
+        for (key, listener) in bound {
+            self.listeners[key] = listener
+            if !initial {
+                self.logger.info("listener added", metadata: ["listen": "\(key)"])
+            }
+        }
+        self.upstreams = runtimes
+        self.configuration = new
+        self.updateFeeds(new)
+        self.publish()
+    }
+
+    private func makeRuntime(_ upstream: UpstreamConfiguration) -> UpstreamRuntime {
+        let metrics: UpstreamMetrics
+        if let existing = self.metrics[upstream.name] {
+            metrics = existing
+        } else {
+            metrics = UpstreamMetrics(upstream: upstream.name, factory: self.metricsFactory)
+            self.metrics[upstream.name] = metrics
+        }
+        return UpstreamRuntime(
+            configuration: upstream, pool: UpstreamPool(configuration: upstream), metrics: metrics,
+            logger: self.logger)
+    }
+
+    private func updateFeeds(_ configuration: BalancerConfiguration) {
+        var wanted: [String: ZooKeeperSource] = [:]
+        for upstream in configuration.upstreams {
+            if let source = upstream.zookeeper {
+                wanted[upstream.name] = source
+            }
+        }
+        for (name, feed) in self.feeds where wanted[name] != feed.source {
+            feed.task.cancel()
+            self.feeds[name] = nil
+        }
+        for (name, source) in wanted where self.feeds[name] == nil {
+            guard let runtime = self.upstreams[name] else { continue }
+            let feed = MembershipFeed(source: source, upstream: runtime, logger: self.logger)
+            let logger = self.logger
+            let task = Task {
+                do {
+                    try await feed.run()
+                } catch {
+                    logger.error("membership feed stopped", metadata: ["upstream": "\(name)", "error": "\(error)"])
+                }
+            }
+            self.feeds[name] = Feed(source: source, task: task)
+        }
+    }
+
+    private func publish() {
+        var listeners: [PublishedState.Listener] = []
+        for key in self.listeners.keys.sorted() {
+            guard let listener = self.listeners[key] else { continue }
+            let target = listener.currentTarget
+            let address = listener.channel.localAddress.map { Self.describe($0) } ?? key
+            listeners.append(.init(address: address, upstream: target.upstream.name))
+        }
+        let upstreams = self.configuration.upstreams.compactMap { configuration in
+            self.upstreams[configuration.name].map { PublishedState.Upstream(configuration: configuration, runtime: $0) }
+        }
+        self.published.withLockedValue { state in
+            state.listeners = listeners
+            state.upstreams = upstreams
+        }
+    }
+
+    static func describe(_ address: SocketAddress) -> String {
+        let host = address.ipAddress ?? "?"
+        let port = address.port ?? 0
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    func listenerAddresses() -> [String: SocketAddress] {
+        var result: [String: SocketAddress] = [:]
+        for (key, listener) in self.listeners {
+            result[key] = listener.channel.localAddress
+        }
+        return result
+    }
+
+    func adminAddress() -> SocketAddress? {
+        self.admin?.channel.localAddress
+    }
+
+    func stop(mode: ShutdownSignal.Mode) async {
+        guard !self.stopped else { return }
+        self.stopped = true
+        self.published.withLockedValue { $0.phase = .draining }
+        for listener in self.listeners.values {
+            await listener.close()
+        }
+        self.listeners = [:]
+        let open = self.connections.count
+        if case .drain = mode, open > 0 {
+            self.logger.notice(
+                "draining connections", metadata: ["connections": "\(open)", "deadline": "\(self.options.drainTimeout)"])
+            await self.waitForDrain(timeout: self.options.drainTimeout)
+        }
+        self.connections.closeAll()
+        await self.connections.waitUntilEmpty()
+        for feed in self.feeds.values {
+            feed.task.cancel()
+        }
+        for feed in self.feeds.values {
+            await feed.task.value
+        }
+        self.feeds = [:]
+        await self.admin?.close()
+        self.admin = nil
+        try? await self.group.shutdownGracefully()
+        self.logger.info("balancer stopped")
+    }
+
+    private func waitForDrain(timeout: Duration) async {
+        let connections = self.connections
+        let logger = self.logger
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await connections.waitUntilEmpty()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            if let drained = await group.next(), !drained {
+                logger.warning(
+                    "drain deadline reached; closing remaining connections",
+                    metadata: ["connections": "\(connections.count)"])
+                // Also lets the waiting child finish.
+                connections.closeAll()
+            }
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// The whole balancer configuration, read from an nginx `stream {}` style file.
+public struct BalancerConfiguration: Sendable, Equatable {
+    public var upstreams: [UpstreamConfiguration]
+    /// One per `listen` of each `server {}` block.
+    public var servers: [ServerConfiguration]
+    /// `admin 127.0.0.1:8001;` inside `stream {}`, if given.
+    public var admin: String?
+    /// `events { worker_connections N; }`, if given.
+    public var workerConnections: Int?
+
+    public init(
+        upstreams: [UpstreamConfiguration] = [],
+        servers: [ServerConfiguration] = [],
+        admin: String? = nil,
+        workerConnections: Int? = nil
+    ) {
+        self.upstreams = upstreams
+        self.servers = servers
+        self.admin = admin
+        self.workerConnections = workerConnections
+    }
+
+    /// The upstream named `name`, if any.
+    public func upstream(named name: String) -> UpstreamConfiguration? {
+        upstreams.first { $0.name == name }
+    }
+
+    /// Reads and validates a config file. Throws `ConfigError` (also for an unreadable file).
+    public static func load(path: String) throws -> BalancerConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: \(error.localizedDescription)")
+        }
+        return try parse(bytes: Array(data), file: path)
+    }
+
+    /// Parses and validates config text; `file` only names the source in errors.
+    public static func parse(_ text: String, file: String) throws -> BalancerConfiguration {
+        try parse(bytes: Array(text.utf8), file: file)
+    }
+
+    static func parse(bytes: [UInt8], file: String) throws -> BalancerConfiguration {
+        let tokens = try ConfigTokenizer.tokenize(bytes: bytes, file: file)
+        let tree = try ConfigDirective.parseTree(tokens, file: file)
+        return try ConfigValidator(file: file).validate(tree)
+    }
+}

@@ -1,0 +1,525 @@
+/// Turns the directive tree into a `BalancerConfiguration`, rejecting anything unsupported with
+/// the position of the offending directive or argument.
+struct ConfigValidator {
+    let file: String
+
+    /// Largest accepted `weight`: consistent hashing places 160 points per weight unit, so an absurd
+    /// weight would cost memory rather than balance better.
+    static let maximumWeight = 1000
+
+    /// Server-level proxy settings; also accepted at `stream {}` level as defaults, as nginx does.
+    private struct ProxySettings {
+        var connectTimeout: Duration?
+        var idleTimeout: Duration?
+        var nextUpstream: Bool?
+        var nextUpstreamTries: Int?
+        var nextUpstreamTimeout: Duration?
+        var tcpNoDelay: Bool?
+    }
+
+    private struct Listen {
+        var host: String
+        var port: Int
+        var backlog: Int
+        var directive: ConfigDirective
+    }
+
+    // MARK: errors
+
+    private func error(_ directive: ConfigDirective, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: directive.line, column: directive.column, message: message)
+    }
+
+    private func error(_ argument: ConfigDirective.Argument, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: argument.line, column: argument.column, message: message)
+    }
+
+    private func unknown(_ directive: ConfigDirective, in context: String) -> ConfigError {
+        if directive.name == "http" {
+            return error(directive, "\"http\" blocks are not supported: this balancer proxies TCP only (use \"stream {}\")")
+        }
+        return error(directive, "unknown or unsupported directive \"\(directive.name)\" in \(context)")
+    }
+
+    private func requireSimple(_ directive: ConfigDirective, arguments range: ClosedRange<Int>) throws(ConfigError) {
+        if directive.block != nil {
+            throw error(directive, "directive \"\(directive.name)\" has no block; end it with \";\"")
+        }
+        if !range.contains(directive.arguments.count) {
+            throw error(directive, "invalid number of arguments in \"\(directive.name)\" directive")
+        }
+    }
+
+    private func requireBlock(_ directive: ConfigDirective, arguments count: Int) throws(ConfigError) -> [ConfigDirective] {
+        guard let block = directive.block else {
+            throw error(directive, "directive \"\(directive.name)\" needs a { } block")
+        }
+        if directive.arguments.count != count {
+            throw error(directive, "invalid number of arguments in \"\(directive.name)\" directive")
+        }
+        return block
+    }
+
+    private func duplicate(_ directive: ConfigDirective) -> ConfigError {
+        error(directive, "\"\(directive.name)\" directive is duplicate")
+    }
+
+    // MARK: values
+
+    private func number(_ argument: ConfigDirective.Argument, _ text: String, name: String, minimum: Int, maximum: Int = 1_000_000_000) throws(ConfigError) -> Int {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              text.utf8.count <= 10, let value = Int(text), value >= minimum, value <= maximum
+        else {
+            throw error(argument, "invalid \(name) \"\(text)\": expected a whole number from \(minimum) to \(maximum)")
+        }
+        return value
+    }
+
+    private func duration(_ argument: ConfigDirective.Argument, _ text: String, name: String, allowZero: Bool = true) throws(ConfigError) -> Duration {
+        guard let value = NginxDuration.parse(text), allowZero || value > .zero else {
+            throw error(argument, "invalid \(name) \"\(text)\": expected a time such as 500ms, 1s, 30s, 10m, 1h or 1m30s\(allowZero ? "" : " (greater than zero)")")
+        }
+        return value
+    }
+
+    private func flag(_ directive: ConfigDirective) throws(ConfigError) -> Bool {
+        try requireSimple(directive, arguments: 1...1)
+        switch directive.arguments[0].text {
+        case "on": return true
+        case "off": return false
+        default:
+            throw error(directive.arguments[0], "invalid value \"\(directive.arguments[0].text)\" in \"\(directive.name)\" directive, it must be \"on\" or \"off\"")
+        }
+    }
+
+    /// Splits `host:port` / `[v6]:port` / (when `portOnly` is allowed) `port`.
+    private func address(_ argument: ConfigDirective.Argument, what: String, allowPortOnly: Bool, defaultHost: String) throws(ConfigError) -> (host: String, port: Int) {
+        let text = argument.text
+        if text.hasPrefix("unix:") {
+            throw error(argument, "unix domain sockets are not supported in \(what) \"\(text)\"")
+        }
+        var host: Substring
+        var portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else {
+                throw error(argument, "invalid \(what) \"\(text)\": missing \"]\" after the IPv6 address")
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            let after = text[text.index(after: close)...]
+            guard after.hasPrefix(":") else {
+                throw error(argument, "no port in \(what) \"\(text)\"")
+            }
+            portText = after.dropFirst()
+        } else if let colon = text.lastIndex(of: ":") {
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") {
+                throw error(argument, "invalid \(what) \"\(text)\": write IPv6 addresses in brackets, e.g. [::1]:8000")
+            }
+        } else if allowPortOnly, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            host = Substring(defaultHost)
+            portText = Substring(text)
+        } else {
+            throw error(argument, "no port in \(what) \"\(text)\"")
+        }
+        if host == "*" { host = "0.0.0.0" }
+        guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "[" || $0 == "]" }) else {
+            throw error(argument, "invalid host in \(what) \"\(text)\"")
+        }
+        guard portText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), !portText.isEmpty,
+              portText.count <= 5, let port = Int(portText), port >= (allowPortOnly ? 0 : 1), port <= 65535
+        else {
+            throw error(argument, "invalid port in \(what) \"\(text)\"")
+        }
+        return (String(host), port)
+    }
+
+    /// `key=value` split; nil value for a bare word.
+    private func keyValue(_ text: String) -> (key: Substring, value: String?) {
+        guard let eq = text.firstIndex(of: "=") else { return (Substring(text), nil) }
+        return (text[..<eq], String(text[text.index(after: eq)...]))
+    }
+
+    // MARK: top level
+
+    func validate(_ tree: [ConfigDirective]) throws(ConfigError) -> BalancerConfiguration {
+        var configuration = BalancerConfiguration()
+        var sawEvents = false
+        var streamDirective: ConfigDirective?
+        for directive in tree {
+            switch directive.name {
+            case "events":
+                if sawEvents { throw duplicate(directive) }
+                sawEvents = true
+                configuration.workerConnections = try events(directive)
+            case "stream":
+                if streamDirective != nil { throw duplicate(directive) }
+                streamDirective = directive
+                try stream(directive, into: &configuration)
+            default:
+                throw unknown(directive, in: "the main context (only \"events\" and \"stream\" are supported)")
+            }
+        }
+        guard streamDirective != nil else {
+            throw ConfigError(file: file, line: 1, column: 1, message: "no \"stream\" block: nothing to proxy")
+        }
+        return configuration
+    }
+
+    private func events(_ directive: ConfigDirective) throws(ConfigError) -> Int? {
+        var workerConnections: Int?
+        for child in try requireBlock(directive, arguments: 0) {
+            switch child.name {
+            case "worker_connections":
+                if workerConnections != nil { throw duplicate(child) }
+                try requireSimple(child, arguments: 1...1)
+                workerConnections = try number(child.arguments[0], child.arguments[0].text, name: "worker_connections", minimum: 1)
+            default:
+                throw unknown(child, in: "\"events\" (only \"worker_connections\" is supported)")
+            }
+        }
+        return workerConnections
+    }
+
+    // MARK: stream
+
+    private func stream(_ directive: ConfigDirective, into configuration: inout BalancerConfiguration) throws(ConfigError) {
+        var defaults = ProxySettings()
+        var upstreamDirectives: [String: ConfigDirective] = [:]
+        var serverBlocks: [ConfigDirective] = []
+        var adminDirective: ConfigDirective?
+        for child in try requireBlock(directive, arguments: 0) {
+            switch child.name {
+            case "upstream":
+                let upstream = try self.upstream(child)
+                if let previous = upstreamDirectives[upstream.name] {
+                    throw error(child, "duplicate upstream \"\(upstream.name)\" (first defined at line \(previous.line))")
+                }
+                upstreamDirectives[upstream.name] = child
+                configuration.upstreams.append(upstream)
+            case "server":
+                _ = try requireBlock(child, arguments: 0)
+                serverBlocks.append(child)
+            case "admin":
+                if adminDirective != nil { throw duplicate(child) }
+                adminDirective = child
+                try requireSimple(child, arguments: 1...1)
+                let (host, port) = try address(child.arguments[0], what: "admin address", allowPortOnly: true, defaultHost: "127.0.0.1")
+                configuration.admin = MemberID.address(host: host, port: port)
+            default:
+                if try proxySetting(child, into: &defaults) { continue }
+                throw unknown(child, in: "\"stream\"")
+            }
+        }
+        guard !serverBlocks.isEmpty else {
+            throw error(directive, "\"stream\" has no \"server\" block: nothing would listen")
+        }
+        var listeners: [(host: String, port: Int, directive: ConfigDirective)] = []
+        for block in serverBlocks {
+            let servers = try server(block, defaults: defaults, upstreams: upstreamDirectives)
+            for (server, listenDirective) in servers {
+                if server.listenPort != 0,
+                   let clash = listeners.first(where: { $0.port == server.listenPort && Self.overlaps($0.host, server.listenHost) }) {
+                    throw error(listenDirective, "duplicate listen port \(server.listenPort) (already used by \"listen\" at line \(clash.directive.line))")
+                }
+                listeners.append((server.listenHost, server.listenPort, listenDirective))
+                configuration.servers.append(server)
+            }
+        }
+    }
+
+    private static func overlaps(_ a: String, _ b: String) -> Bool {
+        a == b || ["0.0.0.0", "::"].contains(a) || ["0.0.0.0", "::"].contains(b)
+    }
+
+    /// Handles the `proxy_*` / `tcp_nodelay` directives; false if `directive` is not one of them.
+    private func proxySetting(_ directive: ConfigDirective, into settings: inout ProxySettings) throws(ConfigError) -> Bool {
+        switch directive.name {
+        case "proxy_connect_timeout":
+            if settings.connectTimeout != nil { throw duplicate(directive) }
+            try requireSimple(directive, arguments: 1...1)
+            settings.connectTimeout = try duration(directive.arguments[0], directive.arguments[0].text, name: "proxy_connect_timeout", allowZero: false)
+        case "proxy_timeout":
+            if settings.idleTimeout != nil { throw duplicate(directive) }
+            try requireSimple(directive, arguments: 1...1)
+            settings.idleTimeout = try duration(directive.arguments[0], directive.arguments[0].text, name: "proxy_timeout", allowZero: false)
+        case "proxy_next_upstream":
+            if settings.nextUpstream != nil { throw duplicate(directive) }
+            settings.nextUpstream = try flag(directive)
+        case "proxy_next_upstream_tries":
+            if settings.nextUpstreamTries != nil { throw duplicate(directive) }
+            try requireSimple(directive, arguments: 1...1)
+            settings.nextUpstreamTries = try number(directive.arguments[0], directive.arguments[0].text, name: "proxy_next_upstream_tries", minimum: 0)
+        case "proxy_next_upstream_timeout":
+            if settings.nextUpstreamTimeout != nil { throw duplicate(directive) }
+            try requireSimple(directive, arguments: 1...1)
+            settings.nextUpstreamTimeout = try duration(directive.arguments[0], directive.arguments[0].text, name: "proxy_next_upstream_timeout")
+        case "tcp_nodelay":
+            if settings.tcpNoDelay != nil { throw duplicate(directive) }
+            settings.tcpNoDelay = try flag(directive)
+        default:
+            return false
+        }
+        return true
+    }
+
+    // MARK: server
+
+    private func server(_ directive: ConfigDirective, defaults: ProxySettings, upstreams: [String: ConfigDirective]) throws(ConfigError) -> [(ServerConfiguration, ConfigDirective)] {
+        var settings = ProxySettings()
+        var listens: [Listen] = []
+        var proxyPass: ConfigDirective?
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "listen":
+                listens.append(try listen(child))
+            case "proxy_pass":
+                if proxyPass != nil { throw duplicate(child) }
+                try requireSimple(child, arguments: 1...1)
+                let name = child.arguments[0]
+                if upstreams[name.text] == nil {
+                    if name.text.contains(":") {
+                        throw error(name, "proxy_pass to an address (\"\(name.text)\") is not supported; define an upstream block and name it here")
+                    }
+                    throw error(name, "unknown upstream \"\(name.text)\" in \"proxy_pass\"")
+                }
+                proxyPass = child
+            default:
+                if try proxySetting(child, into: &settings) { continue }
+                throw unknown(child, in: "\"server\"")
+            }
+        }
+        guard !listens.isEmpty else {
+            throw error(directive, "no \"listen\" is defined for this \"server\" block")
+        }
+        guard let proxyPass else {
+            throw error(directive, "no \"proxy_pass\" is defined for this \"server\" block")
+        }
+        return listens.map { listen in
+            let server = ServerConfiguration(
+                listenHost: listen.host,
+                listenPort: listen.port,
+                backlog: listen.backlog,
+                proxyPass: proxyPass.arguments[0].text,
+                connectTimeout: settings.connectTimeout ?? defaults.connectTimeout ?? .seconds(60),
+                idleTimeout: settings.idleTimeout ?? defaults.idleTimeout ?? .seconds(600),
+                nextUpstream: settings.nextUpstream ?? defaults.nextUpstream ?? true,
+                nextUpstreamTries: settings.nextUpstreamTries ?? defaults.nextUpstreamTries ?? 0,
+                nextUpstreamTimeout: settings.nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero,
+                tcpNoDelay: settings.tcpNoDelay ?? defaults.tcpNoDelay ?? true
+            )
+            return (server, listen.directive)
+        }
+    }
+
+    private func listen(_ directive: ConfigDirective) throws(ConfigError) -> Listen {
+        try requireSimple(directive, arguments: 1...8)
+        let (host, port) = try address(directive.arguments[0], what: "listen", allowPortOnly: true, defaultHost: "0.0.0.0")
+        var backlog: Int?
+        for argument in directive.arguments.dropFirst() {
+            let (key, value) = keyValue(argument.text)
+            if key == "backlog", let value {
+                if backlog != nil { throw error(argument, "duplicate \"backlog\" parameter") }
+                backlog = try number(argument, value, name: "backlog", minimum: 1, maximum: 1 << 20)
+            } else {
+                throw error(argument, "unsupported parameter \"\(argument.text)\" in \"listen\" (only backlog=N is supported)\(missingSemicolonHint(argument))")
+            }
+        }
+        return Listen(host: host, port: port, backlog: backlog ?? ServerConfiguration.defaultBacklog, directive: directive)
+    }
+
+    private static let knownDirectives: Set<String> = [
+        "listen", "proxy_pass", "proxy_connect_timeout", "proxy_timeout", "proxy_next_upstream",
+        "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "tcp_nodelay", "server", "upstream",
+        "least_conn", "hash", "random", "zookeeper", "admin",
+    ]
+
+    /// A directive name where a parameter was expected usually means the line above lacks its `;`.
+    private func missingSemicolonHint(_ argument: ConfigDirective.Argument) -> String {
+        Self.knownDirectives.contains(argument.text) ? "; is a \";\" missing before it?" : ""
+    }
+
+    // MARK: upstream
+
+    private func upstream(_ directive: ConfigDirective) throws(ConfigError) -> UpstreamConfiguration {
+        let children = try requireBlock(directive, arguments: 1)
+        var upstream = UpstreamConfiguration(name: directive.arguments[0].text)
+        var methodDirective: ConfigDirective?
+        var zookeeperDirective: ConfigDirective?
+        var backupArguments: [ConfigDirective.Argument] = []
+        var ids: [MemberID: ConfigDirective] = [:]
+        for child in children {
+            switch child.name {
+            case "server":
+                let (server, backupArgument) = try upstreamServer(child)
+                let id = MemberID.staticServer(host: server.host, port: server.port)
+                if let previous = ids[id] {
+                    throw error(child, "duplicate server \"\(child.arguments[0].text)\" in upstream \"\(upstream.name)\" (also at line \(previous.line)); use weight= instead")
+                }
+                ids[id] = child
+                if let backupArgument { backupArguments.append(backupArgument) }
+                upstream.servers.append(server)
+            case "least_conn", "hash", "random":
+                if let methodDirective {
+                    throw error(child, "load balancing method redefined (\"\(methodDirective.name)\" at line \(methodDirective.line))")
+                }
+                methodDirective = child
+                upstream.method = try method(child)
+            case "zookeeper":
+                if zookeeperDirective != nil { throw duplicate(child) }
+                zookeeperDirective = child
+                upstream.zookeeper = try zookeeper(child)
+            default:
+                throw unknown(child, in: "\"upstream\"")
+            }
+        }
+        switch upstream.method {
+        case .hash, .random:
+            if let first = backupArguments.first, let methodDirective {
+                throw error(first, "balancing method \"\(methodDirective.name)\" does not support the \"backup\" parameter")
+            }
+        case .roundRobin, .leastConn:
+            break
+        }
+        if upstream.servers.isEmpty, upstream.zookeeper == nil {
+            throw error(directive, "no servers are inside upstream \"\(upstream.name)\" (add \"server\" lines or a \"zookeeper\" directive)")
+        }
+        if upstream.zookeeper == nil, !upstream.servers.isEmpty, upstream.servers.allSatisfy(\.backup) {
+            throw error(directive, "upstream \"\(upstream.name)\" has only backup servers")
+        }
+        return upstream
+    }
+
+    private func upstreamServer(_ directive: ConfigDirective) throws(ConfigError) -> (StaticServer, ConfigDirective.Argument?) {
+        try requireSimple(directive, arguments: 1...16)
+        let (host, port) = try address(directive.arguments[0], what: "upstream server", allowPortOnly: false, defaultHost: "")
+        var server = StaticServer(host: host, port: port)
+        var seen: Set<Substring> = []
+        var backupArgument: ConfigDirective.Argument?
+        for argument in directive.arguments.dropFirst() {
+            let (key, value) = keyValue(argument.text)
+            if !seen.insert(key).inserted {
+                throw error(argument, "duplicate parameter \"\(key)\"")
+            }
+            switch (key, value) {
+            case ("weight", let value?):
+                server.weight = try number(argument, value, name: "weight", minimum: 1, maximum: Self.maximumWeight)
+            case ("max_fails", let value?):
+                server.maxFails = try number(argument, value, name: "max_fails", minimum: 0)
+            case ("fail_timeout", let value?):
+                server.failTimeout = try duration(argument, value, name: "fail_timeout")
+            case ("max_conns", let value?):
+                server.maxConns = try number(argument, value, name: "max_conns", minimum: 0)
+            case ("backup", nil):
+                server.backup = true
+                backupArgument = argument
+            case ("down", nil):
+                server.down = true
+            default:
+                throw error(argument, "invalid parameter \"\(argument.text)\" in upstream \"server\" (supported: weight=, max_fails=, fail_timeout=, max_conns=, backup, down)\(missingSemicolonHint(argument))")
+            }
+        }
+        return (server, backupArgument)
+    }
+
+    private func method(_ directive: ConfigDirective) throws(ConfigError) -> BalancingMethod {
+        let arguments = directive.arguments
+        switch directive.name {
+        case "least_conn":
+            try requireSimple(directive, arguments: 0...0)
+            return .leastConn
+        case "hash":
+            try requireSimple(directive, arguments: 1...2)
+            guard arguments[0].text == "$remote_addr" else {
+                throw error(arguments[0], "unsupported hash key \"\(arguments[0].text)\": only $remote_addr is supported")
+            }
+            if arguments.count == 2 {
+                guard arguments[1].text == "consistent" else {
+                    throw error(arguments[1], "invalid parameter \"\(arguments[1].text)\" in \"hash\" (only \"consistent\")")
+                }
+                return .hash(consistent: true)
+            }
+            return .hash(consistent: false)
+        default:
+            try requireSimple(directive, arguments: 0...2)
+            if arguments.isEmpty { return .random(two: false) }
+            guard arguments[0].text == "two" else {
+                throw error(arguments[0], "invalid parameter \"\(arguments[0].text)\" in \"random\" (only \"two\")")
+            }
+            if arguments.count == 2, arguments[1].text != "least_conn" {
+                throw error(arguments[1], "invalid parameter \"\(arguments[1].text)\" in \"random two\" (only \"least_conn\")")
+            }
+            return .random(two: true)
+        }
+    }
+
+    private func zookeeper(_ directive: ConfigDirective) throws(ConfigError) -> ZooKeeperSource {
+        try requireSimple(directive, arguments: 2...7)
+        let hosts = directive.arguments[0]
+        try validateConnectString(hosts)
+        var path: String?
+        var source = ZooKeeperSource(connectString: hosts.text, path: "")
+        var seen: Set<Substring> = []
+        for argument in directive.arguments.dropFirst() {
+            let (key, value) = keyValue(argument.text)
+            if !seen.insert(key).inserted {
+                throw error(argument, "duplicate parameter \"\(key)\"")
+            }
+            switch (key, value) {
+            case ("path", let value?):
+                guard value.hasPrefix("/"), value == "/" || !value.hasSuffix("/"), !value.contains("//"),
+                      !value.contains(where: { $0.isWhitespace })
+                else {
+                    throw error(argument, "invalid path \"\(value)\": a ZooKeeper path starts with \"/\" and has no empty segments")
+                }
+                path = value
+            case ("auth_file", let value?):
+                guard !value.isEmpty else { throw error(argument, "empty auth_file") }
+                source.authFile = value
+            case ("session_timeout", let value?):
+                source.sessionTimeout = try duration(argument, value, name: "session_timeout", allowZero: false)
+            case ("max_fails", let value?):
+                source.maxFails = try number(argument, value, name: "max_fails", minimum: 0)
+            case ("fail_timeout", let value?):
+                source.failTimeout = try duration(argument, value, name: "fail_timeout")
+            default:
+                throw error(argument, "invalid parameter \"\(argument.text)\" in \"zookeeper\" (supported: path=, auth_file=, session_timeout=, max_fails=, fail_timeout=)\(missingSemicolonHint(argument))")
+            }
+        }
+        guard let path else {
+            throw error(directive, "\"zookeeper\" needs path=/members/path")
+        }
+        source.path = path
+        return source
+    }
+
+    /// `h1:2181,h2:2181/chroot`: every host non-empty, ports numeric; the chroot, if any, is a path.
+    private func validateConnectString(_ argument: ConfigDirective.Argument) throws(ConfigError) {
+        var hosts = Substring(argument.text)
+        if let slash = hosts.firstIndex(of: "/") {
+            let chroot = hosts[slash...]
+            guard chroot.count > 1, !chroot.hasSuffix("/"), !chroot.contains("//") else {
+                throw error(argument, "invalid chroot \"\(chroot)\" in ZooKeeper hosts \"\(argument.text)\"")
+            }
+            hosts = hosts[..<slash]
+        }
+        if argument.text.contains("=") {
+            throw error(argument, "\"zookeeper\" takes the hosts first, e.g. zookeeper 127.0.0.1:2181 path=/muster/services/chat")
+        }
+        for entry in hosts.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
+            let valid: Bool
+            switch parts.count {
+            case 1: valid = !parts[0].isEmpty
+            case 2:
+                valid = !parts[0].isEmpty && !parts[1].isEmpty && parts[1].count <= 5
+                    && parts[1].utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                    && (Int(parts[1]).map { (1...65535).contains($0) } ?? false)
+            default: valid = false
+            }
+            if !valid {
+                throw error(argument, "invalid ZooKeeper host \"\(entry)\" in \"\(argument.text)\" (expected host:port[,host:port][/chroot])")
+            }
+        }
+    }
+}

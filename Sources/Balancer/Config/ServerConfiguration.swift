@@ -1,0 +1,48 @@
+/// One listener: a `listen` of a `server { ... }` block with that block's proxy settings.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// Default `"0.0.0.0"` when `listen` gives only a port.
+    public var listenHost: String
+    public var listenPort: Int
+    /// `listen ... backlog=N`, default 4096 (NIO's 128 is too small for reconnect storms).
+    public var backlog: Int
+    /// The upstream name from `proxy_pass`.
+    public var proxyPass: String
+    /// `proxy_connect_timeout`, default 60s.
+    public var connectTimeout: Duration
+    /// `proxy_timeout`: idle time between two reads or writes, default 10m.
+    public var idleTimeout: Duration
+    /// `proxy_next_upstream`, default on.
+    public var nextUpstream: Bool
+    /// `proxy_next_upstream_tries`, 0 = unlimited.
+    public var nextUpstreamTries: Int
+    /// `proxy_next_upstream_timeout`, `.zero` = unlimited.
+    public var nextUpstreamTimeout: Duration
+    /// `tcp_nodelay`, default on.
+    public var tcpNoDelay: Bool
+
+    public static let defaultBacklog = 4096
+
+    public init(
+        listenHost: String = "0.0.0.0",
+        listenPort: Int,
+        backlog: Int = ServerConfiguration.defaultBacklog,
+        proxyPass: String,
+        connectTimeout: Duration = .seconds(60),
+        idleTimeout: Duration = .seconds(600),
+        nextUpstream: Bool = true,
+        nextUpstreamTries: Int = 0,
+        nextUpstreamTimeout: Duration = .zero,
+        tcpNoDelay: Bool = true
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.backlog = backlog
+        self.proxyPass = proxyPass
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.nextUpstream = nextUpstream
+        self.nextUpstreamTries = nextUpstreamTries
+        self.nextUpstreamTimeout = nextUpstreamTimeout
+        self.tcpNoDelay = tcpNoDelay
+    }
+}

@@ -1,0 +1,21 @@
+/// One `upstream NAME { ... }` block: a group of members and how to choose among them.
+public struct UpstreamConfiguration: Sendable, Equatable {
+    public var name: String
+    public var method: BalancingMethod
+    /// Static `server` lines, in file order (the order matters for round robin, as in nginx).
+    public var servers: [StaticServer]
+    /// Live membership; a group may mix static and discovered members.
+    public var zookeeper: ZooKeeperSource?
+
+    public init(
+        name: String,
+        method: BalancingMethod = .roundRobin,
+        servers: [StaticServer] = [],
+        zookeeper: ZooKeeperSource? = nil
+    ) {
+        self.name = name
+        self.method = method
+        self.servers = servers
+        self.zookeeper = zookeeper
+    }
+}

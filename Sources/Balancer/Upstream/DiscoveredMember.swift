@@ -1,0 +1,18 @@
+/// The part of a registry member record the pool needs.
+///
+/// Kept separate from `Registry.MemberRecord` so the pool's logic does not depend on the wire format.
+public struct DiscoveredMember: Sendable, Equatable {
+    public var id: String
+    public var host: String
+    public var port: Int
+    public var weight: Int
+    public var draining: Bool
+
+    public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false) {
+        self.id = id
+        self.host = host
+        self.port = port
+        self.weight = weight
+        self.draining = draining
+    }
+}

@@ -1,0 +1,16 @@
+/// What one `applyMembership` call changed, for the caller to log.
+public struct MembershipChange: Sendable, Equatable {
+    public var added: [MemberID] = []
+    /// Members that stop taking new connections because they left the set.
+    public var removed: [MemberID] = []
+    /// Members whose address, weight or draining flag changed.
+    public var updated: [MemberID] = []
+    /// Records that were ignored, with why (bad port, empty host, duplicate id).
+    public var rejected: [String] = []
+    /// True when a stale snapshot was applied without removals (registry unreachable).
+    public var keptBecauseStale = false
+
+    public init() {}
+
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && updated.isEmpty && rejected.isEmpty }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+
+/// The live member set of one upstream group and its balancing state, shared by every listener
+/// and event loop that proxies to the group. Thread-safe: one mutex around `UpstreamState`, held
+/// only for the few hundred nanoseconds of a pick or report.
+public final class UpstreamPool: Sendable {
+    private let state: Mutex<UpstreamState>
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let wallClock: @Sendable () -> Date
+
+    /// - Parameters:
+    ///   - now: the monotonic clock passive health runs on; inject one to test timeouts exactly.
+    ///   - wallClock: stamps `lastFailure` for the admin endpoint.
+    ///   - seed: seeds `random` balancing (fixed in tests); random by default.
+    public init(
+        configuration: UpstreamConfiguration,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        wallClock: @escaping @Sendable () -> Date = { Date() },
+        seed: UInt64? = nil
+    ) {
+        var system = SystemRandomNumberGenerator()
+        self.state = Mutex(UpstreamState(configuration: configuration, seed: seed ?? system.next()))
+        self.now = now
+        self.wallClock = wallClock
+    }
+
+    /// The configuration currently applied.
+    public var configuration: UpstreamConfiguration {
+        state.withLock { $0.configuration }
+    }
+
+    /// Picks a member for a new connection, skipping `excluding` (already tried for this client).
+    /// Reserves a connection slot (active += 1, as nginx does at get-peer time): report the outcome
+    /// with `connectFailed` or, once connected, `connectionClosed`. nil = no live upstreams.
+    public func pick(clientAddress: String?, excluding: Set<MemberID> = []) -> Pick? {
+        let now = now()
+        return state.withLock { state in
+            guard let index = state.pick(clientAddress: clientAddress, excluding: excluding, now: now) else {
+                return nil
+            }
+            let member = state.member(at: index)
+            return Pick(id: member.id, host: member.host, port: member.port)
+        }
+    }
+
+    /// The connection to `id` is established: a trial connection after `fail_timeout` brings it back.
+    public func connectSucceeded(_ id: MemberID) {
+        state.withLock { $0.connectSucceeded(id) }
+    }
+
+    /// Connecting to `id` failed or timed out: counts for passive health and releases the slot.
+    /// Returns true when this failure made the member unavailable for `fail_timeout`.
+    @discardableResult
+    public func connectFailed(_ id: MemberID, reason: String) -> Bool {
+        let now = now()
+        let wall = wallClock()
+        return state.withLock { $0.connectFailed(id, reason: reason, now: now, wallClock: wall) }
+    }
+
+    /// A connection to `id` (after `connectSucceeded`) has closed: releases the slot.
+    public func connectionClosed(_ id: MemberID) {
+        state.withLock { $0.connectionClosed(id) }
+    }
+
+    /// Applies a membership snapshot. A fresh one is the whole discovered set: members missing from
+    /// it drain. A stale one (registry unreachable) only adds and updates, so it never empties the pool.
+    @discardableResult
+    public func applyMembership(_ members: [DiscoveredMember], stale: Bool) -> MembershipChange {
+        state.withLock { $0.applyMembership(members, stale: stale) }
+    }
+
+    /// SIGHUP: applies a new configuration, keeping the counters of members that stay.
+    public func reconfigure(_ configuration: UpstreamConfiguration) {
+        state.withLock { $0.reconfigure(configuration) }
+    }
+
+    /// Every member, including removed ones still draining their connections.
+    public func status() -> [MemberStatus] {
+        let now = now()
+        return state.withLock { $0.status(now: now) }
+    }
+}

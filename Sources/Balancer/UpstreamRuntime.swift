@@ -1,0 +1,56 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Everything the data path needs about one upstream group: its pool, its metrics, the state of its
+/// membership feed, and rate limits for the log lines that a storm of clients could otherwise flood.
+final class UpstreamRuntime: Sendable {
+    let name: String
+    let pool: UpstreamPool
+    let metrics: UpstreamMetrics
+    let logger: Logger
+    private let membership: NIOLockedValueBox<MembershipState>
+    private let noLiveLog: RateLimiter
+    private let connectFailureLog: RateLimiter
+
+    init(configuration: UpstreamConfiguration, pool: UpstreamPool, metrics: UpstreamMetrics, logger: Logger) {
+        self.name = configuration.name
+        self.pool = pool
+        self.metrics = metrics
+        var logger = logger
+        logger[metadataKey: "upstream"] = "\(configuration.name)"
+        self.logger = logger
+        self.membership = NIOLockedValueBox(MembershipState())
+        self.noLiveLog = RateLimiter(interval: .seconds(1))
+        self.connectFailureLog = RateLimiter(interval: .seconds(1))
+    }
+
+    var membershipState: MembershipState {
+        self.membership.withLockedValue { $0 }
+    }
+
+    func updateMembership(_ update: (inout MembershipState) -> Void) {
+        self.membership.withLockedValue { update(&$0) }
+    }
+
+    /// Counts and (at most once a second) logs a client turned away because no member was available.
+    func recordNoLiveUpstreams() {
+        self.metrics.noLiveUpstreams.increment()
+        if let suppressed = self.noLiveLog.admit() {
+            self.logger.error("no live upstreams", metadata: ["suppressed": "\(suppressed)"])
+        }
+    }
+
+    /// Counts and (at most once a second) logs a failed connect to a member.
+    func recordConnectFailure(member: MemberID, address: String, reason: String) {
+        self.metrics.connectFailures.increment()
+        if let suppressed = self.connectFailureLog.admit() {
+            self.logger.warning(
+                "upstream connect failed",
+                metadata: [
+                    "upstream.id": "\(member)", "upstream.address": "\(address)",
+                    "reason": "\(reason)", "suppressed": "\(suppressed)",
+                ])
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Balancer
+
+/// `balancer check --config FILE`: validate like `nginx -t`.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a config file and exit (like nginx -t); errors name file:line:column."
+    )
+
+    @Option(name: .long, help: "The config file (nginx stream {} syntax).")
+    var config: String
+
+    func run() async throws {
+        do {
+            _ = try BalancerConfiguration.load(path: self.config)
+        } catch {
+            printError("balancer: \(error)")
+            printError("balancer: configuration file \(self.config) test failed")
+            throw ExitCode(1)
+        }
+        print("balancer: the configuration file \(self.config) syntax is ok")
+        print("balancer: configuration file \(self.config) test is successful")
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Balancer
+import Logging
+import ServiceLifecycle
+
+/// `balancer run`: from a config file, or the quick start with one listener and one ZooKeeper path.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the balancer.",
+        discussion: """
+            Either --config FILE, or the quick start: --listen ADDR --zookeeper HOSTS --path P.
+            SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit. SIGHUP: reload --config.
+            """
+    )
+
+    @Option(name: .long, help: "Config file (nginx stream {} syntax).")
+    var config: String?
+
+    @Option(name: .long, help: "Quick start: listen address, e.g. 0.0.0.0:8000.")
+    var listen: String?
+
+    @Option(name: .long, help: "Quick start: ZooKeeper connect string, e.g. 127.0.0.1:2181.")
+    var zookeeper: String?
+
+    @Option(name: .long, help: "Quick start: members path in ZooKeeper, e.g. /muster/services/chat.")
+    var path: String?
+
+    @Option(name: .customLong("auth-file"), help: "Quick start: file with 'user:password' for ZooKeeper digest auth.")
+    var authFile: String?
+
+    @Option(name: .long, help: "Admin endpoint address (overrides the config's admin directive; default 127.0.0.1:8001).")
+    var admin: String?
+
+    @Option(name: .customLong("drain-timeout"), help: "How long SIGTERM waits for open connections (30, 30s, 500ms, 2m).")
+    var drainTimeout = DurationArgument(.seconds(30))
+
+    @OptionGroup var logOptions: LogOptions
+
+    func validate() throws {
+        let quickStart = [self.listen, self.zookeeper, self.path, self.authFile].contains { $0 != nil }
+        if self.config != nil, quickStart {
+            throw ValidationError("--config cannot be combined with --listen/--zookeeper/--path/--auth-file")
+        }
+        if self.config == nil {
+            guard self.listen != nil, self.zookeeper != nil, self.path != nil else {
+                throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
+            }
+            guard let listen = self.listen, Self.listenAddress(listen) != nil else {
+                throw ValidationError("bad --listen '\(self.listen ?? "")': expected [host:]port, e.g. 0.0.0.0:8000")
+            }
+        }
+        if let admin = self.admin, HostPort(parsing: admin) == nil {
+            throw ValidationError("bad --admin '\(admin)': expected host:port, e.g. 127.0.0.1:8001")
+        }
+    }
+
+    static func listenAddress(_ text: String) -> HostPort? {
+        if let port = Int(text), (0...65535).contains(port) {
+            return HostPort(host: "0.0.0.0", port: port)
+        }
+        return HostPort(parsing: text, defaultHost: "0.0.0.0")
+    }
+
+    /// The quick start's configuration: one listener, one group fed from ZooKeeper.
+    static func quickStart(listen: HostPort, zookeeper: String, path: String, authFile: String?) -> BalancerConfiguration {
+        let upstream = UpstreamConfiguration(
+            name: "default",
+            zookeeper: ZooKeeperSource(connectString: zookeeper, path: path, authFile: authFile))
+        let server = ServerConfiguration(
+            listenHost: listen.host, listenPort: listen.port, proxyPass: upstream.name, connectTimeout: .seconds(1))
+        return BalancerConfiguration(upstreams: [upstream], servers: [server])
+    }
+
+    func run() async throws {
+        let logger = self.logOptions.makeLogger()
+        let configuration: BalancerConfiguration
+        if let config = self.config {
+            do {
+                configuration = try BalancerConfiguration.load(path: config)
+            } catch {
+                printError("balancer: \(error)")
+                throw ExitCode(1)
+            }
+        } else if let listenText = self.listen, let listen = Self.listenAddress(listenText),
+            let zookeeper = self.zookeeper, let path = self.path
+        {
+            configuration = Self.quickStart(listen: listen, zookeeper: zookeeper, path: path, authFile: self.authFile)
+        } else {
+            throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
+        }
+
+        let balancer = BalancerService(
+            configuration: configuration,
+            options: .init(adminAddress: self.admin, drainTimeout: self.drainTimeout.duration),
+            logger: logger)
+        let reload = ReloadOnHangup(balancer: balancer, configPath: self.config, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: balancer),
+                    .init(service: reload),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            printError("balancer: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("balancer: not built yet")
