@@ -245,7 +245,8 @@ members_include() {
   local json name
   json=$(members --json 2>/dev/null) || return 1
   for name in "$@"; do
-    grep -Eq "\"id\"[[:space:]]*:[[:space:]]*\"$name\"" <<<"$json" || return 1
+    # A discovered member's id is "zk:<agent --id>".
+    grep -Eq "\"id\"[[:space:]]*:[[:space:]]*\"(zk:)?$name\"" <<<"$json" || return 1
   done
 }
 

@@ -11,6 +11,7 @@ on connect, and answers `PING` with `PONG`. The greeting tells which server the 
   storm   --addr H:P --stop-file F --out O
                                     new clients back to back until F exists; writes JSON to O
   members                           reads `balancer members --json` on stdin; prints "id state" lines
+                                    (a discovered member's id without its "zk:" prefix)
   free-ports N                      prints N free loopback ports
 """
 
@@ -186,7 +187,11 @@ def cmd_members(_args):
     data = json.load(sys.stdin)
     for upstream in data.get("upstreams", []):
         for member in upstream.get("members", []):
-            print(member["id"], member.get("state", "?"))
+            # Discovered members are "zk:<record id>"; the record id is the agent's --id.
+            member_id = member["id"]
+            if member_id.startswith("zk:"):
+                member_id = member_id[3:]
+            print(member_id, member.get("state", "?"))
     return 0
 
 
