@@ -5,4 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 
+# Test ZooKeeper servers are started with "muster-zk-" in their command line; kill any that a
+# crashed test process left behind.
+cleanup() { pkill -9 -f 'muster-zk-' 2>/dev/null || true; }
+trap cleanup EXIT
+
 swift test

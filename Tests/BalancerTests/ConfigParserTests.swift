@@ -145,6 +145,45 @@ struct ConfigParserTests {
             connectTimeout: .milliseconds(250), tcpNoDelay: false))
     }
 
+    @Test("the example in docs/README-balancer-config.md parses")
+    func readmeExample() throws {
+        let text = """
+            events { worker_connections 20000; }
+
+            stream {
+                admin 127.0.0.1:8001;                 # admin/metrics endpoint (optional)
+                proxy_connect_timeout 1s;             # stream-level defaults are inherited by every server {}
+
+                upstream chat {
+                    least_conn;
+                    server 10.0.0.5:6000 weight=2 max_fails=3 fail_timeout=30s;   # static members ...
+                    server 10.0.0.9:6000 backup;
+                    zookeeper 10.0.0.2:2181,10.0.0.3:2181 path=/muster/services/chat
+                              auth_file=/etc/muster/zk.auth max_fails=3 fail_timeout=30s;  # ... plus live ones
+                }
+
+                server {
+                    listen 8000 backlog=8192;
+                    proxy_pass chat;
+                    proxy_timeout 10m;
+                    tcp_nodelay on;
+                }
+            }
+            """
+        let configuration = try BalancerConfiguration.parse(text, file: "README")
+        #expect(configuration.servers == [ServerConfiguration(listenPort: 8000, backlog: 8192, proxyPass: "chat", connectTimeout: .seconds(1))])
+        #expect(configuration.upstreams.first?.zookeeper?.maxFails == 3)
+        #expect(configuration.upstreams.first?.servers.map(\.backup) == [false, true])
+    }
+
+    @Test("listen 0 asks for an ephemeral port and never clashes")
+    func ephemeralListen() throws {
+        let configuration = try BalancerConfiguration.parse(
+            "stream { upstream u { server 127.0.0.1:1; } server { listen 127.0.0.1:0; listen 0; proxy_pass u; } }", file: "t.conf")
+        #expect(configuration.servers.map(\.listenPort) == [0, 0])
+        #expect(configuration.servers.map(\.listenHost) == ["127.0.0.1", "0.0.0.0"])
+    }
+
     @Test("quoted arguments, escapes, comments glued to words, CRLF and a BOM")
     func lexicalDetails() throws {
         let text = "\u{FEFF}# héllo wörld ✓\r\nstream {\r\n  upstream \"my up\" { server 'a.example:1' weight=2#notacomment; }\r\n"

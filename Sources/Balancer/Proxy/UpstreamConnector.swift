@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOPosix
 
@@ -151,10 +156,13 @@ final class UpstreamConnector {
         switch error {
         case ChannelError.connectTimeout:
             return "connect timed out"
-        case let error as IOError:
-            return "connect failed: \(error.description)"
         case let error as NIOConnectionError:
-            return "connect failed: \(error.connectionErrors.first.map { "\($0.error)" } ?? "\(error)")"
+            if let first = error.connectionErrors.first {
+                return Self.describe(first.error)
+            }
+            return "connect failed: \(error)"
+        case let error as IOError:
+            return "connect failed: \(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))"
         default:
             return "connect failed: \(error)"
         }

@@ -1,0 +1,241 @@
+import Logging
+import Synchronization
+
+/// The member set under a path at one moment.
+public struct MembershipSnapshot: Sendable, Hashable {
+    /// Valid members, sorted by id.
+    public var members: [MemberRecord]
+    /// True while the client is disconnected or its session expired: `members` is the last known
+    /// set, kept in service, not an authoritative read.
+    public var stale: Bool
+    /// Children whose data is not a valid member record (logged when first seen), sorted.
+    public var skipped: [String]
+
+    public init(members: [MemberRecord], stale: Bool = false, skipped: [String] = []) {
+        self.members = members
+        self.stale = stale
+        self.skipped = skipped
+    }
+}
+
+/// Yields the full member set under a path each time it changes.
+///
+/// ZooKeeper 3.8's C client has one-shot watches only, so each pass re-lists the children (arming
+/// a children watch) and fetches data only for new children and for children whose data watch
+/// fired. It never yields an empty set because ZooKeeper is unreachable: while disconnected it
+/// re-yields the last set marked `stale`; only an authoritative read while connected can empty it.
+/// After a session expiry (all watches gone) it re-reads everything.
+public final class MembershipWatch: Sendable {
+    public let client: ZooKeeperClient
+    public let path: String
+    private let logger: Logger
+
+    public init(client: ZooKeeperClient, path: String, logger: Logger) {
+        self.client = client
+        self.path = path
+        var logger = logger
+        logger[metadataKey: "zk.path"] = "\(path)"
+        self.logger = logger
+    }
+
+    /// Snapshots until the consuming task is cancelled or the stream is dropped. A slow consumer
+    /// gets the newest snapshots (each is complete, so no change is lost by skipping older ones).
+    public func snapshots() -> AsyncStream<MembershipSnapshot> {
+        let (stream, continuation) = AsyncStream<MembershipSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(8))
+        let task = Task { [self] in
+            await self.run { continuation.yield($0) }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Runs the watch loop in the calling task, handing each snapshot to `yield`.
+    public func run(yield: @escaping @Sendable (MembershipSnapshot) -> Void) async {
+        let wake = WakeSignal()
+        /// Children whose data watch fired since the last pass.
+        let dirty = DirtyChildren()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [client] in
+                for await _ in client.sessionStates() { wake.signal() }
+            }
+            var loop = Loop(watch: self, wake: wake, dirty: dirty, yield: yield)
+            await loop.run()
+            group.cancelAll()
+        }
+    }
+
+    private struct Cached {
+        var mzxid: Int64
+        var record: MemberRecord?
+    }
+
+    private struct Loop {
+        let watch: MembershipWatch
+        let wake: WakeSignal
+        let dirty: DirtyChildren
+        let yield: @Sendable (MembershipSnapshot) -> Void
+
+        var cache: [String: Cached] = [:]
+        var last: MembershipSnapshot?
+        var sessionID: Int64 = 0
+        var needsListing = true
+        var backoff = Duration.milliseconds(100)
+
+        init(watch: MembershipWatch, wake: WakeSignal, dirty: DirtyChildren, yield: @escaping @Sendable (MembershipSnapshot) -> Void) {
+            self.watch = watch
+            self.wake = wake
+            self.dirty = dirty
+            self.yield = yield
+        }
+
+        var client: ZooKeeperClient { watch.client }
+        var logger: Logger { watch.logger }
+
+        mutating func run() async {
+            var retryTimer: Task<Void, Never>?
+            wake.signal()
+            for await _ in wake.signals {
+                if Task.isCancelled { break }
+                retryTimer?.cancel()
+                retryTimer = nil
+                guard client.state == .connected else {
+                    markStale()
+                    needsListing = true
+                    continue
+                }
+                let currentSession = client.sessionID
+                if currentSession != sessionID {
+                    // A new session has none of the old watches: read everything again.
+                    sessionID = currentSession
+                    cache.removeAll()
+                    needsListing = true
+                }
+                do {
+                    try await pass()
+                    backoff = .milliseconds(100)
+                } catch {
+                    if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
+                        logger.debug("membership read interrupted; will retry", metadata: ["error": "\(zkError)"])
+                    } else {
+                        logger.warning("membership read failed; keeping the last known members", metadata: ["error": "\(error)"])
+                    }
+                    needsListing = true
+                    retryTimer = wake.signal(after: backoff)
+                    backoff = min(backoff * 2, .seconds(5))
+                }
+            }
+            retryTimer?.cancel()
+        }
+
+        private mutating func markStale() {
+            guard var snapshot = last, !snapshot.stale else { return }
+            snapshot.stale = true
+            last = snapshot
+            yield(snapshot)
+            logger.warning("registry unreachable; keeping the last known members", metadata: ["members": "\(snapshot.members.count)"])
+        }
+
+        private mutating func pass() async throws {
+            let changed = dirty.take()
+            if changed.contains("") { needsListing = true }
+            var children: [String]? = nil
+            if needsListing || last == nil || last?.stale == true {
+                do {
+                    let (names, _, childrenWatch) = try await client.getChildrenWatching(watch.path)
+                    watchFires(childrenWatch, child: "")
+                    children = names
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    // No members path yet: an authoritative empty set. Watch for its creation.
+                    let (stat, existsWatch) = try await client.existsWatching(watch.path)
+                    watchFires(existsWatch, child: "")
+                    if stat != nil { wake.signal() }
+                    children = []
+                }
+                needsListing = false
+            }
+            if let children {
+                let present = Set(children)
+                for name in cache.keys where !present.contains(name) { cache.removeValue(forKey: name) }
+                for name in children where cache[name] == nil {
+                    try await fetch(name)
+                }
+            }
+            for name in changed where !name.isEmpty && (children == nil || cache[name] != nil) {
+                try await fetch(name)
+            }
+            publish()
+        }
+
+        /// Reads one child's data, arming its data watch.
+        private mutating func fetch(_ name: String) async throws {
+            let childPath = watch.path == "/" ? "/\(name)" : "\(watch.path)/\(name)"
+            do {
+                let (data, stat, dataWatch) = try await client.getDataWatching(childPath)
+                watchFires(dataWatch, child: name)
+                if let previous = cache[name], previous.mzxid == stat.mzxid { return }
+                var record: MemberRecord?
+                do {
+                    let decoded = try MemberRecord.decode(data)
+                    if decoded.id == name {
+                        record = decoded
+                    } else {
+                        logger.warning("skipping member record whose id differs from its node name",
+                                       metadata: ["zk.node": "\(childPath)", "member.id": "\(decoded.id)"])
+                    }
+                } catch {
+                    logger.warning("skipping malformed member record", metadata: ["zk.node": "\(childPath)", "error": "\(error)"])
+                }
+                cache[name] = Cached(mzxid: stat.mzxid, record: record)
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                cache.removeValue(forKey: name)
+            }
+        }
+
+        private func watchFires(_ nodeWatch: NodeWatch, child: String) {
+            let wake = self.wake
+            let dirty = self.dirty
+            Task {
+                let event = await nodeWatch.event()
+                if event == .sessionLost { return }
+                dirty.insert(child)
+                wake.signal()
+            }
+        }
+
+        private mutating func publish() {
+            var members: [MemberRecord] = []
+            var skipped: [String] = []
+            for (name, entry) in cache {
+                if let record = entry.record { members.append(record) } else { skipped.append(name) }
+            }
+            members.sort { $0.id < $1.id }
+            skipped.sort()
+            let snapshot = MembershipSnapshot(members: members, stale: false, skipped: skipped)
+            if last?.stale == true {
+                logger.info("registry reachable again; membership is current", metadata: ["members": "\(members.count)"])
+            }
+            if snapshot != last {
+                last = snapshot
+                yield(snapshot)
+            }
+        }
+    }
+}
+
+/// Children whose data watch fired ("" stands for the children list itself), shared between the
+/// watch-waiting tasks and the loop.
+final class DirtyChildren: Sendable {
+    private let names = Mutex(Set<String>())
+
+    func insert(_ name: String) {
+        names.withLock { _ = $0.insert(name) }
+    }
+
+    func take() -> Set<String> {
+        names.withLock { names in
+            defer { names.removeAll() }
+            return names
+        }
+    }
+}

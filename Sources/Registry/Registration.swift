@@ -1,0 +1,259 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps one EPHEMERAL node `<path>/<record.id>` alive, with the member record as its data, for as
+/// long as it runs and is active.
+///
+/// It is a reconciler: whenever something may have changed (session state, a watch on its own
+/// node, ``setActive(_:)`` or ``update(_:)``), it compares the node in ZooKeeper with what it
+/// wants and fixes the difference. So it re-creates its node after a session expiry, after someone
+/// deleted it, and after a ZooKeeper restart, with no special cases. After a fast restart it may
+/// find a node of the same name held by an earlier session: if that node's record names the same
+/// address, it is deleted and re-created at once (no wait for the old session to time out);
+/// otherwise it is another member's and is left alone (logged as a conflict, retried).
+///
+/// On cancellation or graceful shutdown, ``run()`` deletes the node before it returns.
+public final class Registration: Service, Sendable {
+    private struct Desired: Sendable, Equatable {
+        var active: Bool
+        var record: MemberRecord
+    }
+
+    private struct State: Sendable {
+        var desired: Desired
+        /// The desired state the last successful reconcile achieved.
+        var achieved: Desired?
+        var invalidRecordLogged = false
+    }
+
+    public let client: ZooKeeperClient
+    /// The members path, e.g. `/muster/services/chat/members`.
+    public let path: String
+    private let acl: NodeACL
+    private let parentACL: NodeACL
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let wake = WakeSignal()
+
+    /// - Parameters:
+    ///   - path: the members path; the node is `<path>/<record.id>`.
+    ///   - active: whether to register at once (`setActive` changes it later).
+    ///   - acl: the node's ACL; with digest credentials use `.creatorAllWorldRead`.
+    public init(client: ZooKeeperClient, path: String, record: MemberRecord, active: Bool = true,
+                acl: NodeACL = .open, parentACL: NodeACL = .open, logger: Logger) {
+        self.client = client
+        self.path = path
+        self.acl = acl
+        self.parentACL = parentACL
+        var logger = logger
+        logger[metadataKey: "zk.path"] = "\(path)"
+        logger[metadataKey: "member.id"] = "\(record.id)"
+        self.logger = logger
+        self.state = Mutex(State(desired: Desired(active: active, record: record)))
+    }
+
+    /// The znode this registration owns.
+    public var nodePath: String {
+        let id = state.withLock { $0.desired.record.id }
+        return path == "/" ? "/\(id)" : "\(path)/\(id)"
+    }
+
+    /// The record as last set.
+    public var record: MemberRecord { state.withLock { $0.desired.record } }
+
+    /// `true` keeps the node; `false` deletes it (deregisters) while the registration keeps running.
+    public func setActive(_ active: Bool) {
+        state.withLock { $0.desired.active = active }
+        wake.signal()
+    }
+
+    /// Rewrites the node's data in place (weight, draining, metadata). The id cannot change: a new
+    /// id is a new member and needs its own registration; such an update is refused and logged.
+    public func update(_ record: MemberRecord) {
+        let accepted = state.withLock { state -> Bool in
+            guard record.id == state.desired.record.id else { return false }
+            state.desired.record = record
+            state.invalidRecordLogged = false
+            return true
+        }
+        if accepted {
+            wake.signal()
+        } else {
+            logger.error("refusing a record update that changes the member id", metadata: ["member.newID": "\(record.id)"])
+        }
+    }
+
+    /// Whether ZooKeeper matches the desired state (registered with the current record, or absent).
+    public var isSettled: Bool {
+        state.withLock { $0.achieved == $0.desired }
+    }
+
+    /// Waits (bounded) until ZooKeeper matches the desired state. Returns false on timeout.
+    public func waitUntilSettled(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if isSettled { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return isSettled
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [client, wake] in
+                for await _ in client.sessionStates() { wake.signal() }
+            }
+            await cancelWhenGracefulShutdown {
+                await self.reconcileLoop()
+            }
+            group.cancelAll()
+        }
+        // Deregister on the way out, in a fresh task: this one is cancelled, but the delete must run.
+        await Task { await self.removeOwnNode(reason: "registration stopped") }.value
+    }
+
+    private func reconcileLoop() async {
+        var backoff = Duration.milliseconds(100)
+        var retryTimer: Task<Void, Never>?
+        wake.signal()
+        for await _ in wake.signals {
+            if Task.isCancelled { break }
+            retryTimer?.cancel()
+            retryTimer = nil
+            guard client.state == .connected else { continue }
+            let desired = state.withLock { $0.desired }
+            do {
+                if let watch = try await reconcile(desired) {
+                    wake.signal(when: watch)
+                }
+                backoff = .milliseconds(100)
+            } catch {
+                state.withLock { $0.achieved = nil }
+                if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
+                    logger.debug("registration interrupted; will retry", metadata: ["error": "\(zkError)"])
+                } else {
+                    logger.warning("registration failed; will retry", metadata: ["error": "\(error)", "retry.after": "\(backoff)"])
+                }
+                retryTimer = wake.signal(after: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        retryTimer?.cancel()
+    }
+
+    /// One pass: make ZooKeeper match `desired`. Returns a watch on the node when registered.
+    private func reconcile(_ desired: Desired) async throws -> NodeWatch? {
+        let nodePath = self.nodePath
+        guard desired.active else {
+            try await removeStaleOrOwnNode(nodePath: nodePath, record: desired.record)
+            markAchieved(desired)
+            return nil
+        }
+        let data: [UInt8]
+        do {
+            data = try desired.record.encoded()
+        } catch {
+            let first = state.withLock { state -> Bool in
+                defer { state.invalidRecordLogged = true }
+                return !state.invalidRecordLogged
+            }
+            if first { logger.error("not registering an invalid member record", metadata: ["error": "\(error)"]) }
+            return nil
+        }
+        let (stat, watch) = try await client.existsWatching(nodePath)
+        guard let stat else {
+            do {
+                try await client.create(nodePath, data: data, mode: .ephemeral, acl: acl, makeParents: true, parentACL: parentACL)
+                logger.info("registered", metadata: ["zk.node": "\(nodePath)", "member.address": "\(desired.record.address)",
+                                                     "member.weight": "\(desired.record.weight)",
+                                                     "member.draining": "\(desired.record.draining)"])
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                // Someone (perhaps our previous session) created it meanwhile: look again.
+            }
+            wake.signal()
+            return watch
+        }
+        if stat.ephemeralOwner == client.sessionID {
+            let (current, currentStat) = try await client.getData(nodePath)
+            if current != data {
+                try await client.setData(nodePath, data: data, version: currentStat.version)
+                logger.info("member record updated", metadata: ["member.weight": "\(desired.record.weight)",
+                                                                "member.draining": "\(desired.record.draining)"])
+            }
+            markAchieved(desired)
+            return watch
+        }
+        try await replaceForeignNode(nodePath: nodePath, record: desired.record, owner: stat.ephemeralOwner)
+        wake.signal()
+        return watch
+    }
+
+    /// A node of our name held by another session: ours from before a restart if its record names
+    /// the same address, then delete it now rather than wait for that session to time out.
+    private func replaceForeignNode(nodePath: String, record: MemberRecord, owner: Int64) async throws {
+        let (current, currentStat) = try await client.getData(nodePath)
+        let existing = try? MemberRecord.decode(current)
+        guard let existing, existing.host == record.host, existing.port == record.port else {
+            throw RegistrationConflict(nodePath: nodePath, owner: owner, existing: existing?.address)
+        }
+        do {
+            try await client.delete(nodePath, version: currentStat.version)
+            logger.notice("replaced the node left by an earlier session", metadata: [
+                "zk.node": "\(nodePath)", "zk.staleSession": "0x\(String(UInt64(bitPattern: owner), radix: 16))",
+            ])
+        } catch let error as ZooKeeperError where error.code == .noNode || error.code == .badVersion {
+            // Gone or changed meanwhile; the next pass looks again.
+        }
+    }
+
+    /// Inactive: delete our node, and a stale node of a previous session that names our address.
+    private func removeStaleOrOwnNode(nodePath: String, record: MemberRecord) async throws {
+        guard let stat = try await client.exists(nodePath) else { return }
+        if stat.ephemeralOwner == client.sessionID {
+            do {
+                try await client.delete(nodePath)
+                logger.info("deregistered", metadata: ["zk.node": "\(nodePath)"])
+            } catch let error as ZooKeeperError where error.code == .noNode {}
+        } else {
+            do {
+                try await replaceForeignNode(nodePath: nodePath, record: record, owner: stat.ephemeralOwner)
+            } catch is RegistrationConflict {
+                // Another member's node: not ours to delete.
+            }
+        }
+    }
+
+    private func removeOwnNode(reason: String) async {
+        guard client.state == .connected else {
+            logger.warning("cannot delete the node while disconnected; it goes when the session ends", metadata: ["reason": "\(reason)"])
+            return
+        }
+        let nodePath = self.nodePath
+        do {
+            if let stat = try await client.exists(nodePath), stat.ephemeralOwner == client.sessionID {
+                try await client.delete(nodePath)
+                logger.info("deregistered", metadata: ["zk.node": "\(nodePath)", "reason": "\(reason)"])
+            }
+        } catch {
+            logger.warning("could not delete the node; it goes when the session ends", metadata: ["error": "\(error)"])
+        }
+        state.withLock { $0.achieved = nil }
+    }
+
+    private func markAchieved(_ desired: Desired) {
+        state.withLock { $0.achieved = desired }
+    }
+}
+
+/// The node of this member's name belongs to another session and names another address.
+public struct RegistrationConflict: Error, Sendable, CustomStringConvertible {
+    public var nodePath: String
+    public var owner: Int64
+    public var existing: String?
+
+    public var description: String {
+        "\(nodePath) is held by session 0x\(String(UInt64(bitPattern: owner), radix: 16)) for \(existing ?? "an unreadable record"); "
+            + "another member uses this id: give each member a unique --id"
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Where and how a ``ZooKeeperClient`` connects.
+public struct ZooKeeperConfiguration: Sendable, Hashable {
+    /// `host:port[,host:port...][/chroot]`, e.g. `h1:2181,h2:2181,h3:2181/muster`.
+    public var connectString: String
+    /// The requested session timeout; the server clamps it to its own min/max.
+    public var sessionTimeout: Duration
+    /// Digest credentials, added to every session this client opens.
+    public var credentials: DigestCredentials?
+
+    public init(connectString: String, sessionTimeout: Duration = .seconds(10), credentials: DigestCredentials? = nil) {
+        self.connectString = connectString
+        self.sessionTimeout = sessionTimeout
+        self.credentials = credentials
+    }
+
+    /// The host list and the chroot, split. The chroot is applied by this client (so it can be
+    /// created like any other parent), not by the C library.
+    public func parsed() throws(ConfigurationError) -> (hosts: String, chroot: String) {
+        let text = connectString.trimmingCharacters(in: .whitespaces)
+        var hosts = text
+        var chroot = ""
+        if let slash = text.firstIndex(of: "/") {
+            hosts = String(text[..<slash])
+            chroot = String(text[slash...])
+            while chroot.hasSuffix("/") { chroot.removeLast() }
+            if chroot.contains("//") {
+                throw ConfigurationError("invalid chroot in ZooKeeper connection string '\(connectString)'")
+            }
+        }
+        if hosts.isEmpty {
+            throw ConfigurationError("empty ZooKeeper connection string; expected host:port[,host:port...][/chroot]")
+        }
+        for entry in hosts.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
+                  let port = Int(entry[entry.index(after: colon)...]), (1...65535).contains(port)
+            else {
+                throw ConfigurationError("invalid ZooKeeper server '\(entry)' in '\(connectString)'; expected host:port")
+            }
+        }
+        return (hosts, chroot)
+    }
+
+    public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// ZooKeeper digest credentials (`user:password`). Never printed: `description` is redacted.
+public struct DigestCredentials: Sendable, Hashable, CustomStringConvertible {
+    public var user: String
+    public var password: String
+
+    public init(user: String, password: String) {
+        self.user = user
+        self.password = password
+    }
+
+    public var description: String { "digest(\(user):<redacted>)" }
+
+    /// The `user:password` form ZooKeeper's digest scheme takes.
+    var scheme: String { "\(user):\(password)" }
+
+    /// Parses `user:password` (surrounding whitespace and a trailing newline ignored).
+    public static func parse(_ text: String) throws(CredentialsError) -> DigestCredentials {
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !line.contains("\n") else { throw CredentialsError("expected one line 'user:password'") }
+        guard let colon = line.firstIndex(of: ":") else { throw CredentialsError("expected 'user:password'") }
+        let user = String(line[..<colon])
+        let password = String(line[line.index(after: colon)...])
+        guard !user.isEmpty else { throw CredentialsError("empty user") }
+        guard !password.isEmpty else { throw CredentialsError("empty password") }
+        return DigestCredentials(user: user, password: password)
+    }
+
+    /// Reads `user:password` from a file. The error names the file, never its content.
+    public static func load(fromFile path: String) throws(CredentialsError) -> DigestCredentials {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw CredentialsError("cannot read auth file \(path): \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CredentialsError("auth file \(path) is not UTF-8")
+        }
+        do {
+            return try parse(text)
+        } catch {
+            throw CredentialsError("auth file \(path): \(error.description)")
+        }
+    }
+
+    public struct CredentialsError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

@@ -1,0 +1,94 @@
+import Balancer
+import Foundation
+import Testing
+
+/// The admin endpoint and what `balancer members` prints from it.
+@Suite("Admin endpoint and balancer members", .timeLimit(.minutes(1)))
+struct AdminEndpointTests {
+    @Test("GET /members, /healthz and /metrics on a running balancer")
+    func endpoints() async throws {
+        let a = try await TestBackend.start(name: "a")
+        let b = try await TestBackend.start(name: "b")
+        defer { Task { await a.stop(); await b.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a, weight: 2), .backend(b)])],
+                servers: [.test()]))
+        let admin = HostPort(host: "127.0.0.1", port: balancer.adminPort)
+        for _ in 0..<3 {
+            _ = try await TestClient.name(port: balancer.port)
+        }
+
+        let report = try await AdminClient.members(from: admin)
+        #expect(report.listeners.count == 1)
+        #expect(report.listeners[0].address == "127.0.0.1:\(balancer.port)")
+        #expect(report.listeners[0].upstream == "backends")
+        let upstream = try #require(report.upstreams.first)
+        #expect(upstream.name == "backends")
+        #expect(upstream.method == "round_robin")
+        #expect(upstream.stale == false)
+        #expect(upstream.zookeeper == nil)
+        #expect(upstream.members.map(\.address) == ["127.0.0.1:\(a.port)", "127.0.0.1:\(b.port)"])
+        #expect(upstream.members.map(\.weight) == [2, 1])
+        #expect(upstream.members.map(\.total) == [2, 1])
+        #expect(upstream.members.allSatisfy { $0.source == "static" && $0.state == "up" })
+        #expect(report == balancer.service.membersReport())
+
+        let health = String(decoding: try await AdminClient.get("/healthz", from: admin), as: UTF8.self)
+        #expect(health == "ok\n")
+
+        let metrics = String(decoding: try await AdminClient.get("/metrics", from: admin), as: UTF8.self)
+        #expect(metrics.contains(#"balancer_connections_total{upstream="backends"} 3"#))
+        #expect(metrics.contains(#"balancer_members{upstream="backends",state="up"} 2"#))
+        #expect(metrics.contains(#"balancer_bytes_out_total{upstream="backends"} 6"#))
+
+        await #expect(throws: AdminClient.Failure.self) {
+            _ = try await AdminClient.get("/nope", from: admin)
+        }
+        await balancer.stop()
+        await #expect(throws: AdminClient.Failure.self) {
+            _ = try await AdminClient.members(from: admin)
+        }
+    }
+
+    @Test("the members table lists every column and marks a stale group")
+    func table() {
+        let report = MembersReport(
+            listeners: [.init(address: "0.0.0.0:8000", upstream: "chat")],
+            upstreams: [
+                .init(
+                    name: "chat", method: "round_robin", zookeeper: "127.0.0.1:2181 /muster/services/chat", stale: true,
+                    membershipError: nil,
+                    members: [
+                        MemberStatus(
+                            id: "zk:chat-1", address: "127.0.0.1:6000", weight: 1, source: "zookeeper", state: "up",
+                            active: 12, total: 340, failures: 0),
+                        MemberStatus(
+                            id: "static:127.0.0.1:6002", address: "127.0.0.1:6002", weight: 2, source: "static",
+                            state: "unavailable", active: 0, total: 17, failures: 3,
+                            lastFailure: "2026-11-25T07:01:02Z", lastFailureReason: "connect timed out"),
+                    ])
+            ])
+        let expected = """
+            listen 0.0.0.0:8000 -> chat
+
+            upstream chat (round_robin, zookeeper 127.0.0.1:2181 /muster/services/chat) STALE: ZooKeeper unreachable, serving the last known members
+            ID                     ADDRESS         WEIGHT  SOURCE     STATE        ACTIVE  TOTAL  FAILURES  LAST FAILURE
+            zk:chat-1              127.0.0.1:6000  1       zookeeper  up           12      340    0         -
+            static:127.0.0.1:6002  127.0.0.1:6002  2       static     unavailable  0       17     3         2026-11-25T07:01:02Z (connect timed out)
+
+            """
+        #expect(MembersTable.render(report) == expected)
+    }
+
+    @Test("host:port parsing for --admin and --listen")
+    func hostPort() {
+        #expect(HostPort(parsing: "127.0.0.1:8001") == HostPort(host: "127.0.0.1", port: 8001))
+        #expect(HostPort(parsing: ":8001") == HostPort(host: "127.0.0.1", port: 8001))
+        #expect(HostPort(parsing: "[::1]:8001") == HostPort(host: "::1", port: 8001))
+        #expect(HostPort(parsing: "[::1]:8001")?.description == "[::1]:8001")
+        #expect(HostPort(parsing: "8001") == nil)
+        #expect(HostPort(parsing: "host:99999") == nil)
+        #expect(HostPort(parsing: "host:x") == nil)
+    }
+}

@@ -1,0 +1,131 @@
+import Balancer
+import Foundation
+import NIOCore
+import Testing
+
+/// The built `balancer` executable: `check`, `members`, SIGHUP reload and SIGTERM drain on a real process.
+@Suite("balancer executable", .serialized, .timeLimit(.minutes(2)))
+struct BalancerBinaryTests {
+    /// `.build/<config>/balancer`, next to the test bundle that `swift test` built with it.
+    static func binary() throws -> URL {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("balancer")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) {
+                return candidate
+            }
+            directory.deleteLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let fallback = root.appendingPathComponent(".build/debug/balancer")
+        guard FileManager.default.isExecutableFile(atPath: fallback.path) else {
+            throw TestFailure("balancer executable not found; build it with `swift build --target BalancerCLI`")
+        }
+        return fallback
+    }
+
+    /// Runs the binary to completion; returns exit code, stdout and stderr.
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    private func writeConfig(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    private func tempPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("balancer-bin-\(UUID().uuidString).conf").path
+    }
+
+    @Test("balancer check: ok file exits 0, bad file prints file:line:col and exits 1")
+    func check() throws {
+        let path = self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try self.writeConfig(
+            "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; proxy_pass u; }\n}\n", to: path)
+        let ok = try Self.run(["check", "--config", path])
+        #expect(ok.status == 0)
+        #expect(ok.out.contains("test is successful"))
+
+        try self.writeConfig("stream {\n  upstream u { server 127.0.0.1:6000; }\n  http { }\n}\n", to: path)
+        let bad = try Self.run(["check", "--config", path])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("\(path):3:3:"))
+    }
+
+    @Test("a real SIGHUP reloads with a connection open; SIGTERM drains and exits 0; members prints the table")
+    func sighupAndSigterm() async throws {
+        let a = try await TestBackend.start(name: "a")
+        let b = try await TestBackend.start(name: "b")
+        defer { Task { await a.stop(); await b.stop() } }
+        let port = try await freePort()
+        let adminPort = try await freePort()
+        let path = self.tempPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try self.writeConfig(
+            "stream { upstream chat { server 127.0.0.1:\(a.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }",
+            to: path)
+
+        let process = Process()
+        process.executableURL = try Self.binary()
+        process.arguments = [
+            "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--drain-timeout", "10s", "--log-level", "warning",
+        ]
+        try process.run()
+        defer {
+            if process.isRunning {
+                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        let admin = HostPort(host: "127.0.0.1", port: adminPort)
+        #expect(await eventually { (try? await AdminClient.get("/healthz", from: admin)) != nil })
+
+        let members = try Self.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        #expect(members.status == 0)
+        #expect(members.out.contains("listen 127.0.0.1:\(port) -> chat"))
+        #expect(members.out.contains("ID"))
+        #expect(members.out.contains("static:127.0.0.1:\(a.port)  127.0.0.1:\(a.port)  1       static  up"))
+        let json = try Self.run(["members", "--admin", "127.0.0.1:\(adminPort)", "--json"])
+        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.out.utf8))
+        #expect(report.upstreams.map(\.name) == ["chat"])
+
+        let connection = try await TestClient.connect(port: port)
+        try await connection.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
+
+            try self.writeConfig(
+                "stream { upstream chat { server 127.0.0.1:\(b.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }",
+                to: path)
+            kill(process.processIdentifier, SIGHUP)
+            #expect(await eventually { (try? await TestClient.name(port: port)) == "b" })
+            #expect(process.isRunning)
+
+            try await outbound.write(ByteBuffer(string: "old"))
+            #expect(try await TestClient.read(3, from: &iterator) == Array("old".utf8))
+
+            // SIGTERM: the open connection keeps working during the drain, new ones are refused.
+            kill(process.processIdentifier, SIGTERM)
+            #expect(await eventually { await !TestClient.canConnect(port: port) })
+            try await outbound.write(ByteBuffer(string: "drain"))
+            #expect(try await TestClient.read(5, from: &iterator) == Array("drain".utf8))
+        }
+        // Our side closed: the drain completes and the process exits cleanly.
+        #expect(await eventually { !process.isRunning })
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

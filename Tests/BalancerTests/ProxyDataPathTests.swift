@@ -1,0 +1,127 @@
+import Balancer
+import NIOCore
+import Testing
+
+/// The data path on real loopback sockets: which backend serves whom, bytes intact, half-close, idle timeout.
+@Suite("Proxy data path", .timeLimit(.minutes(2)))
+struct ProxyDataPathTests {
+    @Test("round robin over two backends: exact 10/10 over 20 connections")
+    func roundRobinCounts() async throws {
+        let a = try await TestBackend.start(name: "a")
+        let b = try await TestBackend.start(name: "b")
+        defer { Task { await a.stop(); await b.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a), .backend(b)])],
+                servers: [.test()]))
+        var counts: [String: Int] = [:]
+        for _ in 0..<20 {
+            let name = try await TestClient.name(port: balancer.port)
+            counts[name ?? "closed", default: 0] += 1
+        }
+        #expect(counts == ["a": 10, "b": 10])
+        #expect(a.accepted == 10)
+        #expect(b.accepted == 10)
+        await balancer.stop()
+    }
+
+    @Test("several MB of random bytes both ways, client half-closes, everything arrives and EOF follows")
+    func largePayloadHalfClose() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
+                servers: [.test()]))
+        var generator = SystemRandomNumberGenerator()
+        for size in [1, 70_000, 8 * 1024 * 1024 + 13] {
+            let payload = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let received = try await TestClient.exchange(port: balancer.port, payload: payload)
+            let greeting = Array("a\n".utf8)
+            #expect(received.count == greeting.count + payload.count)
+            #expect(Array(received.prefix(greeting.count)) == greeting)
+            #expect(received.dropFirst(greeting.count).elementsEqual(payload))
+        }
+        // Every pair closed on both sides after the two half-closes.
+        #expect(await eventually { a.open == 0 })
+        #expect(await eventually { balancer.service.membersReport().upstreams[0].members[0].active == 0 })
+        await balancer.stop()
+    }
+
+    @Test("bytes sent before the member is connected are held and delivered first")
+    func earlyBytes() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
+                servers: [.test()]))
+        // A payload written in one go right after connect races the upstream connect.
+        let payload = Array(repeating: UInt8(ascii: "x"), count: 200_000)
+        let received = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
+        #expect(received.count == 2 + payload.count)
+        await balancer.stop()
+    }
+
+    @Test("proxy_timeout closes a connection on which neither side moved data")
+    func idleTimeout() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
+                servers: [.test(idleTimeout: .milliseconds(300))]))
+        let connection = try await TestClient.connect(port: balancer.port)
+        let start = ContinuousClock.now
+        let (greeting, echoed, closedAfter) = try await connection.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            let greeting = try await TestClient.read(2, from: &iterator)
+            // Activity keeps the connection open past the timeout.
+            var echoed: [UInt8] = []
+            for _ in 0..<4 {
+                try await Task.sleep(for: .milliseconds(150))
+                try await outbound.write(ByteBuffer(string: "p"))
+                echoed += try await TestClient.read(1, from: &iterator)
+            }
+            // Then silence: the balancer closes it.
+            let rest = try await TestClient.read(1, from: &iterator)
+            #expect(rest.isEmpty)
+            return (greeting, echoed, ContinuousClock.now - start)
+        }
+        #expect(greeting == Array("a\n".utf8))
+        #expect(echoed == Array("pppp".utf8))
+        #expect(closedAfter >= .milliseconds(850))
+        #expect(closedAfter < .seconds(3))
+        await balancer.stop()
+    }
+
+    @Test("backpressure: a client that does not read stops the member's data instead of filling the balancer")
+    func backpressure() async throws {
+        let total = 256 * 1024 * 1024
+        let flood = try await FloodBackend.start(total: total)
+        defer { Task { await flood.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
+                servers: [.test()]))
+        let connection = try await TestClient.connect(port: balancer.port)
+        try await connection.executeThenClose { inbound, _ in
+            // Not reading: once the socket buffers on the way are full the backend must stall.
+            var last = -1
+            #expect(await eventually(timeout: .seconds(20)) {
+                let now = flood.bytesHandedOver
+                defer { last = now }
+                try? await Task.sleep(for: .milliseconds(200))
+                return now > 0 && now == last && flood.bytesHandedOver == now
+            })
+            let stalledAt = flood.bytesHandedOver
+            // Kernel buffers of two loopback connections plus one read and NIO's 64 KiB water mark each way.
+            #expect(stalledAt < 64 * 1024 * 1024)
+            // Reading resumes the flow.
+            var iterator = inbound.makeAsyncIterator()
+            let more = try await TestClient.read(stalledAt + 1024 * 1024, from: &iterator)
+            #expect(more.count >= stalledAt + 1024 * 1024)
+        }
+        await balancer.stop()
+    }
+}

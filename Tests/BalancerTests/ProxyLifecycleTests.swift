@@ -1,0 +1,122 @@
+import Balancer
+import Foundation
+import NIOCore
+import Testing
+
+/// Reload without dropping connections, bad config rejected, graceful drain.
+@Suite("Proxy lifecycle", .timeLimit(.minutes(2)))
+struct ProxyLifecycleTests {
+    private func writeConfig(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("balancer-test-\(UUID().uuidString).conf").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("reload: changed upstream and a new listener apply, open connections keep talking, a bad file is rejected")
+    func reload() async throws {
+        let a = try await TestBackend.start(name: "a")
+        let b = try await TestBackend.start(name: "b")
+        defer { Task { await a.stop(); await b.stop() } }
+        let port1 = try await freePort()
+        let port2 = try await freePort()
+        let path = try self.writeConfig(
+            """
+            stream {
+                upstream backends { server 127.0.0.1:\(a.port); }
+                server { listen 127.0.0.1:\(port1); proxy_pass backends; proxy_connect_timeout 1s; }
+            }
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let balancer = try await RunningBalancer.start(try BalancerConfiguration.load(path: path))
+        #expect(balancer.port == port1)
+
+        let connection = try await TestClient.connect(port: port1)
+        try await connection.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
+
+            // Swap the group to b and add a second listener.
+            try """
+            stream {
+                upstream backends { server 127.0.0.1:\(b.port); }
+                server { listen 127.0.0.1:\(port1); proxy_pass backends; }
+                server { listen 127.0.0.1:\(port2); proxy_pass backends; }
+            }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(await balancer.service.reload(path: path))
+            #expect(try await TestClient.name(port: port1) == "b")
+            #expect(try await TestClient.name(port: port2) == "b")
+
+            // The connection opened before the reload still reaches a.
+            try await outbound.write(ByteBuffer(string: "still here"))
+            #expect(try await TestClient.read(10, from: &iterator) == Array("still here".utf8))
+
+            // A broken file changes nothing.
+            try "stream { upstream backends { server 127.0.0.1:1 weight=x; } }"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(await balancer.service.reload(path: path) == false)
+            #expect(try await TestClient.name(port: port2) == "b")
+
+            // The old member drains: shown until its last connection closes.
+            let members = balancer.service.membersReport().upstreams[0].members
+            #expect(members.first { $0.address == "127.0.0.1:\(a.port)" }?.active == 1)
+        }
+        #expect(await eventually {
+            balancer.service.membersReport().upstreams[0].members.map(\.address) == ["127.0.0.1:\(b.port)"]
+        })
+        await balancer.stop()
+    }
+
+    @Test("a reload whose new listener cannot bind is rejected as a whole")
+    func reloadBindFailure() async throws {
+        let a = try await TestBackend.start(name: "a")
+        let b = try await TestBackend.start(name: "b")
+        defer { Task { await a.stop(); await b.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+        // b's port is taken, so binding a listener there fails.
+        var taken = ServerConfiguration.test()
+        taken.listenPort = b.port
+        let current = ServerConfiguration.test()
+        await #expect(throws: (any Error).self) {
+            try await balancer.service.reload(
+                BalancerConfiguration(
+                    upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(b)])],
+                    servers: [current, taken]))
+        }
+        #expect(try await TestClient.name(port: balancer.port) == "a")
+        await balancer.stop()
+    }
+
+    @Test("graceful shutdown stops accepting, lets open connections finish, closes them at the drain deadline")
+    func drain() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]),
+            drainTimeout: .milliseconds(800))
+        let connection = try await TestClient.connect(port: balancer.port)
+        try await connection.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
+            let start = ContinuousClock.now
+            balancer.service.triggerGracefulShutdown()
+            // New clients are refused once the listener is closed.
+            #expect(await eventually(timeout: .seconds(2)) {
+                await !TestClient.canConnect(port: balancer.port)
+            })
+            // The open one still works during the drain...
+            try await outbound.write(ByteBuffer(string: "ping"))
+            #expect(try await TestClient.read(4, from: &iterator) == Array("ping".utf8))
+            // ...and is closed at the deadline.
+            #expect(try await TestClient.read(1, from: &iterator).isEmpty)
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed >= .milliseconds(700))
+            #expect(elapsed < .seconds(5))
+        }
+        _ = try await balancer.task.value
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import Registry
+import Synchronization
+
+/// A throwaway standalone ZooKeeper server for tests: Debian's `zookeeper` package run with a
+/// temporary data dir on a free 127.0.0.1 port, fast ticks (200 ms) so sessions may be short
+/// (from 400 ms), no admin server. It is killed by `stop()` and at `deinit`; `deploy/test.sh`
+/// also kills any left by a crashed test process (their command lines contain `muster-zk-`).
+///
+/// Stopping uses SIGKILL: processes spawned from the test runner inherit its blocked signal mask,
+/// so the JVM may never see a SIGTERM. ZooKeeper syncs its transaction log before it acknowledges
+/// a write, so a killed server restarts with all its nodes and sessions.
+public final class ZooKeeperServer: Sendable {
+    public let port: Int
+    public let directory: URL
+    /// A `@unchecked Sendable` box: `Process` is only touched under the mutex.
+    private struct Running: @unchecked Sendable {
+        var process: Process?
+    }
+    private let running = Mutex(Running())
+
+    public var connectString: String { "127.0.0.1:\(port)" }
+
+    private init(port: Int, directory: URL) {
+        self.port = port
+        self.directory = directory
+    }
+
+    /// Starts a server and waits until it answers (about 1 s).
+    public static func start(timeout: Duration = .seconds(60)) async throws -> ZooKeeperServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("muster-zk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
+        let server = ZooKeeperServer(port: try freeLoopbackPort(), directory: directory)
+        try server.writeConfig()
+        try await server.launch(timeout: timeout)
+        return server
+    }
+
+    /// Runs `body` with a fresh server and stops it afterwards, whatever happens.
+    public static func with<T>(_ body: (ZooKeeperServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    deinit {
+        running.withLock { running in
+            if let process = running.process, process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func writeConfig() throws {
+        let config = """
+            tickTime=200
+            minSessionTimeout=400
+            maxSessionTimeout=60000
+            initLimit=10
+            syncLimit=5
+            dataDir=\(directory.appendingPathComponent("data").path)
+            clientPort=\(port)
+            clientPortAddress=127.0.0.1
+            admin.enableServer=false
+            4lw.commands.whitelist=srvr,ruok,stat,cons
+            maxClientCnxns=0
+
+            """
+        try config.write(to: directory.appendingPathComponent("zoo.cfg"), atomically: true, encoding: .utf8)
+    }
+
+    private func launch(timeout: Duration) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/java")
+        process.arguments = [
+            "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Dzookeeper.root.logger=INFO,CONSOLE", "-Dzookeeper.console.threshold=INFO",
+            "-Dzookeeper.log.dir=\(directory.path)",
+            "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
+            "org.apache.zookeeper.server.ZooKeeperServerMain",
+            directory.appendingPathComponent("zoo.cfg").path,
+        ]
+        let logURL = directory.appendingPathComponent("zookeeper.log")
+        if !FileManager.default.fileExists(atPath: logURL.path) {
+            _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        running.withLock { $0.process = process }
+        let up = await waitUntil(timeout: timeout, interval: .milliseconds(50)) {
+            guard process.isRunning else { return true }
+            return fourLetterWord("srvr", port: self.port)?.contains("Zookeeper version") ?? false
+        }
+        guard up, process.isRunning else {
+            let tail = (try? String(contentsOf: logURL, encoding: .utf8))?.suffix(2000) ?? ""
+            await stop()
+            throw TestSupportError("ZooKeeper did not start on 127.0.0.1:\(port) (log \(logURL.path)):\n\(tail)")
+        }
+    }
+
+    /// Stops the server (SIGKILL, see above) and waits for it to exit.
+    public func stop() async {
+        guard let process = running.withLock({ running -> Process? in
+            defer { running.process = nil }
+            return running.process
+        }) else { return }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        await waitForExit(process)
+    }
+
+    /// Starts the server again on the same port with the same data (sessions survive if they have
+    /// not timed out meanwhile).
+    public func restart(timeout: Duration = .seconds(60)) async throws {
+        await stop()
+        try await launch(timeout: timeout)
+    }
+
+    /// Starts a stopped server again.
+    public func start(timeout: Duration = .seconds(60)) async throws {
+        try await launch(timeout: timeout)
+    }
+
+    private func waitForExit(_ process: Process) async {
+        _ = await waitUntil(timeout: .seconds(10), interval: .milliseconds(10)) { !process.isRunning }
+    }
+
+    /// Expires `client`'s session as ZooKeeper would: a second handle attaches to the same session
+    /// and closes it. The first handle sees `.expired` within about 100 ms.
+    public static func expireSession(of client: ZooKeeperClient) async throws {
+        guard let session = client.sessionCredentials() else {
+            throw TestSupportError("client has no session to expire")
+        }
+        let twin = try ZooKeeperClient(configuration: client.configuration, logger: Logger(label: "muster.test.twin"),
+                                       resuming: session)
+        try await twin.waitUntilConnected(timeout: .seconds(10))
+        await twin.close()
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes. Returns whether it held.
+public func waitUntil(timeout: Duration, interval: Duration = .milliseconds(20),
+                      _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while true {
+        if try await condition() { return true }
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: interval)
+    }
+}
+
+/// A port that was free on 127.0.0.1 a moment ago (bound to port 0, then released).
+public func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSupportError("socket() failed: \(errno)") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw TestSupportError("bind() failed: \(errno)") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { throw TestSupportError("getsockname() failed: \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Sends a ZooKeeper four-letter word to 127.0.0.1:port and returns the reply (nil if no answer).
+public func fourLetterWord(_ word: String, port: Int, timeoutSeconds: Int = 2) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    _ = word.withCString { send(fd, $0, strlen($0), 0) }
+    var reply = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    for _ in 0..<64 {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count <= 0 { break }
+        reply.append(contentsOf: buffer[0..<count])
+    }
+    return String(decoding: reply, as: UTF8.self)
+}
