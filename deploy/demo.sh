@@ -298,7 +298,7 @@ cmd_down() {
   stop_procs TERM $names
   zk_stop
   # The demo's ZooKeeper data is only demo state; a fresh `up` starts from an empty tree.
-  rm -rf "$RUN_DIR/zookeeper/data" "$RUN_DIR/bin-dir"
+  rm -rf "$RUN_DIR/zookeeper/data" "$RUN_DIR/zookeeper/port" "$RUN_DIR/bin-dir"
   rm -f "$SERVERS"/chat-*
   say "stopped (logs kept in $LOGS)"
 }
