@@ -378,7 +378,7 @@ cmd_kill() {
 
 cmd_restart_zookeeper() {
   [ -z "$ZK_EXTERNAL" ] || die "ZooKeeper is external (MUSTER_ZOOKEEPER); restart it there"
-  [ -f "$RUN_DIR/zookeeper/zoo.cfg" ] || die "the demo's ZooKeeper was never started; run 'deploy/demo.sh up'"
+  [ -f "$RUN_DIR/zookeeper/zoo.cfg" ] && [ -f "$RUN_DIR/zookeeper/port" ] || die "the demo's ZooKeeper was never started; run 'deploy/demo.sh up'"
   local port
   port=$(zk_port)
   zk_stop
