@@ -1,1 +1,114 @@
-// Placeholder: filled by its issue.
+import Logging
+import Registry
+import ServiceLifecycle
+
+/// The whole agent: health checks, registration, drain signal and (in supervisor mode) the child
+/// process, run as one `ServiceGroup` that SIGTERM/SIGINT shut down gracefully.
+public struct ServerAgent: Sendable {
+    public var configuration: AgentConfiguration
+    public var logger: Logger
+    /// Digest credentials for ZooKeeper, loaded by the caller from a file (never from argv).
+    public var credentials: DigestCredentials?
+
+    public init(configuration: AgentConfiguration, credentials: DigestCredentials?, logger: Logger) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.logger = logger
+    }
+
+    /// The record this agent publishes.
+    public var memberRecord: MemberRecord {
+        MemberRecord(
+            id: configuration.memberID,
+            host: configuration.advertise.host,
+            port: configuration.advertise.port,
+            weight: configuration.weight,
+            draining: false,
+            metadata: configuration.metadata
+        )
+    }
+
+    /// Runs until SIGTERM/SIGINT (or, in supervisor mode, until the child exits); returns the exit code.
+    public func run() async throws -> Int32 {
+        let configuration = self.configuration
+        var logger = self.logger
+        logger[metadataKey: "member.id"] = "\(configuration.memberID)"
+        let zooKeeper = ZooKeeperConfiguration(
+            connectString: configuration.zookeeper,
+            sessionTimeout: configuration.sessionTimeout,
+            credentials: credentials
+        )
+        // Throws only for a malformed connection string, which the configuration already rejected.
+        let client = try ZooKeeperClient(configuration: zooKeeper, logger: logger)
+
+        let record = memberRecord
+        // Inactive until `rise` healthy checks. With credentials, only this identity may change the
+        // node while everyone (the balancers) may read it.
+        let registration = Registration(
+            client: client, path: configuration.membersPath, record: record, active: false,
+            acl: credentials == nil ? .open : .creatorAllWorldRead, logger: logger)
+        let coordinator = MemberCoordinator(
+            record: record, rise: configuration.rise, fall: configuration.fall,
+            registration: registration, logger: logger)
+
+        logger.notice(
+            "server-agent starting",
+            metadata: [
+                "zk.connect": "\(configuration.zookeeper)",
+                "zk.node": "\(configuration.nodePath)",
+                "zk.auth": "\(credentials == nil ? "none" : "digest")",
+                "check.target": "\(configuration.server)",
+                "check.kind": "\(configuration.check.summary)",
+                "check.interval": "\(DurationSyntax.format(configuration.interval))",
+                "check.timeout": "\(DurationSyntax.format(configuration.timeout))",
+                "check.rise": "\(configuration.rise)",
+                "check.fall": "\(configuration.fall)",
+                "member.advertise": "\(configuration.advertise)",
+                "drain.signal": "\(configuration.drainSignal?.displayName ?? "none")",
+            ])
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var child: ChildProcessService?
+        if !configuration.command.isEmpty {
+            let settleTimeout = configuration.sessionTimeout
+            let supervisor = ChildProcessService(
+                command: configuration.command,
+                stopTimeout: configuration.stopTimeout,
+                coordinator: coordinator,
+                logger: logger,
+                settle: { _ = await registration.waitUntilSettled(timeout: settleTimeout) }
+            )
+            child = supervisor
+            // First in the group, so it is shut down last: after the node is gone.
+            services.append(.init(
+                service: supervisor,
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        services.append(.init(service: registration))
+        services.append(.init(service: SessionStateReporter(client: client, connectString: configuration.zookeeper, logger: logger)))
+        if let signal = configuration.drainSignal {
+            services.append(.init(service: DrainSignalService(signal: signal, coordinator: coordinator)))
+        }
+        let check = HealthChecks.make(configuration.check, target: configuration.server, timeout: configuration.timeout)
+        services.append(.init(service: HealthCheckService(check: check, interval: configuration.interval, coordinator: coordinator)))
+
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+
+        var failed = false
+        do {
+            try await group.run()
+        } catch {
+            logger.error("server-agent stopped on an error", metadata: ["error": "\(error)"])
+            failed = true
+        }
+        await client.close()
+        if let code = child?.exitCode { return code }
+        logger.notice("server-agent stopped")
+        return failed ? 1 : 0
+    }
+}

@@ -1,0 +1,208 @@
+import Registry
+
+/// Everything the agent needs to run, validated. Built from ``AgentOptions``.
+public struct AgentConfiguration: Sendable, Equatable {
+    public var zookeeper: String
+    /// The service path; the member's node is `<servicePath>/members/<memberID>`.
+    public var servicePath: String
+    /// Where member nodes live: `<servicePath>/members` (the Registry's layout, watched by balancers).
+    public var membersPath: String { servicePath + "/members" }
+    /// This member's znode.
+    public var nodePath: String { membersPath + "/" + memberID }
+    /// Where health checks go.
+    public var server: HostPort
+    /// What the balancer dials (published in the record).
+    public var advertise: HostPort
+    public var memberID: String
+    public var weight: Int
+    public var metadata: [String: String]
+    public var sessionTimeout: Duration
+    public var authFile: String?
+    public var check: HealthCheckSpec
+    public var interval: Duration
+    public var timeout: Duration
+    public var rise: Int
+    public var fall: Int
+    public var drainSignal: DrainSignal?
+    /// Supervisor mode: how long the child gets between SIGTERM and SIGKILL.
+    public var stopTimeout: Duration
+    /// Supervisor mode when non-empty: executable and arguments of the server to run.
+    public var command: [String]
+
+    /// Upper bounds: the weight's is the record format's; rise/fall's keeps typos (1e6 checks) out.
+    static let maximumWeight = 1_000
+    static let maximumRiseFall = 1_000
+
+    public init(_ options: AgentOptions) throws(AgentConfigurationError) {
+        zookeeper = options.zookeeper.trimmingWhitespace()
+        guard !zookeeper.isEmpty, !zookeeper.contains(where: \.isWhitespace) else {
+            throw AgentConfigurationError(flag: "--zookeeper", problem: "expected HOST:PORT[,HOST:PORT...][/chroot], got '\(options.zookeeper)'")
+        }
+        do {
+            _ = try ZooKeeperConfiguration(connectString: zookeeper).parsed()
+        } catch {
+            throw AgentConfigurationError(flag: "--zookeeper", problem: error.description)
+        }
+        servicePath = try Self.validatedPath(options.path)
+
+        guard let serverText = options.server else {
+            throw AgentConfigurationError(flag: "--server", problem: "missing; give the ChatServer's HOST:PORT to health-check")
+        }
+        do { server = try HostPort.parse(serverText) } catch {
+            throw AgentConfigurationError(flag: "--server", problem: error.description)
+        }
+        if let advertiseText = options.advertise {
+            do { advertise = try HostPort.parse(advertiseText) } catch {
+                throw AgentConfigurationError(flag: "--advertise", problem: error.description)
+            }
+        } else {
+            advertise = server
+        }
+        memberID = options.id ?? Self.defaultMemberID(for: advertise)
+        try Self.validateMemberID(memberID)
+
+        guard (1...Self.maximumWeight).contains(options.weight) else {
+            throw AgentConfigurationError(flag: "--weight", problem: "must be from 1 to \(Self.maximumWeight), got \(options.weight)")
+        }
+        weight = options.weight
+
+        var metadata: [String: String] = [:]
+        for entry in options.meta {
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw AgentConfigurationError(flag: "--meta", problem: "expected key=value, got '\(entry)'")
+            }
+            let key = String(entry[..<equals])
+            let value = String(entry[entry.index(after: equals)...])
+            guard !key.isEmpty, !key.contains(where: \.isWhitespace) else {
+                throw AgentConfigurationError(flag: "--meta", problem: "key must be non-empty without spaces, got '\(entry)'")
+            }
+            guard metadata[key] == nil else {
+                throw AgentConfigurationError(flag: "--meta", problem: "key '\(key)' given twice")
+            }
+            metadata[key] = value
+        }
+        self.metadata = metadata
+        // The record format has its own limits (metadata entries, host length); check them now
+        // rather than have the registration refuse the record later.
+        do {
+            try MemberRecord(id: memberID, host: advertise.host, port: advertise.port, weight: weight, metadata: metadata).validate()
+        } catch {
+            throw AgentConfigurationError(flag: options.meta.isEmpty ? "--advertise" : "--meta", problem: "the member record would be invalid: \(error)")
+        }
+
+        sessionTimeout = try Self.positiveDuration(options.sessionTimeout, flag: "--session-timeout")
+        interval = try Self.positiveDuration(options.interval, flag: "--interval")
+        timeout = try Self.positiveDuration(options.timeout, flag: "--timeout")
+        stopTimeout = try Self.positiveDuration(options.stopTimeout, flag: "--stop-timeout")
+        guard timeout <= interval else {
+            throw AgentConfigurationError(
+                flag: "--timeout",
+                problem: "\(DurationSyntax.format(timeout)) is longer than --interval \(DurationSyntax.format(interval)); a check must finish before the next one is due"
+            )
+        }
+
+        guard (1...Self.maximumRiseFall).contains(options.rise) else {
+            throw AgentConfigurationError(flag: "--rise", problem: "must be from 1 to \(Self.maximumRiseFall), got \(options.rise)")
+        }
+        guard (1...Self.maximumRiseFall).contains(options.fall) else {
+            throw AgentConfigurationError(flag: "--fall", problem: "must be from 1 to \(Self.maximumRiseFall), got \(options.fall)")
+        }
+        rise = options.rise
+        fall = options.fall
+
+        if let authFile = options.authFile, authFile.isEmpty {
+            throw AgentConfigurationError(flag: "--auth-file", problem: "empty path")
+        }
+        authFile = options.authFile
+
+        check = try Self.validatedCheck(options)
+
+        guard let drain = DrainSignal.parse(options.drainSignal) else {
+            let names = DrainSignal.allCases.map(\.rawValue).joined(separator: ", ")
+            throw AgentConfigurationError(flag: "--drain-signal", problem: "unsupported signal '\(options.drainSignal)'; use one of \(names) or none")
+        }
+        drainSignal = drain
+
+        if let executable = options.command.first, executable.isEmpty {
+            throw AgentConfigurationError(flag: "--", problem: "empty command")
+        }
+        command = options.command
+    }
+
+    /// The member id used when `--id` is not given: `127.0.0.1-6000` for `127.0.0.1:6000`.
+    public static func defaultMemberID(for address: HostPort) -> String {
+        // The id is a znode name limited to A-Z a-z 0-9 . _ : - ; anything else in a host name becomes '_'.
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+        let host = String(address.host.map { allowed.contains($0) ? $0 : "_" })
+        return "\(host)-\(address.port)"
+    }
+
+    static func validateMemberID(_ id: String) throws(AgentConfigurationError) {
+        guard !id.isEmpty else { throw AgentConfigurationError(flag: "--id", problem: "empty") }
+        guard id != ".", id != ".." else {
+            throw AgentConfigurationError(flag: "--id", problem: "'\(id)' is not a valid znode name")
+        }
+        guard !id.contains("/") else {
+            throw AgentConfigurationError(flag: "--id", problem: "'\(id)' contains '/'; the id is a single znode name")
+        }
+        guard MemberRecord.isValidID(id) else {
+            throw AgentConfigurationError(flag: "--id", problem: "'\(id)' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
+        }
+    }
+
+    static func validatedPath(_ path: String) throws(AgentConfigurationError) -> String {
+        guard path.hasPrefix("/"), path.count > 1 else {
+            throw AgentConfigurationError(flag: "--path", problem: "must be an absolute znode path below the root, e.g. /muster/services/chat, got '\(path)'")
+        }
+        guard !path.hasSuffix("/") else {
+            throw AgentConfigurationError(flag: "--path", problem: "must not end with '/', got '\(path)'")
+        }
+        let components = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            throw AgentConfigurationError(flag: "--path", problem: "empty, '.' or '..' component in '\(path)'")
+        }
+        guard !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw AgentConfigurationError(flag: "--path", problem: "contains control characters")
+        }
+        return path
+    }
+
+    static func positiveDuration(_ text: String, flag: String) throws(AgentConfigurationError) -> Duration {
+        let duration: Duration
+        do { duration = try DurationSyntax.parse(text) } catch {
+            throw AgentConfigurationError(flag: flag, problem: error.description)
+        }
+        guard duration > .zero else { throw AgentConfigurationError(flag: flag, problem: "must be greater than zero") }
+        return duration
+    }
+
+    static func validatedCheck(_ options: AgentOptions) throws(AgentConfigurationError) -> HealthCheckSpec {
+        if let command = options.checkCommand {
+            guard options.checkSend == nil, options.checkExpect == nil else {
+                throw AgentConfigurationError(flag: "--check-command", problem: "cannot be combined with --check-send/--check-expect; choose one check")
+            }
+            guard !command.trimmingWhitespace().isEmpty else {
+                throw AgentConfigurationError(flag: "--check-command", problem: "empty command")
+            }
+            return .command(command)
+        }
+        if let send = options.checkSend {
+            guard options.checkExpect != nil else {
+                throw AgentConfigurationError(flag: "--check-send", problem: "needs --check-expect PREFIX (what a healthy reply starts with)")
+            }
+            guard !send.contains("\n"), !send.contains("\r") else {
+                throw AgentConfigurationError(flag: "--check-send", problem: "must be a single line; the newline is added by the agent")
+            }
+        }
+        if let expect = options.checkExpect {
+            guard !expect.isEmpty else {
+                throw AgentConfigurationError(flag: "--check-expect", problem: "empty prefix would accept any reply")
+            }
+            guard !expect.contains("\n") else {
+                throw AgentConfigurationError(flag: "--check-expect", problem: "must not contain a newline")
+            }
+            return .lineExchange(send: options.checkSend, expect: expect)
+        }
+        return .tcpConnect
+    }
+}

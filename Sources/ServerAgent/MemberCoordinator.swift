@@ -1,0 +1,108 @@
+import Logging
+import Registry
+import Synchronization
+
+/// The one owner of the member's state: health status (through the rise/fall machine), draining,
+/// and whether the supervised server has exited. Every decision to register, deregister or rewrite
+/// the record is made here and logged with its reason.
+public final class MemberCoordinator: Sendable {
+    public typealias Machine = RiseFallStateMachine<ContinuousClock.Instant>
+
+    private struct State {
+        var machine: Machine
+        var record: MemberRecord
+        /// Set when the agent is leaving (child exited or shutdown): nothing may register again.
+        var finished = false
+    }
+
+    private let state: Mutex<State>
+    private let registration: any RegistrationControl
+    private let logger: Logger
+
+    public init(
+        record: MemberRecord,
+        rise: Int,
+        fall: Int,
+        registration: any RegistrationControl,
+        logger: Logger,
+        start: ContinuousClock.Instant = .now
+    ) {
+        self.state = Mutex(State(machine: Machine(rise: rise, fall: fall, start: start), record: record))
+        self.registration = registration
+        self.logger = logger
+    }
+
+    /// Current health status (`up` means registered, or being registered).
+    public var status: Machine.Status { state.withLock { $0.machine.status } }
+
+    /// The record as currently published.
+    public var currentRecord: MemberRecord { state.withLock { $0.record } }
+
+    /// Feeds one check result.
+    public func record(_ outcome: CheckOutcome, at now: ContinuousClock.Instant) {
+        let decision: (Machine.Transition, MemberRecord)? = state.withLock { state in
+            guard !state.finished else { return nil }
+            guard let transition = state.machine.record(outcome, at: now) else { return nil }
+            return (transition, state.record)
+        }
+        if case .unhealthy(let reason) = outcome {
+            logger.debug("health check failed", metadata: ["check.reason": "\(reason)"])
+        }
+        guard let (transition, record) = decision else { return }
+        apply(transition, record: record)
+    }
+
+    /// The supervised server exited: deregister now, without waiting for failed checks, and never
+    /// register again.
+    public func serverExited(reason: String, at now: ContinuousClock.Instant) {
+        let transition = state.withLock { state -> Machine.Transition? in
+            state.finished = true
+            return state.machine.forceDown(reason: reason, at: now)
+        }
+        if let transition {
+            apply(transition, record: currentRecord)
+        } else {
+            logger.notice("server exited while not registered", metadata: ["reason": "\(reason)"])
+            registration.setActive(false)
+        }
+    }
+
+    /// The agent is shutting down: stop reacting to checks. The registration deletes the node itself.
+    public func finish() {
+        state.withLock { $0.finished = true }
+    }
+
+    /// Flips `draining` in the record and rewrites it; balancers stop sending new connections to a
+    /// draining member while its established ones continue.
+    @discardableResult
+    public func toggleDraining() -> Bool {
+        let record = state.withLock { state -> MemberRecord in
+            state.record.draining.toggle()
+            return state.record
+        }
+        logger.notice(
+            record.draining ? "draining: balancers will send no new connections" : "draining ended: accepting new connections",
+            metadata: ["member.id": "\(record.id)", "member.draining": "\(record.draining)"]
+        )
+        registration.update(record)
+        return record.draining
+    }
+
+    private func apply(_ transition: Machine.Transition, record: MemberRecord) {
+        let metadata: Logger.Metadata = [
+            "member.id": "\(record.id)",
+            "health.from": "\(transition.from.rawValue)",
+            "health.to": "\(transition.to.rawValue)",
+            "health.reason": "\(transition.reason)",
+            "health.previous_lasted": "\(DurationSyntax.format(transition.previousStatusLasted))",
+        ]
+        switch transition.to {
+        case .up:
+            logger.notice("server healthy: registering", metadata: metadata)
+            registration.setActive(true)
+        case .down:
+            logger.warning("server unhealthy: deregistering", metadata: metadata)
+            registration.setActive(false)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Logging
+import Registry
+import ServiceLifecycle
+
+/// Says what the ZooKeeper session is doing: warns, with growing pauses, while ZooKeeper cannot be
+/// reached (at start or later), and notes every change. The client reconnects by itself; this only
+/// makes the waiting visible instead of silent.
+public struct SessionStateReporter: Service {
+    let client: ZooKeeperClient
+    let connectString: String
+    let logger: Logger
+    let initialBackoff: Duration
+    let maximumBackoff: Duration
+
+    public init(
+        client: ZooKeeperClient,
+        connectString: String,
+        logger: Logger,
+        initialBackoff: Duration = .seconds(1),
+        maximumBackoff: Duration = .seconds(30)
+    ) {
+        self.client = client
+        self.connectString = connectString
+        self.logger = logger
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+    }
+
+    public func run() async throws {
+        let client = self.client
+        let logger = self.logger
+        let connectString = self.connectString
+        let initialBackoff = self.initialBackoff
+        let maximumBackoff = self.maximumBackoff
+        await cancelWhenGracefulShutdown {
+            var backoff = initialBackoff
+            var waitedTotal = Duration.zero
+            while !Task.isCancelled {
+                switch client.state {
+                case .closed:
+                    return
+                case .authFailed:
+                    logger.error(
+                        "ZooKeeper rejected the credentials; check --auth-file. Health checks continue, nothing is registered",
+                        metadata: ["zk.connect": "\(connectString)"])
+                    return
+                case .connected:
+                    backoff = initialBackoff
+                    waitedTotal = .zero
+                    await Self.waitUntilNotConnected(client)
+                    continue
+                case .connecting, .expired:
+                    break
+                }
+                do {
+                    try await client.waitUntilConnected(timeout: backoff)
+                    logger.notice("ZooKeeper session connected", metadata: ["zk.connect": "\(connectString)"])
+                } catch {
+                    if Task.isCancelled { return }
+                    waitedTotal += backoff
+                    logger.warning(
+                        "ZooKeeper unreachable; still retrying (health checks continue)",
+                        metadata: [
+                            "zk.connect": "\(connectString)",
+                            "zk.waited": "\(DurationSyntax.format(waitedTotal))",
+                            "zk.next_report_in": "\(DurationSyntax.format(min(backoff * 2, maximumBackoff)))",
+                        ])
+                    backoff = min(backoff * 2, maximumBackoff)
+                }
+            }
+        }
+    }
+
+    private static func waitUntilNotConnected(_ client: ZooKeeperClient) async {
+        for await state in client.sessionStates() where state != .connected {
+            return
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("server-agent: not built yet")

@@ -1,0 +1,56 @@
+import Testing
+@testable import ServerAgent
+
+@Suite("Health checks on loopback")
+struct HealthCheckTests {
+    let timeout = Duration.milliseconds(300)
+
+    @Test func tcpConnectSeesAServerAndItsAbsence() async throws {
+        let server = try await LoopbackServer.start()
+        let target = HostPort(host: "127.0.0.1", port: server.port)
+        #expect(await TCPConnectCheck(target: target, timeout: timeout).run() == .healthy)
+        await server.stop()
+        let outcome = await TCPConnectCheck(target: target, timeout: timeout).run()
+        guard case .unhealthy(let reason) = outcome else {
+            Issue.record("expected unhealthy, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("127.0.0.1:\(server.port)"))
+    }
+
+    @Test func lineExchangeAcceptsTheExpectedPrefix() async throws {
+        let server = try await LoopbackServer.start(behaviour: .reply("PONG ok"))
+        defer { Task { await server.stop() } }
+        let target = HostPort(host: "127.0.0.1", port: server.port)
+        #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run() == .healthy)
+        let wrong = await LineExchangeCheck(target: target, send: "PING", expect: "HELLO", timeout: timeout).run()
+        #expect(!wrong.isHealthy)
+    }
+
+    @Test func lineExchangeCatchesAServerThatAcceptsButNeverAnswers() async throws {
+        let server = try await LoopbackServer.start(behaviour: .silent)
+        defer { Task { await server.stop() } }
+        let target = HostPort(host: "127.0.0.1", port: server.port)
+        // The TCP check is fooled by the hung server ...
+        #expect(await TCPConnectCheck(target: target, timeout: timeout).run() == .healthy)
+        // ... the application check is not, and it gives up on time.
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run()
+        let elapsed = started.duration(to: clock.now)
+        #expect(outcome == .unhealthy("no reply from 127.0.0.1:\(server.port) within 300ms"))
+        #expect(elapsed >= timeout)
+        #expect(elapsed < timeout + .seconds(1))
+    }
+
+    @Test func commandCheckUsesTheExitStatusAndKillsOnTimeout() async {
+        #expect(await CommandCheck(command: "exit 0", timeout: timeout).run() == .healthy)
+        #expect(await CommandCheck(command: "exit 3", timeout: timeout).run() == .unhealthy("check command exited with status 3"))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = await CommandCheck(command: "sleep 30", timeout: timeout).run()
+        let elapsed = started.duration(to: clock.now)
+        #expect(outcome == .unhealthy("check command did not finish within 300ms; killed"))
+        #expect(elapsed < .seconds(3))
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+import Registry
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end: a real ZooKeeper, a real TCP server on loopback, and the built `server-agent` binary.
+/// Serialized because the timings below are what is being tested, on a 2-core machine.
+@Suite("server-agent end to end", .serialized)
+struct ServerAgentIntegrationTests {
+    static let interval = Duration.milliseconds(100)
+    static let timeout = Duration.milliseconds(100)
+    static let rise = 2
+    static let fall = 2
+    static let sessionTimeout = Duration.seconds(2)
+    /// Scheduling slack on a loaded 2-core machine.
+    static let slack = Duration.milliseconds(1500)
+
+    /// A fresh service path per test, so tests never see each other's nodes.
+    static func servicePath() -> String {
+        "/muster-test/\(UUID().uuidString.lowercased())/chat"
+    }
+
+    static func agentArguments(zk: String, path: String, port: Int, extra: [String] = []) -> [String] {
+        [
+            "--zookeeper", zk, "--path", path, "--server", "127.0.0.1:\(port)",
+            "--interval", "100ms", "--timeout", "100ms", "--rise", "\(rise)", "--fall", "\(fall)",
+            "--session-timeout", "2s",
+        ] + extra
+    }
+
+    @Test func serverDeathRemovesTheNodeAndRecoveryRestoresIt() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        var server = try await LoopbackServer.start()
+        let port = server.port
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(port)"
+        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: port, extra: ["--weight", "3", "--meta", "zone=a"]))
+
+        let registered = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
+        #expect(registered != nil, "node never appeared; agent log:\n\(agent.log)")
+        let record = await probe.record(node)
+        #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
+
+        await server.stop()
+        let gone = await timeUntil(timeout: .seconds(10)) { await probe.absent(node) }
+        let bound = Self.interval * Self.fall + Self.timeout + Self.slack
+        #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
+        print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (interval 100ms, timeout 100ms, fall 2)")
+
+        server = try await LoopbackServer.start(port: port)
+        let back = await timeUntil(timeout: .seconds(10)) { await probe.exists(node) }
+        #expect(back != nil, "node did not come back; agent log:\n\(agent.log)")
+        print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (rise 2)")
+        #expect(agent.log.contains("server unhealthy: deregistering"))
+        #expect(agent.log.contains("consecutive checks failed"))
+
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func sigtermDeletesTheNodeBeforeTheProcessExits() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+
+        agent.signal(SIGTERM)
+        // Read "exited" before "exists": an exited agent whose node still exists is a violation
+        // (the node would linger for a session timeout).
+        var violation = false
+        let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
+            let exited = !agent.isRunning
+            let exists = await probe.exists(node)
+            if exited && exists { violation = true }
+            return exited && !exists ? await probe.absent(node) : false
+        }
+        #expect(done != nil, "agent did not exit or node stayed; log:\n\(agent.log)")
+        #expect(!violation, "agent exited while its node still existed")
+        #expect(await agent.waitForExit(timeout: .seconds(1)) == 0)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func agentKilledNodeGoesWithTheSession() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+
+        agent.signal(SIGKILL)
+        _ = await agent.waitForExit(timeout: .seconds(5))
+        let gone = await timeUntil(timeout: .seconds(20)) { await probe.absent(node) }
+        #expect(gone != nil)
+        #expect(gone.map { $0 <= Self.sessionTimeout + Self.slack } == true, "took \(String(describing: gone))")
+        print("MEASURED agent kill -9 -> node gone: \(gone.map { "\($0)" } ?? "never") (session timeout 2s)")
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func zooKeeperRestartBringsTheNodeBack() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+
+        try await zk.restart()
+        let back = await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await probe.exists(node) }
+        #expect(back != nil, "node not back after ZooKeeper restart; log:\n\(agent.log)")
+        #expect(agent.isRunning)
+
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func unreachableZooKeeperAtStartIsRetried() async throws {
+        let zk = try await ZooKeeperServer.start()
+        await zk.stop()
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+        let warned = await timeUntil(timeout: .seconds(10), every: .milliseconds(50)) {
+            agent.log.contains("ZooKeeper unreachable")
+        }
+        #expect(warned != nil, "log:\n\(agent.log)")
+        #expect(agent.isRunning)
+
+        try await zk.restart()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        #expect(await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func applicationCheckCatchesAServerThatAcceptsButNeverAnswers() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let hung = try await LoopbackServer.start(behaviour: .silent)
+        let path = Self.servicePath()
+        // Control: the plain TCP check is fooled by the hung server and registers it.
+        let tcpAgent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "tcp"]))
+        let appAgent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "app", "--check-send", "PING", "--check-expect", "PONG"]))
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists("\(path)/members/tcp") } != nil, "log:\n\(tcpAgent.log)")
+        // The application agent has had well over `rise` checks by now (TCP agent registered after 2).
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(await probe.absent("\(path)/members/app"), "hung server registered; log:\n\(appAgent.log)")
+        tcpAgent.signal(SIGTERM)
+        appAgent.signal(SIGTERM)
+        _ = await tcpAgent.waitForExit(timeout: .seconds(10))
+        _ = await appAgent.waitForExit(timeout: .seconds(10))
+        await hung.stop()
+
+        // And a server that answers is registered by the same check.
+        let healthy = try await LoopbackServer.start(behaviour: .reply("PONG"))
+        let okAgent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: healthy.port, extra: ["--id", "ok", "--check-send", "PING", "--check-expect", "PONG"]))
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists("\(path)/members/ok") } != nil, "log:\n\(okAgent.log)")
+        okAgent.signal(SIGTERM)
+        #expect(await okAgent.waitForExit(timeout: .seconds(10)) == 0)
+        await healthy.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func drainSignalTogglesDrainingInTheRecord() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+        #expect(await probe.record(node)?.draining == false)
+
+        agent.signal(SIGUSR1)
+        #expect(await timeUntil(timeout: .seconds(5)) { await probe.record(node)?.draining == true } != nil, "log:\n\(agent.log)")
+        agent.signal(SIGUSR1)
+        #expect(await timeUntil(timeout: .seconds(5)) { await probe.record(node)?.draining == false } != nil, "log:\n\(agent.log)")
+
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func supervisorDeregistersTheMomentTheChildExitsAndExitsWithItsCode() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        // The health target stays up throughout: deregistration must come from the child's exit,
+        // not from failed checks (fall 10 x 100ms would take over a second).
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let stopFile = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString)").path
+        let script = "while [ ! -e '\(stopFile)' ]; do sleep 0.02; done; exit 7"
+        let agent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--fall", "10"])
+                + ["--", "/bin/sh", "-c", script])
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+
+        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
+        let gone = await timeUntil(timeout: .seconds(10), every: .milliseconds(5)) { await probe.absent(node) }
+        #expect(gone != nil)
+        #expect(gone.map { $0 < .seconds(1) } == true, "took \(String(describing: gone)); fall checks alone need 1s")
+        print("MEASURED supervisor child exit -> node gone: \(gone.map { "\($0)" } ?? "never")")
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 7, "log:\n\(agent.log)")
+        try? FileManager.default.removeItem(atPath: stopFile)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func supervisorForwardsSigtermOnlyAfterDeregistering() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("term-\(UUID().uuidString)").path
+        let script = "trap \"echo child-got-sigterm >&2; touch '\(marker)'; exit 3\" TERM; while true; do sleep 0.02; done"
+        let agent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: server.port) + ["--", "/bin/sh", "-c", script])
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+
+        agent.signal(SIGTERM)
+        // Read the child's marker before the node: a marker written while the node still exists
+        // means the child was signalled before deregistration.
+        var violation = false
+        let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
+            let childSignalled = FileManager.default.fileExists(atPath: marker)
+            let exists = await probe.exists(node)
+            if childSignalled && exists { violation = true }
+            return childSignalled && !exists ? await probe.absent(node) : false
+        }
+        #expect(done != nil, "log:\n\(agent.log)")
+        #expect(!violation, "child got SIGTERM while the node still existed")
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 3, "exits with the child's status; log:\n\(agent.log)")
+        try? FileManager.default.removeItem(atPath: marker)
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func badFlagsExitWithStatus2() async throws {
+        for arguments in [["--bogus"], [], ["--server", "127.0.0.1:6000", "--rise", "0"], ["--server", "x:1", "--check-send", "PING"]] {
+            let agent = try AgentProcess(arguments)
+            let status = await agent.waitForExit(timeout: .seconds(10))
+            #expect(status == 2, "\(arguments): \(agent.log)")
+            #expect(agent.log.contains("Error:"), "\(arguments): \(agent.log)")
+        }
+    }
+}
