@@ -25,6 +25,7 @@
 #   MUSTER_WEIGHTS          weights of chat-1, chat-2, ...      (default: "1 1 2"; later ones get 1)
 #   MUSTER_SERVERS          how many chat servers `up` starts   (default: 3)
 #   MUSTER_AGENT_ARGS       extra server-agent flags, e.g. "--interval 500ms --fall 2"
+#   MUSTER_CHECK_ARGS       the agent's health check    (default: "--check-expect HELLO")
 #   MUSTER_BALANCER_ARGS    extra `balancer run` flags
 #   MUSTER_BIN_DIR          use binaries from here and skip the build
 #   MUSTER_STOP_TIMEOUT     seconds to wait for a process to exit after SIGTERM (default: 15)
@@ -42,6 +43,10 @@ ZK_PATH=${MUSTER_PATH:-/muster/services/chat}
 read -r -a WEIGHTS <<<"${MUSTER_WEIGHTS:-1 1 2}"
 DEFAULT_SERVERS=${MUSTER_SERVERS:-3}
 read -r -a AGENT_EXTRA <<<"${MUSTER_AGENT_ARGS:-}"
+# The application check. The chat server greets every connection with "HELLO <name>" before it
+# reads anything, and the agent's line check judges the first reply line, so PING/PONG would see
+# the greeting: the greeting itself is the check (only a serving ChatServer sends it).
+read -r -a CHECK_ARGS <<<"${MUSTER_CHECK_ARGS:---check-expect HELLO}"
 read -r -a BALANCER_EXTRA <<<"${MUSTER_BALANCER_ARGS:-}"
 STOP_TIMEOUT=${MUSTER_STOP_TIMEOUT:-15}
 
@@ -206,7 +211,7 @@ agent_start() {
   if proc_alive "agent-$name"; then return 0; fi
   start_proc "agent-$name" "$BIN/server-agent" --zookeeper "$ZK_CONNECT" --path "$ZK_PATH" \
     --server "127.0.0.1:$port" --id "$name" --weight "$weight" \
-    --check-send PING --check-expect PONG "${AGENT_EXTRA[@]}"
+    "${CHECK_ARGS[@]}" "${AGENT_EXTRA[@]}"
 }
 
 server_start() {
