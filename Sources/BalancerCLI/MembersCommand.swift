@@ -1,11 +1,17 @@
 import ArgumentParser
 import Balancer
+import Logging
 
-/// `balancer members`: what a running balancer sees (from its admin endpoint).
+/// `balancer members`: what a running balancer sees (its admin endpoint), or with `--zookeeper`
+/// what the registry holds.
 struct MembersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "members",
-        abstract: "Print the members of a running balancer (or, with --zookeeper, of the registry)."
+        abstract: "Print the members of a running balancer (or, with --zookeeper, of the registry).",
+        discussion: """
+            Default: asks the balancer's admin endpoint (--admin, default 127.0.0.1:8001).
+            With --zookeeper HOSTS --path P: reads the registry directly (no balancer needed).
+            """
     )
 
     @Option(name: .long, help: "Admin endpoint of the running balancer.")
@@ -14,17 +20,54 @@ struct MembersCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .long, help: "Read the registry directly: ZooKeeper connect string.")
+    var zookeeper: String?
+
+    @Option(name: .long, help: "With --zookeeper: the members path, e.g. /muster/services/chat.")
+    var path: String?
+
+    @Option(name: .customLong("auth-file"), help: "With --zookeeper: file with 'user:password' for digest auth.")
+    var authFile: String?
+
+    @Option(name: .long, help: "How long to wait for an answer.")
+    var timeout = DurationArgument(.seconds(5))
+
     func validate() throws {
         guard HostPort(parsing: self.admin) != nil else {
             throw ValidationError("bad --admin '\(self.admin)': expected host:port, e.g. 127.0.0.1:8001")
         }
+        if (self.zookeeper == nil) != (self.path == nil) {
+            throw ValidationError("--zookeeper and --path go together")
+        }
+        if self.authFile != nil, self.zookeeper == nil {
+            throw ValidationError("--auth-file needs --zookeeper and --path")
+        }
     }
 
     func run() async throws {
-        guard let address = HostPort(parsing: self.admin) else { throw ExitCode(2) }
         do {
+            if let zookeeper = self.zookeeper, let path = self.path {
+                var logger = Logger(label: "balancer")
+                logger.logLevel = .error
+                let records = try await RegistryMembers.read(
+                    connectString: zookeeper, path: path, authFile: self.authFile, timeout: self.timeout.duration,
+                    logger: logger)
+                if self.json {
+                    print(try RegistryMembers.json(records))
+                } else {
+                    print(RegistryMembers.render(records, connectString: zookeeper, path: path), terminator: "")
+                }
+                return
+            }
+            guard let address = HostPort(parsing: self.admin) else { throw ExitCode(2) }
             let report = try await AdminClient.members(from: address)
-            print(self.json ? try AdminClient.json(report) : MembersTable.render(report), terminator: self.json ? "\n" : "")
+            if self.json {
+                print(try AdminClient.json(report))
+            } else {
+                print(MembersTable.render(report), terminator: "")
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("balancer: \(error)")
             throw ExitCode(1)

@@ -1,0 +1,129 @@
+import Balancer
+import Logging
+import NIOCore
+import Registry
+import TestSupport
+import Testing
+
+/// Live membership through a real ZooKeeper: members registered with the Registry's `Registration`
+/// reach the balancer's pool through its membership feed.
+@Suite("Proxy live membership (ZooKeeper)", .serialized, .timeLimit(.minutes(3)))
+struct ProxyMembershipTests {
+    static let path = "/muster/services/chat"
+
+    private func logger() -> Logger {
+        var logger = Logger(label: "membership-test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// Runs a registration for `backend` until the returned task is cancelled.
+    private func register(
+        _ backend: TestBackend, client: ZooKeeperClient, weight: Int = 1
+    ) -> (Registration, Task<Void, Never>) {
+        let registration = Registration(
+            client: client, path: Self.path,
+            record: MemberRecord(id: backend.name, host: "127.0.0.1", port: backend.port, weight: weight),
+            logger: self.logger())
+        let task = Task { _ = try? await registration.run() }
+        return (registration, task)
+    }
+
+    private func members(_ balancer: RunningBalancer) -> [MemberStatus] {
+        balancer.service.membersReport().upstreams.first?.members ?? []
+    }
+
+    private func counts(_ port: Int, connections: Int) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for _ in 0..<connections {
+            counts[try await TestClient.name(port: port) ?? "closed", default: 0] += 1
+        }
+        return counts
+    }
+
+    @Test("add -> traffic, weight change applies live, remove -> drain, ZooKeeper down -> members kept")
+    func liveMembership() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let a = try await TestBackend.start(name: "a")
+        let b = try await TestBackend.start(name: "b")
+        let client = try ZooKeeperClient(
+            configuration: ZooKeeperConfiguration(connectString: zk.connectString, sessionTimeout: .seconds(10)),
+            logger: self.logger())
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        try await client.createParents(of: Self.path + "/x")
+
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "chat",
+                        zookeeper: ZooKeeperSource(
+                            connectString: zk.connectString, path: Self.path, sessionTimeout: .seconds(10)))
+                ],
+                servers: [.test(upstream: "chat")]))
+        var registrations: [Task<Void, Never>] = []
+        do {
+            // Nobody registered yet: clients are turned away.
+            #expect(try await TestClient.name(port: balancer.port) == nil)
+
+            // Add a: it takes all new connections.
+            let (_, taskA) = self.register(a, client: client)
+            registrations.append(taskA)
+            #expect(await eventually { self.members(balancer).map(\.id) == ["zk:a"] })
+            #expect(try await self.counts(balancer.port, connections: 10) == ["a": 10])
+
+            // Add b: strict alternation with equal weights.
+            let (registrationB, taskB) = self.register(b, client: client)
+            registrations.append(taskB)
+            #expect(await eventually { self.members(balancer).count == 2 })
+            #expect(try await self.counts(balancer.port, connections: 20) == ["a": 10, "b": 10])
+
+            // Weight change of b to 3, live: 1 in 4 goes to a.
+            registrationB.update(MemberRecord(id: "b", host: "127.0.0.1", port: b.port, weight: 3))
+            #expect(await eventually { self.members(balancer).first { $0.id == "zk:b" }?.weight == 3 })
+            #expect(try await self.counts(balancer.port, connections: 40) == ["a": 10, "b": 30])
+
+            // Remove the member of a client that is still talking.
+            let tasks = ["a": taskA, "b": taskB]
+            let connection = try await TestClient.connect(port: balancer.port)
+            let remaining: String = try await connection.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                let greeting = try await TestClient.read(2, from: &iterator)
+                let removed = String(decoding: greeting.prefix(1), as: UTF8.self)
+                let remaining = removed == "a" ? "b" : "a"
+                tasks[removed]?.cancel()  // Registration deletes its node on the way out.
+                #expect(await eventually { self.members(balancer).first { $0.id == "zk:\(removed)" }?.state == "draining" })
+                #expect(try await self.counts(balancer.port, connections: 10) == [remaining: 10])
+                try await outbound.write(ByteBuffer(string: "still talking"))
+                #expect(try await TestClient.read(13, from: &iterator) == Array("still talking".utf8))
+                return remaining
+            }
+            // Its last connection closed: it disappears.
+            #expect(await eventually { self.members(balancer).map(\.id) == ["zk:\(remaining)"] })
+
+            // ZooKeeper down: the last known members stay, marked stale.
+            await zk.stop()
+            #expect(await eventually(timeout: .seconds(20)) { balancer.service.membersReport().upstreams[0].stale })
+            #expect(try await self.counts(balancer.port, connections: 5) == [remaining: 5])
+            #expect(self.members(balancer).map(\.id) == ["zk:\(remaining)"])
+
+            // Back up: fresh again, same member.
+            try await zk.start()
+            #expect(await eventually(timeout: .seconds(30)) {
+                let upstream = balancer.service.membersReport().upstreams[0]
+                return !upstream.stale && upstream.members.map(\.id) == ["zk:\(remaining)"]
+            })
+        } catch {
+            Issue.record(error)
+        }
+        for task in registrations {
+            task.cancel()
+            await task.value
+        }
+        await balancer.stop()
+        await client.close()
+        await a.stop()
+        await b.stop()
+        await zk.stop()
+    }
+}
