@@ -21,7 +21,8 @@
 #   MUSTER_LISTEN_PORT      balancer port                       (default: 8000)
 #   MUSTER_ADMIN_PORT       balancer admin port                 (default: 8001)
 #   MUSTER_CHAT_PORT_BASE   first chat server port              (default: 6000)
-#   MUSTER_PATH             service path in ZooKeeper           (default: /muster/services/chat)
+#   MUSTER_PATH             service path (agents' --path)       (default: /muster/services/chat)
+#   MUSTER_MEMBERS_PATH     the path the balancer watches       (default: $MUSTER_PATH/members)
 #   MUSTER_WEIGHTS          weights of chat-1, chat-2, ...      (default: "1 1 2"; later ones get 1)
 #   MUSTER_SERVERS          how many chat servers `up` starts   (default: 3)
 #   MUSTER_AGENT_ARGS       extra server-agent flags, e.g. "--interval 500ms --fall 2"
@@ -40,6 +41,9 @@ LISTEN_PORT=${MUSTER_LISTEN_PORT:-8000}
 ADMIN_PORT=${MUSTER_ADMIN_PORT:-8001}
 CHAT_PORT_BASE=${MUSTER_CHAT_PORT_BASE:-6000}
 ZK_PATH=${MUSTER_PATH:-/muster/services/chat}
+# server-agent --path P registers P/members/<id>, while the balancer watches the children of exactly
+# the path it is given: so the balancer gets P/members.
+MEMBERS_PATH=${MUSTER_MEMBERS_PATH:-$ZK_PATH/members}
 read -r -a WEIGHTS <<<"${MUSTER_WEIGHTS:-1 1 2}"
 DEFAULT_SERVERS=${MUSTER_SERVERS:-3}
 read -r -a AGENT_EXTRA <<<"${MUSTER_AGENT_ARGS:-}"
@@ -166,7 +170,7 @@ zk_cli() {
 zk_ensure_path() {
   local p="" part cmds=""
   local IFS=/
-  for part in ${ZK_PATH#/}; do p="$p/$part"; cmds+="create $p \"\"\n"; done
+  for part in ${MEMBERS_PATH#/}; do p="$p/$part"; cmds+="create $p \"\"\n"; done
   zk_cli "$cmds" >/dev/null
 }
 
@@ -235,7 +239,7 @@ balancer_start() {
     port_closed "$p" || die "port $p is taken by another process; set MUSTER_LISTEN_PORT / MUSTER_ADMIN_PORT"
   done
   start_proc balancer "$BIN/balancer" run --listen "127.0.0.1:$LISTEN_PORT" \
-    --zookeeper "$ZK_CONNECT" --path "$ZK_PATH" --admin "127.0.0.1:$ADMIN_PORT" \
+    --zookeeper "$ZK_CONNECT" --path "$MEMBERS_PATH" --admin "127.0.0.1:$ADMIN_PORT" \
     --drain-timeout 5s "${BALANCER_EXTRA[@]}"
   if ! wait_until 30 port_open "$ADMIN_PORT"; then
     tail -n 20 "$LOGS/balancer.log" >&2 || true

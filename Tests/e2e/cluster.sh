@@ -53,7 +53,8 @@ export MUSTER_CHAT_PORT_BASE=$((20000 + RANDOM % 20000))
 export MUSTER_WEIGHTS="1 1 2"
 export MUSTER_SERVERS=3
 ADDR=127.0.0.1:$LISTEN_PORT
-ZK_PATH=${MUSTER_PATH:-/muster/services/chat}
+# Where the agents' member nodes are (server-agent --path P registers P/members/<id>).
+ZK_PATH=${MUSTER_MEMBERS_PATH:-${MUSTER_PATH:-/muster/services/chat}/members}
 
 demo() { "$DEMO" "$@" >>"$WORK/demo.log" 2>&1; }
 

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Locks down a Muster service path with digest ACLs (run once per path, as the admin identity).
 #
-#   deploy/zookeeper/set-acls.sh --zookeeper HOSTS --path /muster/services/chat \
+#   deploy/zookeeper/set-acls.sh --zookeeper HOSTS --path /muster/services/chat/members \
 #       --admin /etc/muster/admin.auth --agent /etc/muster/agent.auth --balancer /etc/muster/balancer.auth
+#
+# --path is the members path: the node whose children are the member nodes, i.e. what the
+# balancer watches (its path=) and where agents create their nodes (server-agent --path P
+# registers P/members/<id>, so for agents with --path /muster/services/chat it is
+# /muster/services/chat/members). Create it here, before any agent runs: an agent that finds it
+# missing creates it itself, open to everyone.
 #
 # Each file holds one line "user:password". Passwords never go on a command line: the digests are
 # computed here, and zkCli gets its `addauth` on stdin.
 #
-# Result, on the service path:
+# Result, on the members path:
 #   digest:<admin>:<hash>:cdrwa     the operator: everything, including changing the ACL
 #   digest:<agent>:<hash>:cdr       agents: create and delete member nodes, list them
 #   digest:<balancer>:<hash>:r      balancers: list members, nothing else
@@ -16,7 +22,7 @@
 # agent that created a member can change or delete it, and the balancer can read it.
 set -euo pipefail
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { printf 'set-acls: error: %s\n' "$*" >&2; exit 2; }
 
 ZK="" ZPATH="" ADMIN="" AGENT="" BALANCER=""
