@@ -52,7 +52,7 @@ proc_pid() {
   kill -0 "$pid" 2>/dev/null || return 1
   local want actual
   want=$(cat "$PIDS/$name.cmd")
-  actual=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  actual=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   # A script shows its interpreter first ("python3 /path/script args"); the rest must match exactly.
   [[ $actual == "$want" || $actual == *$'\n'"$want" ]] || return 1
   echo "$pid"
