@@ -92,7 +92,9 @@ build() {
     say "using binaries in $MUSTER_BIN_DIR (no build)"
   else
     find_swift
-    say "building in release mode (the first build takes several minutes)"
+    if [ -d "$MUSTER_ROOT/.build/release" ]; then say "building in release mode"
+    else say "building in release mode (the first build takes several minutes)"
+    fi
     (cd "$MUSTER_ROOT" && swift build -c release) \
       || die "swift build -c release failed (see above)"
     mkdir -p "$RUN_DIR"
@@ -261,6 +263,15 @@ members_include() {
 
 # --- commands -------------------------------------------------------------------------------------
 
+# show_bin: the binaries' folder as a user would type it from the repository top.
+show_bin() {
+  if [ "$(readlink -f "$MUSTER_ROOT/.build/release" 2>/dev/null)" = "$(readlink -f "$BIN")" ]; then
+    echo .build/release
+  else
+    echo "$BIN"
+  fi
+}
+
 cmd_up() {
   "$MUSTER_ROOT/deploy/install-deps.sh"
   build
@@ -290,7 +301,7 @@ cmd_up() {
 
 Muster is running (logs and pids in $RUN_DIR).
   Connect a chat client:   nc 127.0.0.1 $LISTEN_PORT      (then type: WHERE, PING, ...)
-  Members:                 $BIN/balancer members --admin 127.0.0.1:$ADMIN_PORT
+  Members:                 $(show_bin)/balancer members --admin 127.0.0.1:$ADMIN_PORT
   Kill a server:           deploy/demo.sh kill chat-2   (it leaves the members within a few seconds)
   More servers:            deploy/demo.sh scale 5
   Stop everything:         deploy/demo.sh down
