@@ -63,7 +63,6 @@ members() {
   "$BIN/balancer" members \
     --admin "127.0.0.1:$ADMIN_PORT" --json 2>/dev/null | python3 "$CLIENTS" members 2>/dev/null
 }
-member_up() { members | grep -qx "$1 up"; }
 all_up() { local m out; out=$(members) || return 1; for m in "$@"; do grep -qx "$m up" <<<"$out" || return 1; done; }
 member_gone() { local out; out=$(members) || return 1; ! grep -q "^$1 " <<<"$out"; }
 
