@@ -110,7 +110,7 @@ public struct MemberRecord: Codable, Sendable, Hashable {
             record = try JSONDecoder().decode(MemberRecord.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
             throw .malformed("missing field '\(key.stringValue)'")
-        } catch let DecodingError.typeMismatch(_, context) {
+        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
             throw .malformed("wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'")
         } catch {
             throw .malformed("not a JSON object")

@@ -81,8 +81,14 @@ public final class ChildProcessService: Service, Sendable {
             logger.error("cannot start server process", metadata: ["child.command": "\(executableName)", "error": "\(error)"])
         }
         exitCodeBox.withLock { $0 = code }
-        coordinator.serverExited(reason: reason, at: .now)
-        await settle()
-        logger.notice("supervisor done", metadata: ["child.exit_code": "\(code)", "reason": "\(reason)"])
+        if Task.isShuttingDownGracefully || Task.isCancelled {
+            // Graceful: the registration deleted the node before the child was signalled.
+            // Cancelled: the registration is being cancelled too and deletes the node itself.
+            logger.notice("server process stopped", metadata: ["child.exit_code": "\(code)", "reason": "\(reason)"])
+        } else {
+            coordinator.serverExited(reason: reason, at: .now)
+            await settle()
+            logger.notice("server process gone; agent exits with its status", metadata: ["child.exit_code": "\(code)", "reason": "\(reason)"])
+        }
     }
 }

@@ -40,13 +40,18 @@ public final class MemberCoordinator: Sendable {
 
     /// Feeds one check result.
     public func record(_ outcome: CheckOutcome, at now: ContinuousClock.Instant) {
-        let decision: (Machine.Transition, MemberRecord)? = state.withLock { state in
-            guard !state.finished else { return nil }
-            guard let transition = state.machine.record(outcome, at: now) else { return nil }
-            return (transition, state.record)
+        let (decision, streak): ((Machine.Transition, MemberRecord)?, Int) = state.withLock { state in
+            guard !state.finished else { return (nil, 0) }
+            let transition = state.machine.record(outcome, at: now)
+            return (transition.map { ($0, state.record) }, state.machine.consecutiveFailed)
         }
-        if case .unhealthy(let reason) = outcome {
-            logger.debug("health check failed", metadata: ["check.reason": "\(reason)"])
+        if case .unhealthy(let reason) = outcome, decision == nil {
+            // The first failure of a streak at info (a server that never comes up is visible without
+            // debug logs); the rest at debug, so a long outage does not flood the log.
+            logger.log(
+                level: streak == 1 ? .info : .debug,
+                "health check failed",
+                metadata: ["check.reason": "\(reason)", "check.consecutive_failures": "\(streak)"])
         }
         guard let (transition, record) = decision else { return }
         apply(transition, record: record)
@@ -69,7 +74,11 @@ public final class MemberCoordinator: Sendable {
 
     /// The agent is shutting down: stop reacting to checks. The registration deletes the node itself.
     public func finish() {
-        state.withLock { $0.finished = true }
+        let first = state.withLock { state -> Bool in
+            defer { state.finished = true }
+            return !state.finished
+        }
+        if first { logger.notice("shutting down: health checks stopped, deleting the node before exit") }
     }
 
     /// Flips `draining` in the record and rewrites it; balancers stop sending new connections to a

@@ -1,6 +1,7 @@
 import Logging
 import Registry
 import ServiceLifecycle
+import UnixSignals
 
 /// The whole agent: health checks, registration, drain signal and (in supervisor mode) the child
 /// process, run as one `ServiceGroup` that SIGTERM/SIGINT shut down gracefully.
@@ -9,6 +10,8 @@ public struct ServerAgent: Sendable {
     public var logger: Logger
     /// Digest credentials for ZooKeeper, loaded by the caller from a file (never from argv).
     public var credentials: DigestCredentials?
+    /// Signals that start the graceful shutdown (delete the node, then exit).
+    public var gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]
 
     public init(configuration: AgentConfiguration, credentials: DigestCredentials?, logger: Logger) {
         self.configuration = configuration
@@ -30,9 +33,6 @@ public struct ServerAgent: Sendable {
 
     /// Runs until SIGTERM/SIGINT (or, in supervisor mode, until the child exits); returns the exit code.
     public func run() async throws -> Int32 {
-        let configuration = self.configuration
-        var logger = self.logger
-        logger[metadataKey: "member.id"] = "\(configuration.memberID)"
         let zooKeeper = ZooKeeperConfiguration(
             connectString: configuration.zookeeper,
             sessionTimeout: configuration.sessionTimeout,
@@ -40,13 +40,24 @@ public struct ServerAgent: Sendable {
         )
         // Throws only for a malformed connection string, which the configuration already rejected.
         let client = try ZooKeeperClient(configuration: zooKeeper, logger: logger)
+        let code = await run(client: client)
+        await client.close()
+        return code
+    }
+
+    /// Runs with a client the caller owns (and closes afterwards). Ends on the shutdown signals,
+    /// when the supervised child exits, or when the task is cancelled; returns the exit code.
+    public func run(client: ZooKeeperClient) async -> Int32 {
+        let configuration = self.configuration
+        var logger = self.logger
+        logger[metadataKey: "member.id"] = "\(configuration.memberID)"
 
         let record = memberRecord
         // Inactive until `rise` healthy checks. With credentials, only this identity may change the
         // node while everyone (the balancers) may read it.
         let registration = Registration(
             client: client, path: configuration.membersPath, record: record, active: false,
-            acl: credentials == nil ? .open : .creatorAllWorldRead, logger: logger)
+            acl: client.configuration.credentials == nil ? .open : .creatorAllWorldRead, logger: logger)
         let coordinator = MemberCoordinator(
             record: record, rise: configuration.rise, fall: configuration.fall,
             registration: registration, logger: logger)
@@ -56,7 +67,7 @@ public struct ServerAgent: Sendable {
             metadata: [
                 "zk.connect": "\(configuration.zookeeper)",
                 "zk.node": "\(configuration.nodePath)",
-                "zk.auth": "\(credentials == nil ? "none" : "digest")",
+                "zk.auth": "\(client.configuration.credentials == nil ? "none" : "digest")",
                 "check.target": "\(configuration.server)",
                 "check.kind": "\(configuration.check.summary)",
                 "check.interval": "\(DurationSyntax.format(configuration.interval))",
@@ -96,17 +107,18 @@ public struct ServerAgent: Sendable {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
+                gracefulShutdownSignals: gracefulShutdownSignals,
                 logger: logger))
 
         var failed = false
         do {
             try await group.run()
+        } catch is CancellationError {
+            // Cancelled by the caller: services have already stopped and deleted the node.
         } catch {
             logger.error("server-agent stopped on an error", metadata: ["error": "\(error)"])
             failed = true
         }
-        await client.close()
         if let code = child?.exitCode { return code }
         logger.notice("server-agent stopped")
         return failed ? 1 : 0

@@ -32,18 +32,21 @@ public struct SessionStateReporter: Service {
         let connectString = self.connectString
         let initialBackoff = self.initialBackoff
         let maximumBackoff = self.maximumBackoff
-        await cancelWhenGracefulShutdown {
+        try await cancelWhenGracefulShutdown {
             var backoff = initialBackoff
             var waitedTotal = Duration.zero
             while !Task.isCancelled {
                 switch client.state {
                 case .closed:
+                    // Only after the agent closed the client, which happens once the group has ended.
                     return
                 case .authFailed:
-                    logger.error(
-                        "ZooKeeper rejected the credentials; check --auth-file. Health checks continue, nothing is registered",
+                    // Terminal for this client: nothing can be registered, so stop the agent (exit 1)
+                    // and let the service manager retry rather than run on unregistered.
+                    logger.critical(
+                        "ZooKeeper rejected the credentials; check --auth-file",
                         metadata: ["zk.connect": "\(connectString)"])
-                    return
+                    throw AuthenticationFailed(connectString: connectString)
                 case .connected:
                     backoff = initialBackoff
                     waitedTotal = .zero
@@ -54,7 +57,11 @@ public struct SessionStateReporter: Service {
                 }
                 do {
                     try await client.waitUntilConnected(timeout: backoff)
-                    logger.notice("ZooKeeper session connected", metadata: ["zk.connect": "\(connectString)"])
+                    if waitedTotal > .zero {
+                        logger.notice(
+                            "ZooKeeper reachable again",
+                            metadata: ["zk.connect": "\(connectString)", "zk.waited": "\(DurationSyntax.format(waitedTotal))"])
+                    }
                 } catch {
                     if Task.isCancelled { return }
                     waitedTotal += backoff
@@ -76,4 +83,10 @@ public struct SessionStateReporter: Service {
             return
         }
     }
+}
+
+/// ZooKeeper rejected the digest credentials.
+public struct AuthenticationFailed: Error, CustomStringConvertible {
+    public var connectString: String
+    public var description: String { "ZooKeeper at \(connectString) rejected the digest credentials" }
 }

@@ -18,7 +18,7 @@ struct ServerAgentCommand: AsyncParsableCommand {
         commandName: "server-agent",
         abstract: "Health-check a ChatServer and keep it registered in ZooKeeper while it is healthy.",
         discussion: """
-            Registers <path>/<id> as an ephemeral znode after --rise healthy checks and deletes it after \
+            Registers <path>/members/<id> as an ephemeral znode after --rise healthy checks and deletes it after \
             --fall failed ones. SIGTERM/SIGINT delete the node, then exit. The drain signal (default \
             SIGUSR1) toggles "draining" in the record. Supervisor mode: server-agent [options] -- CMD ARGS... \
             runs the server as a child, deregisters the moment it exits, forwards SIGTERM to it only \
@@ -32,7 +32,7 @@ struct ServerAgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("ZooKeeper connection string.", valueName: "HOSTS"))
     var zookeeper = "127.0.0.1:2181"
 
-    @Option(name: .long, help: ArgumentHelp("Service path; the member node is <path>/<id>.", valueName: "P"))
+    @Option(name: .long, help: ArgumentHelp("Service path; the member node is <path>/members/<id>.", valueName: "P"))
     var path = "/muster/services/chat"
 
     @Option(name: .long, help: ArgumentHelp("The ChatServer to health-check.", valueName: "HOST:PORT"))
@@ -122,8 +122,13 @@ struct ServerAgentCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
             throw ValidationError("--log-level: unknown level '\(logLevel)'")
         }
-        if let file = options.authFile, access(file, R_OK) != 0 {
-            throw ValidationError("--auth-file: cannot read '\(file)'")
+        if let file = options.authFile {
+            // Loaded here only to reject a bad file with status 2; the error never shows the content.
+            do {
+                _ = try DigestCredentials.load(fromFile: file)
+            } catch {
+                throw ValidationError("--auth-file: \(error)")
+            }
         }
     }
 

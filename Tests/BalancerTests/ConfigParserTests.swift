@@ -56,6 +56,27 @@ struct ConfigParserTests {
         }
     }
 
+    @Test("a directory or an endless file is a clear error, not a hang")
+    func unreadable() {
+        for path in [FileManager.default.temporaryDirectory.path, "/dev/zero"] {
+            #expect {
+                try BalancerConfiguration.load(path: path)
+            } throws: { error in
+                (error as? ConfigError)?.file == path
+            }
+        }
+    }
+
+    @Test("deeply nested blocks are refused, not recursed into")
+    func deepNesting() {
+        let text = String(repeating: "a {", count: 10_000) + String(repeating: "}", count: 10_000)
+        #expect {
+            try BalancerConfiguration.parse(text, file: "deep.conf")
+        } throws: { error in
+            (error as? ConfigError)?.message.contains("nested too deeply") == true
+        }
+    }
+
     @Test("defaults are nginx's, except backlog 4096")
     func defaults() throws {
         let configuration = try BalancerConfiguration.parse(

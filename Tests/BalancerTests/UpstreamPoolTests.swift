@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Balancer
+import Registry
 
 @Suite("Upstream pool: membership, reconfiguration, status")
 struct UpstreamPoolTests {
@@ -229,22 +230,23 @@ struct UpstreamPoolTests {
         #expect(status.allSatisfy { $0.active == 0 })
         #expect(status.map(\.id) == (1...4).map { "zk:chat-\($0)" })
     }
+}
 
-    @Test("pick cost: a pick plus its release stays well under a microsecond-scale budget")
-    func pickCost() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
-        pool.applyMembership((1...20).map { Self.member($0) }, stale: false)
-        let rounds = 200_000
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for _ in 0..<rounds {
-                if let pick = pool.pick(clientAddress: nil) {
-                    pool.connectionClosed(pick.id)
-                }
-            }
-        }
-        let perPick = elapsed / rounds
-        print("UpstreamPool round robin, 20 members: \(perPick) per pick+release (debug build)")
-        #expect(perPick < .microseconds(50))
+@Suite("Upstream pool: Registry records")
+struct UpstreamPoolRegistryTests {
+    @Test("MemberRecord snapshots apply like DiscoveredMember lists, stale ones never remove")
+    func records() {
+        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+            name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m")))
+        let one = MemberRecord(id: "chat-1", host: "127.0.0.1", port: 7001, weight: 2)
+        let two = MemberRecord(id: "chat-2", host: "127.0.0.1", port: 7002, draining: true)
+        let change = pool.apply(MembershipSnapshot(members: [one, two], stale: false))
+        #expect(change.added == [.discovered("chat-1"), .discovered("chat-2")])
+        #expect(pool.status().map(\.weight) == [2, 1])
+        #expect(pool.status().map(\.state) == ["up", "draining"])
+        pool.applyMembership([MemberRecord](), stale: true)
+        #expect(pool.status().count == 2)
+        pool.apply(MembershipSnapshot(members: [two], stale: false))
+        #expect(pool.status().map(\.id) == ["zk:chat-2"])
     }
 }

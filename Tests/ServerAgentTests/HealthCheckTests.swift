@@ -20,16 +20,33 @@ struct HealthCheckTests {
 
     @Test func lineExchangeAcceptsTheExpectedPrefix() async throws {
         let server = try await LoopbackServer.start(behaviour: .reply("PONG ok"))
-        defer { Task { await server.stop() } }
         let target = HostPort(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run() == .healthy)
         let wrong = await LineExchangeCheck(target: target, send: "PING", expect: "HELLO", timeout: timeout).run()
-        #expect(!wrong.isHealthy)
+        #expect(wrong == .unhealthy("reply from 127.0.0.1:\(server.port) does not start with the expected prefix: 'PONG '"))
+        // A reply line shorter than the prefix is judged at its newline, not at the timeout.
+        let short = await LineExchangeCheck(target: target, send: "PING", expect: "PONG ok and more", timeout: .seconds(5)).run()
+        #expect(short == .unhealthy("reply from 127.0.0.1:\(server.port) does not start with the expected prefix: 'PONG ok\\n'"))
+        await server.stop()
+    }
+
+    @Test func lineExchangeWithoutSendReadsTheBanner() async throws {
+        let server = try await LoopbackServer.start(behaviour: .greet("HELLO chat 1.0"))
+        let target = HostPort(host: "127.0.0.1", port: server.port)
+        #expect(await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: timeout).run() == .healthy)
+        await server.stop()
+    }
+
+    @Test func lineExchangeFailsWhenTheServerHangsUp() async throws {
+        let server = try await LoopbackServer.start(behaviour: .hangUp)
+        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let outcome = await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run()
+        #expect(!outcome.isHealthy)
+        await server.stop()
     }
 
     @Test func lineExchangeCatchesAServerThatAcceptsButNeverAnswers() async throws {
         let server = try await LoopbackServer.start(behaviour: .silent)
-        defer { Task { await server.stop() } }
         let target = HostPort(host: "127.0.0.1", port: server.port)
         // The TCP check is fooled by the hung server ...
         #expect(await TCPConnectCheck(target: target, timeout: timeout).run() == .healthy)
@@ -41,6 +58,7 @@ struct HealthCheckTests {
         #expect(outcome == .unhealthy("no reply from 127.0.0.1:\(server.port) within 300ms"))
         #expect(elapsed >= timeout)
         #expect(elapsed < timeout + .seconds(1))
+        await server.stop()
     }
 
     @Test func commandCheckUsesTheExitStatusAndKillsOnTimeout() async {

@@ -8,6 +8,10 @@ final class LoopbackServer: Sendable {
         case reply(String)
         /// Accepts connections and never reads or writes: a hung server.
         case silent
+        /// Sends `banner` plus a newline on connect, then nothing.
+        case greet(String)
+        /// Closes every connection at once.
+        case hangUp
     }
 
     let channel: any Channel
@@ -33,6 +37,12 @@ final class LoopbackServer: Sendable {
                     case .silent:
                         // Never read: the kernel buffers whatever the client sends.
                         channel.setOption(.autoRead, value: false).whenComplete { _ in }
+                    case .greet(let banner):
+                        var out = channel.allocator.buffer(capacity: banner.utf8.count + 1)
+                        out.writeString(banner + "\n")
+                        channel.writeAndFlush(out, promise: nil)
+                    case .hangUp:
+                        channel.close(promise: nil)
                     }
                 }
             }

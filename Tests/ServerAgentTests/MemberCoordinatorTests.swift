@@ -25,7 +25,7 @@ struct MemberCoordinatorTests {
         let registration = RecordingRegistration()
         let coordinator = MemberCoordinator(
             record: record, rise: rise, fall: fall, registration: registration,
-            logger: Logger(label: "test"), start: start)
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), start: start)
         return (coordinator, registration)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Registry
 import Testing
 import TestSupport
+@testable import ServerAgent
 
 #if canImport(Glibc)
 import Glibc
@@ -32,14 +33,30 @@ struct ServerAgentIntegrationTests {
         ] + extra
     }
 
-    @Test func serverDeathRemovesTheNodeAndRecoveryRestoresIt() async throws {
+    /// Health-check settings for the detection tests: fast ones, and the defaults.
+    struct CheckSettings: Sendable, CustomTestStringConvertible {
+        var interval: Duration
+        var timeout: Duration
+        var fall: Int
+        var rise: Int
+        var testDescription: String { "interval \(DurationSyntax.format(interval)), timeout \(DurationSyntax.format(timeout)), rise \(rise), fall \(fall)" }
+        var arguments: [String] {
+            ["--interval", DurationSyntax.format(interval), "--timeout", DurationSyntax.format(timeout), "--rise", "\(rise)", "--fall", "\(fall)"]
+        }
+        static let fast = CheckSettings(interval: .milliseconds(100), timeout: .milliseconds(100), fall: 2, rise: 2)
+        static let defaults = CheckSettings(interval: .seconds(1), timeout: .milliseconds(500), fall: 2, rise: 2)
+    }
+
+    @Test(arguments: [CheckSettings.fast, CheckSettings.defaults])
+    func serverDeathRemovesTheNodeAndRecoveryRestoresIt(settings: CheckSettings) async throws {
         let zk = try await ZooKeeperServer.start()
         let probe = try await ZooKeeperProbe(connectString: zk.connectString)
         var server = try await LoopbackServer.start()
         let port = server.port
         let path = Self.servicePath()
         let node = "\(path)/members/127.0.0.1-\(port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: port, extra: ["--weight", "3", "--meta", "zone=a"]))
+        let agent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: port, extra: ["--weight", "3", "--meta", "zone=a"] + settings.arguments))
 
         let registered = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
         #expect(registered != nil, "node never appeared; agent log:\n\(agent.log)")
@@ -47,15 +64,15 @@ struct ServerAgentIntegrationTests {
         #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
 
         await server.stop()
-        let gone = await timeUntil(timeout: .seconds(10)) { await probe.absent(node) }
-        let bound = Self.interval * Self.fall + Self.timeout + Self.slack
+        let gone = await timeUntil(timeout: .seconds(15)) { await probe.absent(node) }
+        let bound = settings.interval * settings.fall + settings.timeout + Self.slack
         #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
-        print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (interval 100ms, timeout 100ms, fall 2)")
+        print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (\(settings.testDescription))")
 
         server = try await LoopbackServer.start(port: port)
-        let back = await timeUntil(timeout: .seconds(10)) { await probe.exists(node) }
+        let back = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
         #expect(back != nil, "node did not come back; agent log:\n\(agent.log)")
-        print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (rise 2)")
+        print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (\(settings.testDescription))")
         #expect(agent.log.contains("server unhealthy: deregistering"))
         #expect(agent.log.contains("consecutive checks failed"))
 
@@ -266,6 +283,46 @@ struct ServerAgentIntegrationTests {
         await server.stop()
         await probe.close()
         await zk.stop()
+    }
+
+    @Test func credentialsComeFromTheEnvironmentAndAreNeverLogged() async throws {
+        let zk = try await ZooKeeperServer.start()
+        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+        let server = try await LoopbackServer.start()
+        let path = Self.servicePath()
+        let node = "\(path)/members/127.0.0.1-\(server.port)"
+        let secret = "s3cret-\(UUID().uuidString)"
+        let authFile = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
+        try "agent:\(secret)\n".write(toFile: authFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: authFile) }
+        let agent = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--log-level", "trace"]),
+            environment: ["MUSTER_ZK_AUTH_FILE": authFile])
+        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
+        // World-readable for balancers, even though created under digest credentials.
+        #expect(await probe.record(node)?.port == server.port)
+        #expect(agent.log.contains("zk.auth=digest"))
+        agent.signal(SIGTERM)
+        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(!agent.log.contains(secret), "the password appeared in the log")
+
+        let unreadable = try AgentProcess(
+            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--auth-file", "/nonexistent/auth"]))
+        #expect(await unreadable.waitForExit(timeout: .seconds(10)) == 2)
+        #expect(unreadable.log.contains("--auth-file"))
+        await server.stop()
+        await probe.close()
+        await zk.stop()
+    }
+
+    @Test func supervisorExitsWith127WhenTheCommandCannotStart() async throws {
+        // No ZooKeeper needed: the agent gives up on the child without ever registering.
+        let agent = try AgentProcess([
+            "--zookeeper", "127.0.0.1:\(try freeLoopbackPort())", "--server", "127.0.0.1:1", "--session-timeout", "1s",
+            "--", "/nonexistent/chat-server",
+        ])
+        #expect(await agent.waitForExit(timeout: .seconds(15)) == 127, "log:\n\(agent.log)")
+        #expect(agent.log.contains("cannot start server process"))
     }
 
     @Test func badFlagsExitWithStatus2() async throws {

@@ -31,3 +31,10 @@ struct ZooKeeperProbe: Sendable {
         await client.close()
     }
 }
+
+extension ZooKeeperProbe {
+    /// The session owning an ephemeral node, nil if absent or unreadable.
+    func owner(_ path: String) async -> Int64? {
+        do { return try await client.exists(path)?.ephemeralOwner } catch { return nil }
+    }
+}

@@ -27,13 +27,21 @@ public struct BalancerConfiguration: Sendable, Equatable {
         upstreams.first { $0.name == name }
     }
 
+    /// Config files larger than this are refused (a real one is a few KiB; this stops `/dev/zero`).
+    public static let maximumFileSize = 4 * 1024 * 1024
+
     /// Reads and validates a config file. Throws `ConfigError` (also for an unreadable file).
     public static func load(path: String) throws -> BalancerConfiguration {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
         } catch {
             throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: \(error.localizedDescription)")
+        }
+        guard data.count <= maximumFileSize else {
+            throw ConfigError(file: path, line: 0, column: 0, message: "config file is larger than \(maximumFileSize / 1024 / 1024) MiB")
         }
         return try parse(bytes: Array(data), file: path)
     }

@@ -25,6 +25,10 @@ private struct TreeParser {
     let tokens: [ConfigToken]
     let file: String
     var position = 0
+    var depth = 0
+    /// nginx configs nest three levels deep at most here; the bound keeps a hostile file from
+    /// exhausting the stack through recursion.
+    static let maximumDepth = 16
 
     init(tokens: [ConfigToken], file: String) {
         self.tokens = tokens
@@ -70,7 +74,12 @@ private struct TreeParser {
                         break argumentLoop
                     case .openBrace:
                         position += 1
+                        depth += 1
+                        if depth > Self.maximumDepth {
+                            throw error(token, "blocks are nested too deeply (more than \(Self.maximumDepth) levels)")
+                        }
                         directive.block = try parseBlock(opener: directive)
+                        depth -= 1
                         break argumentLoop
                     case .closeBrace, .endOfFile:
                         throw error(token, "unexpected \(token.display): directive \"\(name)\" (line \(first.line)) is not terminated by \";\"")

@@ -16,15 +16,15 @@ struct ConsistentHashRing: Sendable {
     /// ring and steps past them, so their clients come back when they return).
     init(members: [UpstreamMember]) {
         var points: [Point] = []
-        points.reserveCapacity(members.reduce(0) { $0 + ($1.listed && !$1.backup ? $1.weight : 0) } * Self.pointsPerWeight)
-        for (index, member) in members.enumerated() where member.listed && !member.backup {
+        points.reserveCapacity(members.reduce(0) { $0 + ($1.peer.listed && !$1.peer.backup ? $1.peer.weight : 0) } * Self.pointsPerWeight)
+        for (index, member) in members.enumerated() where member.peer.listed && !member.peer.backup {
             let (host, port) = Self.split(member.address)
             var base = CRC32()
             base.update(host)
             base.update(byte: 0)
             base.update(port)
             var previous: UInt32 = 0
-            for _ in 0..<(member.weight * Self.pointsPerWeight) {
+            for _ in 0..<(member.peer.weight * Self.pointsPerWeight) {
                 var crc = base
                 // nginx hashes the previous point's value as its little-endian bytes.
                 crc.update(byte: UInt8(truncatingIfNeeded: previous))
@@ -82,11 +82,11 @@ struct ConsistentHashRing: Sendable {
         var tries = 0
         while true {
             let index = Int(points[position % points.count].member)
-            if context.isEligible(members[index]) {
+            if context.isEligible(members, index) {
                 // nginx runs a round robin pass among the peers of this point; with one peer per point
                 // that pass only gives back a unit of effective weight.
-                if members[index].effectiveWeight < members[index].weight {
-                    members[index].effectiveWeight += 1
+                if members[index].peer.effectiveWeight < members[index].peer.weight {
+                    members[index].peer.effectiveWeight += 1
                 }
                 return index
             }

@@ -22,14 +22,14 @@ enum HashPicker {
 
             var slot = Int(hash % UInt64(primaryWeight))
             var chosen = -1
-            for index in members.indices where members[index].listed && !members[index].backup {
-                if slot < members[index].weight {
+            for index in members.indices where members[index].peer.listed && !members[index].peer.backup {
+                if slot < members[index].peer.weight {
                     chosen = index
                     break
                 }
-                slot -= members[index].weight
+                slot -= members[index].peer.weight
             }
-            if chosen >= 0, context.isEligible(members[chosen]) {
+            if chosen >= 0, context.isEligible(members, chosen) {
                 return chosen
             }
             tries += 1

@@ -8,36 +8,39 @@
 ///   it reports back), and its success resets `fails` (`accessed < checked`), its failure
 ///   restarts the timeout;
 /// - `maxFails == 0` disables all of this.
-/// A `nil` instant stands for nginx's zero timestamp ("long ago").
-public struct PassiveHealth: Sendable, Equatable {
-    public var maxFails: Int
-    public var failTimeout: Duration
-    public private(set) var fails = 0
-    public private(set) var accessed: ContinuousClock.Instant?
-    public private(set) var checked: ContinuousClock.Instant?
+/// Times are monotonic offsets from an arbitrary origin (the pool's creation), not
+/// `ContinuousClock.Instant`: that type is resilient, so every copy of a struct holding it goes
+/// through value witnesses, which made each pick several times slower. A `nil` time stands for
+/// nginx's zero timestamp ("long ago").
+struct PassiveHealth: Sendable, Equatable {
+    var maxFails: Int
+    var failTimeout: Duration
+    private(set) var fails = 0
+    private(set) var accessed: Duration?
+    private(set) var checked: Duration?
 
-    public init(maxFails: Int, failTimeout: Duration) {
+    init(maxFails: Int, failTimeout: Duration) {
         self.maxFails = maxFails
         self.failTimeout = failTimeout
     }
 
     /// Whether the member may be picked at `now`.
     @inline(__always)
-    public func isAvailable(at now: ContinuousClock.Instant) -> Bool {
+    func isAvailable(at now: Duration) -> Bool {
         guard maxFails > 0, fails >= maxFails, let checked else { return true }
         return now - checked > failTimeout
     }
 
     /// Records that the member was picked at `now`.
     @inline(__always)
-    public mutating func picked(at now: ContinuousClock.Instant) {
+    mutating func picked(at now: Duration) {
         if let checked, now - checked <= failTimeout { return }
         checked = now
     }
 
     /// Records a failed connect; returns true when this failure takes the member out of service.
     @discardableResult
-    public mutating func failed(at now: ContinuousClock.Instant) -> Bool {
+    mutating func failed(at now: Duration) -> Bool {
         fails += 1
         accessed = now
         checked = now
@@ -45,7 +48,7 @@ public struct PassiveHealth: Sendable, Equatable {
     }
 
     /// Records a successful connect: a trial after `failTimeout` makes the member live again.
-    public mutating func succeeded() {
+    mutating func succeeded() {
         guard let checked else { return }
         if let accessed, accessed >= checked { return }
         fails = 0

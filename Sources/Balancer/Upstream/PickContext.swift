@@ -1,18 +1,18 @@
 /// What every picker needs to judge a member eligible for one pick.
 struct PickContext {
-    let now: ContinuousClock.Instant
+    /// Monotonic time since the pool's origin (see `PassiveHealth`).
+    let now: Duration
     /// Members already tried for this client (nginx's `tried` bitmap).
     let excluding: Set<MemberID>
     /// nginx's `peers->single`: a group of one primary and no backup never marks it failed.
     let single: Bool
 
-    /// nginx's skip order: tried, down, failed (`max_fails`), full (`max_conns`).
+    /// Whether `members[index]` may take this connection (nginx's skip order: tried, down, failed,
+    /// full). Reads the member in place; the id is only touched when this client has tried others.
     @inline(__always)
-    func isEligible(_ member: UpstreamMember) -> Bool {
-        guard member.inService else { return false }
-        if !excluding.isEmpty, excluding.contains(member.id) { return false }
-        if !single, !member.health.isAvailable(at: now) { return false }
-        if member.maxConns > 0, member.active >= member.maxConns { return false }
+    func isEligible(_ members: borrowing [UpstreamMember], _ index: Int) -> Bool {
+        guard members[index].peer.isUsable(now: now, single: single) else { return false }
+        if !excluding.isEmpty, excluding.contains(members[index].id) { return false }
         return true
     }
 }

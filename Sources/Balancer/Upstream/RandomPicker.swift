@@ -30,13 +30,13 @@ enum RandomPicker {
                 }
             }
             let candidate = rangeMembers[low]
-            if candidate != previous, context.isEligible(members[candidate]) {
+            if candidate != previous, context.isEligible(members, candidate) {
                 if !two {
                     return candidate
                 }
                 if previous >= 0 {
-                    let chosen = members[candidate].active * members[previous].weight
-                        > members[previous].active * members[candidate].weight ? previous : candidate
+                    let chosen = members[candidate].peer.active * members[previous].peer.weight
+                        > members[previous].peer.active * members[candidate].peer.weight ? previous : candidate
                     return chosen
                 }
                 previous = candidate

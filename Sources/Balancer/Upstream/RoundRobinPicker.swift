@@ -8,24 +8,19 @@ enum RoundRobinPicker {
     static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
         var best = -1
         var total = 0
-        members.withUnsafeMutableBufferPointer { members in
-            for index in members.indices {
-                guard members[index].listed, members[index].backup == backup, context.isEligible(members[index]) else {
-                    continue
-                }
-                members[index].currentWeight += members[index].effectiveWeight
-                total += members[index].effectiveWeight
-                if members[index].effectiveWeight < members[index].weight {
-                    members[index].effectiveWeight += 1
-                }
-                if best < 0 || members[index].currentWeight > members[best].currentWeight {
-                    best = index
-                }
+        for index in members.indices {
+            guard members[index].peer.backup == backup, context.isEligible(members, index) else { continue }
+            members[index].peer.currentWeight += members[index].peer.effectiveWeight
+            total += members[index].peer.effectiveWeight
+            if members[index].peer.effectiveWeight < members[index].peer.weight {
+                members[index].peer.effectiveWeight += 1
             }
-            if best >= 0 {
-                members[best].currentWeight -= total
+            if best < 0 || members[index].peer.currentWeight > members[best].peer.currentWeight {
+                best = index
             }
         }
-        return best >= 0 ? best : nil
+        guard best >= 0 else { return nil }
+        members[best].peer.currentWeight -= total
+        return best
     }
 }

@@ -6,7 +6,9 @@ import Synchronization
 /// only for the few hundred nanoseconds of a pick or report.
 public final class UpstreamPool: Sendable {
     private let state: Mutex<UpstreamState>
-    private let now: @Sendable () -> ContinuousClock.Instant
+    private let clock: @Sendable () -> ContinuousClock.Instant
+    /// Origin of the monotonic offsets the pure state works with.
+    private let origin: ContinuousClock.Instant
     private let wallClock: @Sendable () -> Date
 
     /// - Parameters:
@@ -21,7 +23,8 @@ public final class UpstreamPool: Sendable {
     ) {
         var system = SystemRandomNumberGenerator()
         self.state = Mutex(UpstreamState(configuration: configuration, seed: seed ?? system.next()))
-        self.now = now
+        self.clock = now
+        self.origin = now()
         self.wallClock = wallClock
     }
 
@@ -34,7 +37,7 @@ public final class UpstreamPool: Sendable {
     /// Reserves a connection slot (active += 1, as nginx does at get-peer time): report the outcome
     /// with `connectFailed` or, once connected, `connectionClosed`. nil = no live upstreams.
     public func pick(clientAddress: String?, excluding: Set<MemberID> = []) -> Pick? {
-        let now = now()
+        let now = clock() - origin
         return state.withLock { state in
             guard let index = state.pick(clientAddress: clientAddress, excluding: excluding, now: now) else {
                 return nil
@@ -53,7 +56,7 @@ public final class UpstreamPool: Sendable {
     /// Returns true when this failure made the member unavailable for `fail_timeout`.
     @discardableResult
     public func connectFailed(_ id: MemberID, reason: String) -> Bool {
-        let now = now()
+        let now = clock() - origin
         let wall = wallClock()
         return state.withLock { $0.connectFailed(id, reason: reason, now: now, wallClock: wall) }
     }
@@ -77,7 +80,7 @@ public final class UpstreamPool: Sendable {
 
     /// Every member, including removed ones still draining their connections.
     public func status() -> [MemberStatus] {
-        let now = now()
+        let now = clock() - origin
         return state.withLock { $0.status(now: now) }
     }
 }

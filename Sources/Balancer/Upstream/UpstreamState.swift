@@ -35,7 +35,7 @@ struct UpstreamState: Sendable {
     // MARK: picking
 
     /// Chooses a member and reserves a connection slot on it (nginx counts `conns` at get-peer time).
-    mutating func pick(clientAddress: String?, excluding: Set<MemberID>, now: ContinuousClock.Instant) -> Int? {
+    mutating func pick(clientAddress: String?, excluding: Set<MemberID>, now: Duration) -> Int? {
         let context = PickContext(now: now, excluding: excluding, single: single)
         var chosen: Int?
         switch configuration.method {
@@ -69,35 +69,33 @@ struct UpstreamState: Sendable {
             }
         }
         guard let chosen else { return nil }
-        members[chosen].health.picked(at: now)
-        members[chosen].active += 1
+        members[chosen].peer.health.picked(at: now)
+        members[chosen].peer.active += 1
         members[chosen].total += 1
         return chosen
     }
 
     func member(at index: Int) -> UpstreamMember { members[index] }
 
-    func index(of id: MemberID) -> Int? { indexByID[id] }
-
     // MARK: outcomes
 
     mutating func connectSucceeded(_ id: MemberID) {
         guard let index = indexByID[id] else { return }
-        members[index].health.succeeded()
+        members[index].peer.health.succeeded()
     }
 
     /// Returns true when this failure took the member out of service (for logging).
     @discardableResult
-    mutating func connectFailed(_ id: MemberID, reason: String, now: ContinuousClock.Instant, wallClock: Date) -> Bool {
+    mutating func connectFailed(_ id: MemberID, reason: String, now: Duration, wallClock: Date) -> Bool {
         guard let index = indexByID[id] else { return false }
         members[index].failures += 1
-        members[index].lastFailure = wallClock
+        members[index].lastFailure = wallClock.timeIntervalSince1970
         members[index].lastFailureReason = reason
         var tripped = false
         // nginx does no failure accounting for a lone peer: there is nothing else to send clients to.
         if !single {
-            tripped = members[index].health.failed(at: now)
-            members[index].lowerEffectiveWeight()
+            tripped = members[index].peer.health.failed(at: now)
+            members[index].peer.lowerEffectiveWeight()
         }
         release(index)
         return tripped
@@ -109,10 +107,10 @@ struct UpstreamState: Sendable {
     }
 
     private mutating func release(_ index: Int) {
-        if members[index].active > 0 {
-            members[index].active -= 1
+        if members[index].peer.active > 0 {
+            members[index].peer.active -= 1
         }
-        if members[index].removed, members[index].active == 0 {
+        if members[index].peer.removed, members[index].peer.active == 0 {
             members.remove(at: index)
             rebuild()
         }
@@ -122,6 +120,7 @@ struct UpstreamState: Sendable {
 
     mutating func applyMembership(_ records: [DiscoveredMember], stale: Bool) -> MembershipChange {
         var change = MembershipChange()
+        // Without a zookeeper directive (a caller feeding members by hand) nginx's defaults apply.
         let source = configuration.zookeeper ?? ZooKeeperSource(connectString: "", path: "")
         var seen: Set<MemberID> = []
         var structural = false
@@ -148,8 +147,8 @@ struct UpstreamState: Sendable {
             if let index = indexByID[id] {
                 var member = members[index]
                 var changed = false
-                if member.removed {
-                    member.removed = false
+                if member.peer.removed {
+                    member.peer.removed = false
                     changed = true
                     structural = true
                 }
@@ -160,13 +159,13 @@ struct UpstreamState: Sendable {
                     changed = true
                     structural = true
                 }
-                if member.weight != weight {
-                    member.setWeight(weight)
+                if member.peer.weight != weight {
+                    member.peer.setWeight(weight)
                     changed = true
                     structural = true
                 }
-                if member.draining != record.draining {
-                    member.draining = record.draining
+                if member.peer.draining != record.draining {
+                    member.peer.draining = record.draining
                     changed = true
                 }
                 members[index] = member
@@ -175,7 +174,7 @@ struct UpstreamState: Sendable {
                 var member = UpstreamMember(
                     id: id, host: record.host, port: record.port, source: .zookeeper, weight: weight,
                     maxFails: source.maxFails, failTimeout: source.failTimeout)
-                member.draining = record.draining
+                member.peer.draining = record.draining
                 members.append(member)
                 indexByID[id] = members.count - 1
                 change.added.append(id)
@@ -187,7 +186,7 @@ struct UpstreamState: Sendable {
             change.keptBecauseStale = true
         } else {
             for index in members.indices.reversed()
-            where members[index].source == .zookeeper && !members[index].removed && !seen.contains(members[index].id) {
+            where members[index].source == .zookeeper && !members[index].peer.removed && !seen.contains(members[index].id) {
                 change.removed.append(members[index].id)
                 retire(index)
                 structural = true
@@ -199,10 +198,10 @@ struct UpstreamState: Sendable {
 
     /// Stops new connections to `members[index]`; drops it at once if it has none open.
     private mutating func retire(_ index: Int) {
-        if members[index].active == 0 {
+        if members[index].peer.active == 0 {
             members.remove(at: index)
         } else {
-            members[index].removed = true
+            members[index].peer.removed = true
         }
     }
 
@@ -219,13 +218,13 @@ struct UpstreamState: Sendable {
             var fresh = Self.member(for: server)
             guard kept.insert(fresh.id).inserted else { continue }
             if var existing = old[fresh.id] {
-                existing.setWeight(fresh.weight)
-                existing.health.maxFails = fresh.health.maxFails
-                existing.health.failTimeout = fresh.health.failTimeout
-                existing.maxConns = fresh.maxConns
-                existing.backup = fresh.backup
-                existing.down = fresh.down
-                existing.removed = false
+                existing.peer.setWeight(fresh.peer.weight)
+                existing.peer.health.maxFails = fresh.peer.health.maxFails
+                existing.peer.health.failTimeout = fresh.peer.health.failTimeout
+                existing.peer.maxConns = fresh.peer.maxConns
+                existing.peer.backup = fresh.peer.backup
+                existing.peer.down = fresh.peer.down
+                existing.peer.removed = false
                 fresh = existing
             }
             next.append(fresh)
@@ -233,16 +232,16 @@ struct UpstreamState: Sendable {
         for var member in members where !kept.contains(member.id) {
             switch member.source {
             case .static:
-                member.removed = true
+                member.peer.removed = true
             case .zookeeper:
                 if let source = newConfiguration.zookeeper {
-                    member.health.maxFails = source.maxFails
-                    member.health.failTimeout = source.failTimeout
+                    member.peer.health.maxFails = source.maxFails
+                    member.peer.health.failTimeout = source.failTimeout
                 } else {
-                    member.removed = true
+                    member.peer.removed = true
                 }
             }
-            if member.removed, member.active == 0 { continue }
+            if member.peer.removed, member.peer.active == 0 { continue }
             next.append(member)
         }
         configuration = newConfiguration
@@ -262,12 +261,12 @@ struct UpstreamState: Sendable {
         primaryWeight = 0
         randomRanges.removeAll(keepingCapacity: true)
         randomMembers.removeAll(keepingCapacity: true)
-        for index in members.indices where members[index].listed {
-            if members[index].backup {
+        for index in members.indices where members[index].peer.listed {
+            if members[index].peer.backup {
                 backups += 1
             } else {
                 primaries += 1
-                primaryWeight += members[index].weight
+                primaryWeight += members[index].peer.weight
                 randomRanges.append(primaryWeight)
                 randomMembers.append(index)
             }
@@ -282,24 +281,24 @@ struct UpstreamState: Sendable {
 
     // MARK: status
 
-    func status(now: ContinuousClock.Instant) -> [MemberStatus] {
+    func status(now: Duration) -> [MemberStatus] {
         members.map { member in
             let state: String
-            if member.removed || member.draining {
+            if member.peer.removed || member.peer.draining {
                 state = "draining"
-            } else if member.down {
+            } else if member.peer.down {
                 state = "down"
-            } else if !single, !member.health.isAvailable(at: now) {
+            } else if !single, !member.peer.health.isAvailable(at: now) {
                 state = "unavailable"
-            } else if member.backup {
+            } else if member.peer.backup {
                 state = "backup"
             } else {
                 state = "up"
             }
             return MemberStatus(
-                id: member.id.rawValue, address: member.address, weight: member.weight,
-                source: member.source.rawValue, state: state, active: member.active, total: member.total,
-                failures: member.failures, lastFailure: member.lastFailure.map { $0.formatted(.iso8601) },
+                id: member.id.rawValue, address: member.address, weight: member.peer.weight,
+                source: member.source.rawValue, state: state, active: member.peer.active, total: member.total,
+                failures: member.failures, lastFailure: member.lastFailure.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) },
                 lastFailureReason: member.lastFailureReason)
         }
     }
