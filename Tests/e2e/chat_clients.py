@@ -10,6 +10,8 @@ on connect, and answers `PING` with `PONG`. The greeting tells which server the 
                                     --interval) until SIGTERM; rewrites F (JSON) after every round
   storm   --addr H:P --stop-file F --out O
                                     new clients back to back until F exists; writes JSON to O
+  watch-leave --admin H:P --id ID --pid PID --ready F --out O
+                                    times a member leaving the balancer after process PID dies
   members                           reads `balancer members --json` on stdin; prints "id state" lines
                                     (a discovered member's id without its "zk:" prefix)
   free-ports N                      prints N free loopback ports
@@ -182,6 +184,64 @@ def cmd_storm(args):
     return 0
 
 
+def member_states(admin):
+    """{id: state} from the balancer's GET /members (what `balancer members` prints)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://{admin}/members", timeout=2) as response:
+        data = json.load(response)
+    states = {}
+    for upstream in data.get("upstreams", []):
+        for member in upstream.get("members", []):
+            member_id = member["id"]
+            states[member_id[3:] if member_id.startswith("zk:") else member_id] = member.get("state", "?")
+    return states
+
+
+def process_dead(pid):
+    """Gone, or a zombie (a killed process nobody has reaped yet; PID 1 of a container may never)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def cmd_watch_leave(args):
+    """Times a member's exit from the balancer against its server's death, both polled every
+    20 ms: `not_up_ms` is when the balancer stopped listing it as up (gone, or draining until
+    its last connection closes), `gone_ms` when it is no longer listed at all."""
+    start = time.monotonic()
+    since = lambda: round((time.monotonic() - start) * 1000)  # noqa: E731
+    result = {"dead_ms": None, "not_up_ms": None, "gone_ms": None, "errors": 0}
+    ready = False
+    deadline = start + args.timeout
+    while time.monotonic() < deadline:
+        if result["dead_ms"] is None and process_dead(args.pid):
+            result["dead_ms"] = since()
+        try:
+            state = member_states(args.admin).get(args.id)
+        except Exception:  # noqa: BLE001 - a slow admin answer is retried
+            result["errors"] += 1
+            state = "?"
+        if not ready:
+            if state == "up":
+                ready = True
+                write_json(args.ready, {"ready": True})
+        else:
+            if result["not_up_ms"] is None and state != "up" and state != "?":
+                result["not_up_ms"] = since()
+            if result["gone_ms"] is None and state is None:
+                result["gone_ms"] = since()
+                break
+        time.sleep(0.02)
+    for key in ("not_up", "gone"):
+        at, dead = result[f"{key}_ms"], result["dead_ms"]
+        result[f"{key}_after_death_ms"] = at - dead if at is not None and dead is not None else None
+    write_json(args.out, result)
+    return 0
+
+
 def cmd_members(_args):
     # {"listeners": [...], "upstreams": [{"name", "stale", "members": [{"id", "state", ...}]}]}
     data = json.load(sys.stdin)
@@ -233,6 +293,14 @@ def main():
     p.add_argument("--timeout", type=float, default=3.0)
     p.add_argument("--max-seconds", type=float, default=300)
     p.set_defaults(func=cmd_storm)
+    p = sub.add_parser("watch-leave")
+    p.add_argument("--admin", required=True)
+    p.add_argument("--id", required=True)
+    p.add_argument("--pid", required=True, type=int)
+    p.add_argument("--ready", required=True, help="written once the member is seen up")
+    p.add_argument("--out", required=True)
+    p.add_argument("--timeout", type=float, default=30)
+    p.set_defaults(func=cmd_watch_leave)
     p = sub.add_parser("members")
     p.set_defaults(func=cmd_members)
     p = sub.add_parser("free-ports")
