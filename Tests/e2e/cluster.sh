@@ -175,6 +175,13 @@ PIDS_BEFORE=$(pids_now)
 check "demo.sh up a second time succeeds" demo up
 check "the second 'up' started nothing new (same pids)" test "$(pids_now)" = "$PIDS_BEFORE"
 check "all three still listed up" wait_until 3000 all_up chat-1 chat-2 chat-3
+status_all_running() {
+  local out n
+  out=$("$DEMO" status 2>/dev/null) || return 1
+  for n in "$@"; do grep -Eq "^ +$n +[0-9]+ +running" <<<"$out" || return 1; done
+}
+check "demo.sh status shows zookeeper, chat-1..3, their agents and the balancer running" \
+  status_all_running zookeeper chat-1 chat-2 chat-3 agent-chat-1 agent-chat-2 agent-chat-3 balancer
 
 # --- 2. established clients ------------------------------------------------------------------------
 python3 "$CLIENTS" hold --addr "$ADDR" --n 12 --status "$HOLD_STATUS" --interval 0.2 &
