@@ -1,0 +1,59 @@
+import ArgumentParser
+import NIOCore
+
+/// The address under load. Only loopback addresses are accepted, so the tool cannot be pointed
+/// at someone else's machine.
+struct BenchTarget: Sendable, CustomStringConvertible {
+    let host: String
+    let port: Int
+    let address: SocketAddress
+
+    init(parsing text: String) throws {
+        guard let colon = text.lastIndex(of: ":") else {
+            throw ValidationError("--target must be host:port, got '\(text)'")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        if host == "localhost" {
+            host = "127.0.0.1"
+        }
+        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            throw ValidationError("--target port must be 1-65535 in '\(text)'")
+        }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(ipAddress: host, port: port)
+        } catch {
+            throw ValidationError("--target host must be a numeric loopback address (127.x.x.x, ::1 or localhost), got '\(host)'")
+        }
+        guard Self.isLoopback(address) else {
+            throw ValidationError("--target \(text) is not a loopback address; chat-bench only loads 127.0.0.0/8 or ::1")
+        }
+        self.host = host
+        self.port = port
+        self.address = address
+    }
+
+    /// True when the target is IPv4, so source addresses can be spread over 127.0.0.x.
+    var isIPv4: Bool {
+        if case .v4 = self.address { return true }
+        return false
+    }
+
+    var description: String {
+        "\(self.host):\(self.port)"
+    }
+
+    private static func isLoopback(_ address: SocketAddress) -> Bool {
+        switch address {
+        case .v4:
+            return address.ipAddress?.hasPrefix("127.") ?? false
+        case .v6:
+            return address.ipAddress == "::1"
+        default:
+            return false
+        }
+    }
+}

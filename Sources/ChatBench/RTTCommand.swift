@@ -1,0 +1,183 @@
+import ArgumentParser
+import Histogram
+import NIOCore
+import NIOPosix
+
+/// `chat-bench rtt`: round-trip latency and messages/s over C concurrent connections.
+struct RTTCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtt",
+        abstract: "C connections send M-byte messages and await the echo; messages/s and round-trip percentiles."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .shortAndLong, help: "Concurrent connections.")
+    var connections: Int = 50
+
+    @Option(name: .long, help: "Message size in bytes.")
+    var size: Int = 64
+
+    @Option(name: .long, help: "Total messages per second over all connections; 0 = flat out, one message in flight per connection.")
+    var rate: Double = 0
+
+    @Option(name: .long, help: "Stop after this many messages in total (0 = only --duration bounds the run).")
+    var messages: Int = 0
+
+    @Option(name: .long, help: "Warm-up seconds before the measured --duration.")
+    var warmup: Double = 1
+
+    func validate() throws {
+        guard (1...50_000).contains(self.connections) else {
+            throw ValidationError("--connections must be 1-50000, got \(self.connections)")
+        }
+        guard (1...1_048_576).contains(self.size) else {
+            throw ValidationError("--size must be 1-1048576 bytes, got \(self.size)")
+        }
+        guard self.rate >= 0, self.rate <= 10_000_000 else {
+            throw ValidationError("--rate must be 0 (flat out) to 10000000 messages/s, got \(self.rate)")
+        }
+        guard self.messages >= 0 else {
+            throw ValidationError("--messages must not be negative, got \(self.messages)")
+        }
+        guard self.warmup >= 0, self.warmup <= 60 else {
+            throw ValidationError("--warmup must be 0-60 seconds, got \(self.warmup)")
+        }
+    }
+
+    struct Report: BenchReport, Encodable {
+        var mode = "rtt"
+        var target: String
+        var connections: Int
+        var connectFailures: Int
+        var size: Int
+        var rate: Double
+        var durationSeconds: Double
+        var messages: UInt64
+        var messagesPerSecond: Double
+        var lost: UInt64
+        var connectionErrors: UInt64
+        var rtt: LatencySummary
+        var firstError: String?
+
+        var title: String { "rtt against \(self.target)" }
+        var rows: [(String, String)] {
+            var rows = [
+                ("connections", "\(self.connections) (\(self.connectFailures) failed to connect)"),
+                ("message size", "\(self.size) B"),
+                ("offered rate", self.rate > 0 ? "\(Int(self.rate)) msg/s" : "flat out (1 in flight per connection)"),
+                ("measured", "\(self.durationSeconds) s"),
+                ("messages", "\(self.messages)"),
+                ("messages/s", "\(Int(self.messagesPerSecond.rounded()))"),
+                ("rtt p50/p99/p99.9/max", self.rtt.cell),
+                ("lost / conn errors", "\(self.lost) / \(self.connectionErrors)"),
+            ]
+            if let firstError = self.firstError {
+                rows.append(("first connect error", firstError))
+            }
+            return rows
+        }
+    }
+
+    func run() async throws {
+        OpenFileLimit.raise()
+        let target = try BenchTarget(parsing: self.common.target)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.common.threads)
+        do {
+            let report = try await self.measure(target: target, group: group)
+            try? await group.shutdownGracefully()
+            try report.emit(json: self.common.json)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Report {
+        let shards = try await EventLoopShards<RTTStats>.make(on: group) { RTTStats() }
+        let connections = self.connections
+        let size = self.size
+        let perConnectionRate = self.rate / Double(connections)
+        let interval: UInt64 = self.rate > 0 ? UInt64(1e9 / perConnectionRate) : 0
+        let perConnectionCap = self.messages > 0 ? (self.messages + connections - 1) / connections : Int.max
+
+        var finishedFutures: [EventLoopFuture<Void>] = []
+        var promises: [EventLoopPromise<Void>] = []
+        for index in 0..<connections {
+            let promise = shards.loop(for: index).makePromise(of: Void.self)
+            promises.append(promise)
+            finishedFutures.append(promise.futureResult)
+        }
+        let promisesForConnect = promises
+        let outcome = await ConnectionOpener.open(count: connections, concurrency: 256) { index in
+            let stats = shards.stats(for: index)
+            let finished = promisesForConnect[index]
+            let offset = interval == 0 ? 0 : interval / UInt64(connections) * UInt64(index)
+            return ClientBootstrap(group: shards.loop(for: index))
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            RTTHandler(
+                                size: size,
+                                interval: interval,
+                                firstOffset: offset,
+                                maxMessages: perConnectionCap,
+                                stats: stats.value,
+                                finished: finished
+                            )
+                        )
+                    }
+                }
+                .connect(to: target.address)
+                .flatMapErrorThrowing { error in
+                    finished.fail(error)
+                    throw error
+                }
+        }
+
+        let now = BenchClock.now()
+        let start = RTTHandler.Start(
+            at: now + 50_000_000,
+            measureFrom: now + 50_000_000 + UInt64(self.warmup * 1e9),
+            stopAt: now + 50_000_000 + UInt64(self.warmup * 1e9) + self.common.durationNanos
+        )
+        for channel in outcome.channels {
+            channel.pipeline.fireUserInboundEventTriggered(start)
+        }
+        for future in finishedFutures {
+            _ = try? await future.get()
+        }
+        // A --messages cap can end the run before --duration.
+        let measuredNanos = min(BenchClock.now(), start.stopAt) - min(start.measureFrom, BenchClock.now())
+        let measuredSeconds = max(Double(measuredNanos) / 1e9, 1e-9)
+
+        let parts = try await shards.collect { stats in
+            (stats.histogram, stats.completed, stats.lost, stats.connectionErrors)
+        }
+        var histogram = LatencySummary.makeHistogram()
+        var completed: UInt64 = 0
+        var lost: UInt64 = 0
+        var errors: UInt64 = 0
+        for part in parts {
+            histogram.add(part.0)
+            completed += part.1
+            lost += part.2
+            errors += part.3
+        }
+        return Report(
+            target: target.description,
+            connections: connections,
+            connectFailures: outcome.failures,
+            size: size,
+            rate: self.rate,
+            durationSeconds: (measuredSeconds * 1000).rounded() / 1000,
+            messages: completed,
+            messagesPerSecond: Double(completed) / measuredSeconds,
+            lost: lost,
+            connectionErrors: errors,
+            rtt: LatencySummary(histogram),
+            firstError: outcome.firstError
+        )
+    }
+}

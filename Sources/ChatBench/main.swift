@@ -1,1 +1,0 @@
-print("chat-bench: not built yet")

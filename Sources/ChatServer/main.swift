@@ -1,1 +1,0 @@
-print("chat-server: not built yet")
