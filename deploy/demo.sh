@@ -21,12 +21,12 @@
 #   MUSTER_LISTEN_PORT      balancer port                       (default: 8000)
 #   MUSTER_ADMIN_PORT       balancer admin port                 (default: 8001)
 #   MUSTER_CHAT_PORT_BASE   first chat server port              (default: 6000)
-#   MUSTER_PATH             service path (agents' --path)       (default: /muster/services/chat)
-#   MUSTER_MEMBERS_PATH     the path the balancer watches       (default: $MUSTER_PATH/members)
+#   MUSTER_PATH             service path (agents' and balancer's --path; members are its
+#                           /members children)                  (default: /muster/services/chat)
 #   MUSTER_WEIGHTS          weights of chat-1, chat-2, ...      (default: "1 1 2"; later ones get 1)
 #   MUSTER_SERVERS          how many chat servers `up` starts   (default: 3)
 #   MUSTER_AGENT_ARGS       extra server-agent flags, e.g. "--interval 500ms --fall 2"
-#   MUSTER_CHECK_ARGS       the agent's health check    (default: "--check-expect HELLO")
+#   MUSTER_CHECK_ARGS       the agent's health check    (default: "--check-send PING --check-expect PONG")
 #   MUSTER_BALANCER_ARGS    extra `balancer run` flags
 #   MUSTER_BIN_DIR          use binaries from here and skip the build
 #   MUSTER_STOP_TIMEOUT     seconds to wait for a process to exit after SIGTERM (default: 15)
@@ -41,16 +41,14 @@ LISTEN_PORT=${MUSTER_LISTEN_PORT:-8000}
 ADMIN_PORT=${MUSTER_ADMIN_PORT:-8001}
 CHAT_PORT_BASE=${MUSTER_CHAT_PORT_BASE:-6000}
 ZK_PATH=${MUSTER_PATH:-/muster/services/chat}
-# server-agent --path P registers P/members/<id>, while the balancer watches the children of exactly
-# the path it is given: so the balancer gets P/members.
-MEMBERS_PATH=${MUSTER_MEMBERS_PATH:-$ZK_PATH/members}
+# Both server-agent and balancer take the service path; members live at <path>/members/<id>.
+MEMBERS_PATH=$ZK_PATH/members
 read -r -a WEIGHTS <<<"${MUSTER_WEIGHTS:-1 1 2}"
 DEFAULT_SERVERS=${MUSTER_SERVERS:-3}
 read -r -a AGENT_EXTRA <<<"${MUSTER_AGENT_ARGS:-}"
-# The application check. The chat server greets every connection with "HELLO <name>" before it
-# reads anything, and the agent's line check judges the first reply line, so PING/PONG would see
-# the greeting: the greeting itself is the check (only a serving ChatServer sends it).
-read -r -a CHECK_ARGS <<<"${MUSTER_CHECK_ARGS:---check-expect HELLO}"
+# The application check: the chat server answers PING with PONG (the agent skips its HELLO
+# greeting). A hung server still completes TCP handshakes, so a plain connect check would not do.
+read -r -a CHECK_ARGS <<<"${MUSTER_CHECK_ARGS:---check-send PING --check-expect PONG}"
 read -r -a BALANCER_EXTRA <<<"${MUSTER_BALANCER_ARGS:-}"
 STOP_TIMEOUT=${MUSTER_STOP_TIMEOUT:-15}
 
@@ -241,7 +239,7 @@ balancer_start() {
     port_closed "$p" || die "port $p is taken by another process; set MUSTER_LISTEN_PORT / MUSTER_ADMIN_PORT"
   done
   start_proc balancer "$BIN/balancer" run --listen "127.0.0.1:$LISTEN_PORT" \
-    --zookeeper "$ZK_CONNECT" --path "$MEMBERS_PATH" --admin "127.0.0.1:$ADMIN_PORT" \
+    --zookeeper "$ZK_CONNECT" --path "$ZK_PATH" --admin "127.0.0.1:$ADMIN_PORT" \
     --drain-timeout 5s "${BALANCER_EXTRA[@]}"
   if ! wait_until 30 port_open "$ADMIN_PORT"; then
     tail -n 20 "$LOGS/balancer.log" >&2 || true

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Muster needs from Debian's packages, if it is missing:
-# the ZooKeeper C client (libzookeeper-mt-dev), the ZooKeeper server and a Java runtime to run it.
+# the ZooKeeper C client (libzookeeper-mt-dev), the ZooKeeper server and a Java runtime to run it,
+# plus the small tools the demo and the end-to-end test use (nc, python3, pgrep).
 # Safe to run again: it only calls apt-get when something is missing.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ need=()
 [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
 for pkg in "$@"; do need+=("$pkg"); done
 
 if [ ${#need[@]} -eq 0 ]; then

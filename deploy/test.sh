@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing from Debian's packages, then runs every test.
-# Tests that need ZooKeeper start their own throwaway server on a free loopback port.
+# The test command: installs what is missing from Debian's packages, then runs every test:
+# the Swift tests (those that need ZooKeeper start their own throwaway server on a free loopback
+# port), then the end-to-end test, which builds in release mode and runs a whole local cluster
+# (ZooKeeper, chat servers with agents, a balancer) on free loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
@@ -11,3 +13,4 @@ cleanup() { pkill -9 -f 'muster-zk-' 2>/dev/null || true; }
 trap cleanup EXIT
 
 swift test
+Tests/e2e/cluster.sh

@@ -54,7 +54,7 @@ export MUSTER_WEIGHTS="1 1 2"
 export MUSTER_SERVERS=3
 ADDR=127.0.0.1:$LISTEN_PORT
 # Where the agents' member nodes are (server-agent --path P registers P/members/<id>).
-ZK_PATH=${MUSTER_MEMBERS_PATH:-${MUSTER_PATH:-/muster/services/chat}/members}
+ZK_PATH=${MUSTER_PATH:-/muster/services/chat}/members
 
 demo() { "$DEMO" "$@" >>"$WORK/demo.log" 2>&1; }
 

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Locks down a Muster service path with digest ACLs (run once per path, as the admin identity).
 #
-#   deploy/zookeeper/set-acls.sh --zookeeper HOSTS --path /muster/services/chat/members \
+#   deploy/zookeeper/set-acls.sh --zookeeper HOSTS --path /muster/services/chat \
 #       --admin /etc/muster/admin.auth --agent /etc/muster/agent.auth --balancer /etc/muster/balancer.auth
 #
-# --path is the members path: the node whose children are the member nodes, i.e. what the
-# balancer watches (its path=) and where agents create their nodes (server-agent --path P
-# registers P/members/<id>, so for agents with --path /muster/services/chat it is
-# /muster/services/chat/members). Create it here, before any agent runs: an agent that finds it
-# missing creates it itself, open to everyone.
+# --path is the service path, the same that server-agent --path and the balancer's path= take.
+# The ACL goes on its members node, P/members, whose children are the member nodes. Create it
+# here, before any agent runs: an agent that finds it missing creates it itself, open to everyone.
 #
 # Each file holds one line "user:password". Passwords never go on a command line: the digests are
 # computed here, and zkCli gets its `addauth` on stdin.
@@ -40,6 +38,8 @@ done
 [ -n "$ZK" ] && [ -n "$ZPATH" ] && [ -n "$ADMIN" ] && [ -n "$AGENT" ] && [ -n "$BALANCER" ] \
   || { usage >&2; die "--zookeeper, --path, --admin, --agent and --balancer are all required"; }
 [[ $ZPATH == /* && $ZPATH != */ ]] || die "--path must be absolute, without a trailing slash: '$ZPATH'"
+# The service path given; the ACL belongs on its members node.
+ZPATH=$ZPATH/members
 
 # read_cred FILE: prints "user:password" from FILE's first line.
 read_cred() {
