@@ -145,6 +145,7 @@ let package = Package(
             name: "ChatServerTests",
             dependencies: [
                 "ChatProtocol",
+                "ChatBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
