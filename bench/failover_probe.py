@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Observers for bench/failover, each writing one timestamped event per line (wall clock, ms).
+
+  failover_probe.py clients HOST:PORT INTERVAL_MS FILE
+      a new client connection every INTERVAL_MS: connect, read the chat server's greeting
+      ("HELLO <name>"), close. Lines: "<ms> ok <name>" or "<ms> fail <reason>".
+  failover_probe.py members ADMIN_HOST:PORT INTERVAL_MS FILE
+      polls the balancer's GET /members; a line "<ms> <id,id,...>" each time the set of ids changes.
+  failover_probe.py znodes ZK_HOST:PORT PATH_PREFIX INTERVAL_MS FILE
+      polls ZooKeeper's `dump` four-letter word (ephemeral nodes by session); a line
+      "<ms> <path,path,...>" each time the set of ephemerals under PATH_PREFIX changes.
+
+Each runs until it is sent SIGTERM. Loopback only: the bench never measures remote targets.
+"""
+import json
+import signal
+import socket
+import sys
+import time
+
+running = True
+
+
+def stop(_signum, _frame):
+    global running
+    running = False
+
+
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def split_address(text):
+    host, _, port = text.rpartition(":")
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+        sys.exit(f"failover_probe: {text} is not a loopback address")
+    return host, int(port)
+
+
+def pace(started, interval):
+    # Keep the schedule, but never sleep a negative time after a slow round.
+    delay = interval / 1000 - (time.monotonic() - started)
+    if delay > 0:
+        time.sleep(delay)
+
+
+def clients(target, interval, out):
+    address = split_address(target)
+    while running:
+        started = time.monotonic()
+        try:
+            with socket.create_connection(address, timeout=2) as sock:
+                sock.settimeout(2)
+                data = b""
+                while b"\n" not in data and len(data) < 256:
+                    chunk = sock.recv(256)
+                    if not chunk:
+                        break
+                    data += chunk
+                line = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+                if line.startswith("HELLO "):
+                    out.write(f"{now_ms()} ok {line[6:]}\n")
+                else:
+                    out.write(f"{now_ms()} fail no-greeting:{line or 'closed'}\n")
+        except OSError as error:
+            out.write(f"{now_ms()} fail {type(error).__name__}\n")
+        out.flush()
+        pace(started, interval)
+
+
+def http_get(address, path):
+    with socket.create_connection(address, timeout=2) as sock:
+        sock.settimeout(2)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n\r\n", 1)[1]
+
+
+def members(target, interval, out):
+    address = split_address(target)
+    last = None
+    while running:
+        started = time.monotonic()
+        try:
+            report = json.loads(http_get(address, "/members"))
+            ids = sorted(
+                member["id"]
+                for upstream in report.get("upstreams", [])
+                for member in upstream.get("members", [])
+                if member.get("state") != "draining"
+            )
+            current = ",".join(ids) or "-"
+        except (OSError, ValueError, KeyError, IndexError):
+            current = None
+        if current is not None and current != last:
+            out.write(f"{now_ms()} {current}\n")
+            out.flush()
+            last = current
+        pace(started, interval)
+
+
+def four_letter(address, word):
+    with socket.create_connection(address, timeout=2) as sock:
+        sock.settimeout(2)
+        sock.sendall(word.encode())
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode("utf-8", "replace")
+
+
+def znodes(target, prefix, interval, out):
+    address = split_address(target)
+    last = None
+    while running:
+        started = time.monotonic()
+        try:
+            text = four_letter(address, "dump")
+            paths = sorted({line.strip() for line in text.splitlines() if line.strip().startswith(prefix)})
+            current = ",".join(paths) or "-"
+        except OSError:
+            current = None
+        if current is not None and current != last:
+            out.write(f"{now_ms()} {current}\n")
+            out.flush()
+            last = current
+        pace(started, interval)
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    mode = argv[1]
+    if mode == "clients" and len(argv) == 5:
+        with open(argv[4], "a") as out:
+            clients(argv[2], int(argv[3]), out)
+    elif mode == "members" and len(argv) == 5:
+        with open(argv[4], "a") as out:
+            members(argv[2], int(argv[3]), out)
+    elif mode == "znodes" and len(argv) == 6:
+        with open(argv[5], "a") as out:
+            znodes(argv[2], argv[3], int(argv[4]), out)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
