@@ -3,7 +3,7 @@
 
   failover_probe.py clients HOST:PORT INTERVAL_MS FILE
       a new client connection every INTERVAL_MS: connect, read the chat server's greeting
-      ("HELLO <name>"), close. Lines: "<ms> ok <name>" or "<ms> fail <reason>".
+      ("HELLO <name>"), close. Lines: "<start ms> <end ms> ok <name>" or "<start ms> <end ms> fail <reason>".
   failover_probe.py members ADMIN_HOST:PORT INTERVAL_MS FILE
       polls the balancer's GET /members; a line "<ms> <id,id,...>" each time the set of ids changes.
   failover_probe.py znodes ZK_HOST:PORT PATH_PREFIX INTERVAL_MS FILE
@@ -52,6 +52,7 @@ def clients(target, interval, out):
     address = split_address(target)
     while running:
         started = time.monotonic()
+        begin = now_ms()
         try:
             with socket.create_connection(address, timeout=2) as sock:
                 sock.settimeout(2)
@@ -63,11 +64,11 @@ def clients(target, interval, out):
                     data += chunk
                 line = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
                 if line.startswith("HELLO "):
-                    out.write(f"{now_ms()} ok {line[6:]}\n")
+                    out.write(f"{begin} {now_ms()} ok {line[6:]}\n")
                 else:
-                    out.write(f"{now_ms()} fail no-greeting:{line or 'closed'}\n")
+                    out.write(f"{begin} {now_ms()} fail no-greeting:{line or 'closed'}\n")
         except OSError as error:
-            out.write(f"{now_ms()} fail {type(error).__name__}\n")
+            out.write(f"{begin} {now_ms()} fail {type(error).__name__}\n")
         out.flush()
         pace(started, interval)
 
