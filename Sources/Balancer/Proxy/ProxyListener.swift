@@ -1,18 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The listening socket of one `server {}` block.
+/// The listening sockets of one `server {}` block: one per event loop, sharing the port through
+/// `SO_REUSEPORT`.
+///
+/// With a single listening socket, one event loop accepts every client and hands half of them to
+/// the other loop (a cross-thread task and a wake-up per connection). With one socket per loop the
+/// kernel spreads new connections over the loops and each accepts its own clients, as nginx workers
+/// with `reuseport` do; measured in bench/RESULTS.md.
 final class ProxyListener: Sendable {
     /// "host:port" as configured; listeners are matched by it across reloads.
     let key: String
+    /// The first listening socket; its local address is the listener's (the port, when 0 was configured).
     let channel: Channel
+    /// Every listening socket, `channel` first.
+    let channels: [Channel]
     private let target: NIOLockedValueBox<ListenerTarget>
 
-    private init(key: String, channel: Channel, target: NIOLockedValueBox<ListenerTarget>) {
+    private init(key: String, channels: [Channel], target: NIOLockedValueBox<ListenerTarget>) {
         self.key = key
-        self.channel = channel
+        self.channel = channels[0]
+        self.channels = channels
         self.target = target
     }
 
@@ -29,6 +44,15 @@ final class ProxyListener: Sendable {
         self.target.withLockedValue { $0 = target }
     }
 
+    /// The receive buffer each proxied socket starts with. NIO keeps a socket's last receive buffer
+    /// for the next read, so an idle connection holds one per side: NIO's default of 2 KiB per side
+    /// is most of an idle connection's memory. 512 bytes hold a chat line, and the adaptive allocator
+    /// doubles the buffer on every read that fills it (64 KiB after seven), so bulk transfers are not slowed.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
+
+    static let reusePort = ChannelOptions.Types.SocketOption(
+        level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT))
+
     static func bind(
         target: ListenerTarget,
         group: any EventLoopGroup,
@@ -36,24 +60,63 @@ final class ProxyListener: Sendable {
     ) async throws -> ProxyListener {
         let server = target.server
         let box = NIOLockedValueBox(target)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: Int32(clamping: server.backlog))
+        var channels: [Channel] = []
+        do {
+            var port = server.listenPort
+            for loop in group.makeIterator() {
+                let channel = try await Self.bindOne(
+                    loop: loop, host: server.listenHost, port: port, backlog: server.backlog, box: box,
+                    connections: connections)
+                channels.append(channel)
+                // Port 0 picks a free port once; the other loops' sockets join that one.
+                if port == 0, let bound = channel.localAddress?.port {
+                    port = bound
+                }
+            }
+        } catch {
+            for channel in channels {
+                try? await channel.close()
+            }
+            throw error
+        }
+        return ProxyListener(key: Self.key(for: server), channels: channels, target: box)
+    }
+
+    private static func bindOne(
+        loop: any EventLoop,
+        host: String,
+        port: Int,
+        backlog: Int,
+        box: NIOLockedValueBox<ListenerTarget>,
+        connections: ConnectionRegistry
+    ) async throws -> Channel {
+        try await ServerBootstrap(group: loop, childGroup: loop)
+            .serverChannelOption(.backlog, value: Int32(clamping: backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .serverChannelOption(Self.reusePort, value: 1)
             .childChannelInitializer { channel in
                 connections.add(channel)
                 let target = box.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {
+                    // Set here rather than as child channel options: each of those is one more
+                    // future in NIO's per-accept set-up chain. tcp_nodelay is read per connection,
+                    // so a reload that flips it applies to new clients.
+                    let options = channel.syncOptions
+                    try options?.setOption(.allowRemoteHalfClosure, value: true)
+                    try options?.setOption(.recvAllocator, value: Self.receiveAllocator)
+                    try options?.setOption(.tcpOption(.tcp_nodelay), value: target.server.tcpNoDelay ? 1 : 0)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnector(target: target))
                 }
             }
-            .bind(host: server.listenHost, port: server.listenPort)
+            .bind(host: host, port: port)
             .get()
-        return ProxyListener(key: Self.key(for: server), channel: channel, target: box)
     }
 
     /// Stops accepting; established connections are not affected.
     func close() async {
-        try? await self.channel.close()
+        for channel in self.channels {
+            try? await channel.close()
+        }
     }
 }
+

@@ -40,8 +40,6 @@ final class UpstreamConnector {
     private func start(context: ChannelHandlerContext) {
         self.state = .connecting
         self.clientAddress = context.channel.remoteAddress?.ipAddress
-        // Per connection rather than per listener, so a reload that flips tcp_nodelay applies to new clients.
-        try? context.channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: self.target.server.tcpNoDelay ? 1 : 0)
         let timeout = self.target.server.nextUpstreamTimeout
         if timeout > .zero {
             self.deadline = .now() + TimeAmount(timeout)
@@ -64,11 +62,18 @@ final class UpstreamConnector {
         if let deadline = self.deadline {
             timeout = min(timeout, max(deadline - .now(), .milliseconds(1)))
         }
-        let server = self.target.server
+        let noDelay = self.target.server.tcpNoDelay
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.tcpOption(.tcp_nodelay), value: server.tcpNoDelay ? 1 : 0)
+            .channelInitializer { channel in
+                // The same options and receive buffer as accepted sockets (ProxyListener), set in one step.
+                channel.eventLoop.makeCompletedFuture {
+                    let options = channel.syncOptions
+                    try options?.setOption(.allowRemoteHalfClosure, value: true)
+                    try options?.setOption(.recvAllocator, value: ProxyListener.receiveAllocator)
+                    try options?.setOption(.tcpOption(.tcp_nodelay), value: noDelay ? 1 : 0)
+                }
+            }
         let connected: EventLoopFuture<Channel>
         if let address = try? SocketAddress(ipAddress: pick.host, port: pick.port) {
             connected = bootstrap.connect(to: address)
