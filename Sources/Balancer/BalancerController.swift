@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import Registry
 
 /// Owns the running parts of a `BalancerService`; start, reload and stop run one at a time here.
 /// The data path never touches it: connections read only their listener's `ListenerTarget`.

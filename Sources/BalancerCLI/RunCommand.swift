@@ -1,6 +1,7 @@
 import ArgumentParser
 import Balancer
 import Logging
+import Registry
 import ServiceLifecycle
 
 /// `balancer run`: from a config file, or the quick start with one listener and one ZooKeeper path.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Registry
 
 /// One kind of health check. Implementations enforce their own timeout, because a check that
 /// waits on a NIO future cannot be interrupted by task cancellation.

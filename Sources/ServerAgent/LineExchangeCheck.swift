@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Registry
 import Synchronization
 
 /// Application-level check: connect, send one line, and require a reply that starts with a prefix,

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Registry
 
 /// Healthy when a TCP connection to the target opens within the timeout. Cheap, but a hung server
 /// whose kernel still completes handshakes passes it; use ``LineExchangeCheck`` for that.

@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import Registry
 import Testing
 
 /// The admin endpoint and what `balancer members` prints from it.

@@ -1,6 +1,7 @@
 import Balancer
 import Foundation
 import NIOCore
+import Registry
 import Testing
 
 /// The built `balancer` executable: `check`, `members`, SIGHUP reload and SIGTERM drain on a real process.

@@ -1,4 +1,5 @@
 import Balancer
+import Registry
 import Testing
 
 /// Connect failures, proxy_next_upstream and passive health (max_fails/fail_timeout) through real sockets.

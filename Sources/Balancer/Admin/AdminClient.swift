@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Registry
 
 /// Reads the admin endpoint of a running balancer (what `balancer members` uses).
 public enum AdminClient {
