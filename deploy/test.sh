@@ -2,7 +2,8 @@
 # The test command: installs what is missing from Debian's packages, then runs every test:
 # the Swift tests (those that need ZooKeeper start their own throwaway server on a free loopback
 # port), then the end-to-end test, which builds in release mode and runs a whole local cluster
-# (ZooKeeper, chat servers with agents, a balancer) on free loopback ports.
+# (ZooKeeper, chat servers with agents, a balancer) on free loopback ports; then a benchmark smoke
+# run that fails if any load mode fails through the balancer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
@@ -14,3 +15,5 @@ trap cleanup EXIT
 
 swift test
 Tests/e2e/cluster.sh
+# A short benchmark smoke run (about 40 s): every chat-bench mode, direct and through the balancer.
+bench/compare --quick

@@ -119,7 +119,7 @@ struct ConfigParserTests {
                 upstream rnd2 { random two least_conn; server 10.0.0.1:1; }
                 upstream zkonly { zookeeper zk:2181 path=/p; }
                 server {
-                    listen 127.0.0.1:8000 backlog=65535;
+                    listen 127.0.0.1:8000 backlog=65535 reuseport;
                     listen [::]:8002;
                     proxy_pass chat;
                     proxy_timeout 1h;
@@ -152,7 +152,7 @@ struct ConfigParserTests {
         #expect(configuration.upstream(named: "zkonly")?.zookeeper?.sessionTimeout == .seconds(10))
         #expect(configuration.servers.count == 3)
         let first = ServerConfiguration(
-            listenHost: "127.0.0.1", listenPort: 8000, backlog: 65535, proxyPass: "chat",
+            listenHost: "127.0.0.1", listenPort: 8000, backlog: 65535, reusePort: true, proxyPass: "chat",
             connectTimeout: .seconds(2), idleTimeout: .seconds(3600), nextUpstream: false,
             nextUpstreamTries: 3, nextUpstreamTimeout: .milliseconds(500), tcpNoDelay: true)
         #expect(configuration.servers[0] == first)
@@ -160,13 +160,14 @@ struct ConfigParserTests {
         second.listenHost = "::"
         second.listenPort = 8002
         second.backlog = 4096
+        second.reusePort = false
         #expect(configuration.servers[1] == second)
         #expect(configuration.servers[2] == ServerConfiguration(
             listenHost: "0.0.0.0", listenPort: 8001, proxyPass: "sticky",
             connectTimeout: .milliseconds(250), tcpNoDelay: false))
     }
 
-    @Test("the example in docs/README-balancer-config.md parses")
+    @Test("the example in the README's configuration reference parses")
     func readmeExample() throws {
         let text = """
             events { worker_connections 20000; }
@@ -246,7 +247,7 @@ struct ConfigParserTests {
         BadConfig(text: "events { use epoll; }\nstream {}", line: 1, column: 10, message: "unknown or unsupported directive \"use\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; frobnicate on; }\n}", line: 3, column: 39, message: "unknown or unsupported directive \"frobnicate\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N is supported); is a \";\" missing before it?"),
+        BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N and reuseport are supported); is a \";\" missing before it?"),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass nope; }\n}", line: 3, column: 36, message: "unknown upstream \"nope\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; }\n  server { listen 8000; proxy_pass u; }\n}", line: 4, column: 12, message: "duplicate listen port 8000"),
         BadConfig(text: "stream {\n  upstream h { hash $remote_addr;\n    server 127.0.0.1:1;\n    server 127.0.0.1:2 backup; }\n  server { listen 1; proxy_pass h; }\n}", line: 4, column: 24, message: "does not support the \"backup\" parameter"),

@@ -10,23 +10,25 @@ import Testing
 /// proxied sockets.
 @Suite("Proxy listener", .timeLimit(.minutes(1)))
 struct ProxyListenerTests {
-    private static func target(backend: TestBackend) -> ListenerTarget {
+    private static func target(backend: TestBackend, reusePort: Bool = false) -> ListenerTarget {
         let upstream = UpstreamConfiguration(name: "backends", servers: [.backend(backend)])
         let runtime = UpstreamRuntime(
             configuration: upstream, pool: UpstreamPool(configuration: upstream),
             metrics: UpstreamMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance),
             logger: Logger(label: "listener-test"))
-        return ListenerTarget(server: .test(), upstream: runtime)
+        var server = ServerConfiguration.test()
+        server.reusePort = reusePort
+        return ListenerTarget(server: server, upstream: runtime)
     }
 
-    @Test("one listening socket per event loop, all on the port picked for port 0, each loop accepting its own")
+    @Test("with reuseport: one listening socket per event loop, all on the port picked for port 0, each loop accepting its own")
     func socketPerLoop() async throws {
         let backend = try await TestBackend.start(name: "a")
         defer { Task { await backend.stop() } }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
         let connections = ConnectionRegistry()
         let listener = try await ProxyListener.bind(
-            target: Self.target(backend: backend), group: group, connections: connections)
+            target: Self.target(backend: backend, reusePort: true), group: group, connections: connections)
 
         #expect(listener.channels.count == 3)
         let ports = Set(listener.channels.compactMap { $0.localAddress?.port })
@@ -55,6 +57,28 @@ struct ProxyListenerTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("without reuseport: one listening socket, clients spread over the loops, and a second listener on the port fails")
+    func singleSocket() async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let listener = try await ProxyListener.bind(
+            target: Self.target(backend: backend), group: group, connections: ConnectionRegistry())
+        #expect(listener.channels.count == 1)
+        let port = try #require(listener.channel.localAddress?.port)
+        for _ in 0..<6 {
+            #expect(try await TestClient.name(port: port) == "a")
+        }
+        // Another balancer on the same port is refused rather than sharing the clients.
+        var second = Self.target(backend: backend)
+        second.server.listenPort = port
+        await #expect(throws: (any Error).self) {
+            _ = try await ProxyListener.bind(target: second, group: group, connections: ConnectionRegistry())
+        }
+        await listener.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test("a port taken by a socket without SO_REUSEPORT still fails the bind, and nothing is left bound")
     func portTaken() async throws {
         let backend = try await TestBackend.start(name: "a")
@@ -63,10 +87,8 @@ struct ProxyListenerTests {
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(taken.localAddress?.port)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        var server = ServerConfiguration.test()
-        server.listenPort = port
-        var target = Self.target(backend: backend)
-        target.server = server
+        var target = Self.target(backend: backend, reusePort: true)
+        target.server.listenPort = port
         await #expect(throws: (any Error).self) {
             _ = try await ProxyListener.bind(target: target, group: group, connections: ConnectionRegistry())
         }

@@ -21,6 +21,7 @@ struct ConfigValidator {
         var host: String
         var port: Int
         var backlog: Int
+        var reusePort: Bool
         var directive: ConfigDirective
     }
 
@@ -300,6 +301,7 @@ struct ConfigValidator {
                 listenHost: listen.host,
                 listenPort: listen.port,
                 backlog: listen.backlog,
+                reusePort: listen.reusePort,
                 proxyPass: proxyPass.arguments[0].text,
                 connectTimeout: settings.connectTimeout ?? defaults.connectTimeout ?? .seconds(60),
                 idleTimeout: settings.idleTimeout ?? defaults.idleTimeout ?? .seconds(600),
@@ -316,16 +318,21 @@ struct ConfigValidator {
         try requireSimple(directive, arguments: 1...8)
         let (host, port) = try address(directive.arguments[0], what: "listen", allowPortOnly: true, defaultHost: "0.0.0.0")
         var backlog: Int?
+        var reusePort = false
         for argument in directive.arguments.dropFirst() {
             let (key, value) = keyValue(argument.text)
-            if key == "backlog", let value {
+            if argument.text == "reuseport" {
+                if reusePort { throw error(argument, "duplicate \"reuseport\" parameter") }
+                reusePort = true
+            } else if key == "backlog", let value {
                 if backlog != nil { throw error(argument, "duplicate \"backlog\" parameter") }
                 backlog = try number(argument, value, name: "backlog", minimum: 1, maximum: 1 << 20)
             } else {
-                throw error(argument, "unsupported parameter \"\(argument.text)\" in \"listen\" (only backlog=N is supported)\(missingSemicolonHint(argument))")
+                throw error(argument, "unsupported parameter \"\(argument.text)\" in \"listen\" (only backlog=N and reuseport are supported)\(missingSemicolonHint(argument))")
             }
         }
-        return Listen(host: host, port: port, backlog: backlog ?? ServerConfiguration.defaultBacklog, directive: directive)
+        return Listen(host: host, port: port, backlog: backlog ?? ServerConfiguration.defaultBacklog, reusePort: reusePort,
+                      directive: directive)
     }
 
     private static let knownDirectives: Set<String> = [

@@ -5,6 +5,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var listenPort: Int
     /// `listen ... backlog=N`, default 4096 (NIO's 128 is too small for reconnect storms).
     public var backlog: Int
+    /// `listen ... reuseport`: one listening socket per event loop sharing the port (as nginx's
+    /// `reuseport`), so each loop accepts its own clients. Off by default: with it, another process
+    /// of the same user can bind the same port and silently share its clients.
+    public var reusePort: Bool
     /// The upstream name from `proxy_pass`.
     public var proxyPass: String
     /// `proxy_connect_timeout`, default 60s.
@@ -26,6 +30,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         listenHost: String = "0.0.0.0",
         listenPort: Int,
         backlog: Int = ServerConfiguration.defaultBacklog,
+        reusePort: Bool = false,
         proxyPass: String,
         connectTimeout: Duration = .seconds(60),
         idleTimeout: Duration = .seconds(600),
@@ -37,6 +42,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.backlog = backlog
+        self.reusePort = reusePort
         self.proxyPass = proxyPass
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout

@@ -8,13 +8,16 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The listening sockets of one `server {}` block: one per event loop, sharing the port through
+/// The listening sockets of one `listen`: one socket whose accepted clients are spread over the
+/// event loops, or, with `listen ... reuseport`, one socket per event loop sharing the port through
 /// `SO_REUSEPORT`.
 ///
 /// With a single listening socket, one event loop accepts every client and hands half of them to
 /// the other loop (a cross-thread task and a wake-up per connection). With one socket per loop the
 /// kernel spreads new connections over the loops and each accepts its own clients, as nginx workers
-/// with `reuseport` do; measured in bench/RESULTS.md.
+/// with `reuseport` do (+5 % connections/s, bench/RESULTS.md). It is opt-in, as in nginx, because
+/// any other process of the same user could then bind the port too and silently take a share of
+/// the clients instead of failing with "address in use".
 final class ProxyListener: Sendable {
     /// "host:port" as configured; listeners are matched by it across reloads.
     let key: String
@@ -63,9 +66,11 @@ final class ProxyListener: Sendable {
         var channels: [Channel] = []
         do {
             var port = server.listenPort
-            for loop in group.makeIterator() {
+            let loops: [any EventLoop] = server.reusePort ? Array(group.makeIterator()) : [group.next()]
+            for loop in loops {
                 let channel = try await Self.bindOne(
-                    loop: loop, host: server.listenHost, port: port, backlog: server.backlog, box: box,
+                    loop: loop, childGroup: server.reusePort ? loop : group, reusePort: server.reusePort,
+                    host: server.listenHost, port: port, backlog: server.backlog, box: box,
                     connections: connections)
                 channels.append(channel)
                 // Port 0 picks a free port once; the other loops' sockets join that one.
@@ -84,16 +89,18 @@ final class ProxyListener: Sendable {
 
     private static func bindOne(
         loop: any EventLoop,
+        childGroup: any EventLoopGroup,
+        reusePort: Bool,
         host: String,
         port: Int,
         backlog: Int,
         box: NIOLockedValueBox<ListenerTarget>,
         connections: ConnectionRegistry
     ) async throws -> Channel {
-        try await ServerBootstrap(group: loop, childGroup: loop)
+        try await ServerBootstrap(group: loop, childGroup: childGroup)
             .serverChannelOption(.backlog, value: Int32(clamping: backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(Self.reusePort, value: 1)
+            .serverChannelOption(Self.reusePort, value: reusePort ? 1 : 0)
             .childChannelInitializer { channel in
                 connections.add(channel)
                 let target = box.withLockedValue { $0 }
