@@ -19,4 +19,5 @@ Tests/e2e/cluster.sh
 bench/compare --quick
 
 # Each step above stops the script on failure, so reaching here means all three passed.
-echo "steps: 3 passed, 0 failed (swift test, Tests/e2e/cluster.sh, bench/compare --quick)"
+echo "test.sh: swift test, Tests/e2e/cluster.sh and bench/compare --quick all passed"
+echo "steps: 3 passed, 0 failed"
