@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// The member set under a path at one moment.
 public struct MembershipSnapshot: Sendable, Hashable {
@@ -226,7 +225,7 @@ public final class MembershipWatch: Sendable {
 /// Children whose data watch fired ("" stands for the children list itself), shared between the
 /// watch-waiting tasks and the loop.
 final class DirtyChildren: Sendable {
-    private let names = Mutex(Set<String>())
+    private let names = Locked(Set<String>())
 
     func insert(_ name: String) {
         names.withLock { _ = $0.insert(name) }

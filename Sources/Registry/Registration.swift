@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Keeps one EPHEMERAL node `<path>/<record.id>` alive, with the member record as its data, for as
 /// long as it runs and is active.
@@ -33,7 +32,7 @@ public final class Registration: Service, Sendable {
     private let acl: NodeACL
     private let parentACL: NodeACL
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let wake = WakeSignal()
 
     /// - Parameters:
@@ -50,7 +49,7 @@ public final class Registration: Service, Sendable {
         logger[metadataKey: "zk.path"] = "\(path)"
         logger[metadataKey: "member.id"] = "\(record.id)"
         self.logger = logger
-        self.state = Mutex(State(desired: Desired(active: active, record: record)))
+        self.state = Locked(State(desired: Desired(active: active, record: record)))
     }
 
     /// The znode this registration owns.

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A coalescing wake-up: any number of `signal()` calls between two `wait()`s wake the waiter once.
 /// Used by the registration and membership loops, whose every wake-up re-reads the whole state,

@@ -1,11 +1,10 @@
 import Registry
-import Synchronization
 
 /// Consumes a ``MembershipWatch`` in the background and keeps every snapshot it yielded, so tests
 /// can wait (with a deadline) for a condition on the latest one and inspect the history.
 public final class SnapshotRecorder: Sendable {
-    private let history = Mutex<[MembershipSnapshot]>([])
-    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+    private let history = Locked<[MembershipSnapshot]>([])
+    private let task: Locked<Task<Void, Never>?> = Locked(nil)
 
     public init(_ watch: MembershipWatch) {
         let stream = watch.snapshots()

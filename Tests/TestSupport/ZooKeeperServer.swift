@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Registry
-import Synchronization
 
 /// A throwaway standalone ZooKeeper server for tests: Debian's `zookeeper` package run with a
 /// temporary data dir on a free 127.0.0.1 port, fast ticks (200 ms) so sessions may be short
@@ -18,7 +17,7 @@ public final class ZooKeeperServer: Sendable {
     private struct Running: @unchecked Sendable {
         var process: Process?
     }
-    private let running = Mutex(Running())
+    private let running = Locked(Running())
 
     public var connectString: String { "127.0.0.1:\(port)" }
 

@@ -1,6 +1,5 @@
 import CZooKeeper
 import Logging
-import Synchronization
 
 /// What a C completion delivered, already copied out of the C library's memory.
 enum CompletionPayload: Sendable {
@@ -34,7 +33,7 @@ final class CallbackRegistry: Sendable {
         var watches: [Int: Watch] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func addCompletion(_ handler: @escaping CompletionHandler) -> Int {
         state.withLock { state in

@@ -2,7 +2,6 @@ import CZooKeeper
 import Dispatch
 import Foundation
 import Logging
-import Synchronization
 
 /// An async client for ZooKeeper over the C library (libzookeeper-mt).
 ///
@@ -41,7 +40,7 @@ public final class ZooKeeperClient: Sendable {
     let logger: Logger
     private let hosts: String
     private let chroot: String
-    private let core = Mutex(Core())
+    private let core = Locked(Core())
     /// Blocking C calls (`zookeeper_close`) run here, never on the cooperative pool or in a callback.
     private let blockingQueue = DispatchQueue(label: "muster.zookeeper.handle")
 
