@@ -4,12 +4,16 @@ import Testing
 
 @Suite("Health checks on loopback")
 struct HealthCheckTests {
+    /// For checks that must give up: short, so the deadline is what decides.
     let timeout = Duration.milliseconds(300)
+    /// For checks that must succeed or report a status: generous, so a busy machine (tests run in
+    /// parallel with ZooKeeper JVMs starting) cannot turn a slow start into a timeout.
+    let patience = Duration.seconds(10)
 
     @Test func tcpConnectSeesAServerAndItsAbsence() async throws {
         let server = try await LoopbackServer.start()
         let target = HostPort(host: "127.0.0.1", port: server.port)
-        #expect(await TCPConnectCheck(target: target, timeout: timeout).run() == .healthy)
+        #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)
         await server.stop()
         let outcome = await TCPConnectCheck(target: target, timeout: timeout).run()
         guard case .unhealthy(let reason) = outcome else {
@@ -22,7 +26,7 @@ struct HealthCheckTests {
     @Test func lineExchangeAcceptsTheExpectedPrefix() async throws {
         let server = try await LoopbackServer.start(behaviour: .reply("PONG ok"))
         let target = HostPort(host: "127.0.0.1", port: server.port)
-        #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run() == .healthy)
+        #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: patience).run() == .healthy)
         // A line that does not match is skipped; without the answer the deadline decides.
         let wrong = await LineExchangeCheck(target: target, send: "PING", expect: "HELLO", timeout: timeout).run()
         #expect(wrong == .unhealthy("no reply from 127.0.0.1:\(server.port) within 300ms"))
@@ -35,7 +39,7 @@ struct HealthCheckTests {
         // The chat server greets every connection with "HELLO <name>" before it reads PING.
         let server = try await LoopbackServer.start(behaviour: .greetThenReply(banner: "HELLO chat-1", reply: "PONG"))
         let target = HostPort(host: "127.0.0.1", port: server.port)
-        #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run() == .healthy)
+        #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: patience).run() == .healthy)
         await server.stop()
     }
 
@@ -50,7 +54,7 @@ struct HealthCheckTests {
     @Test func lineExchangeWithoutSendReadsTheBanner() async throws {
         let server = try await LoopbackServer.start(behaviour: .greet("HELLO chat 1.0"))
         let target = HostPort(host: "127.0.0.1", port: server.port)
-        #expect(await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: timeout).run() == .healthy)
+        #expect(await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: patience).run() == .healthy)
         await server.stop()
     }
 
@@ -66,7 +70,7 @@ struct HealthCheckTests {
         let server = try await LoopbackServer.start(behaviour: .silent)
         let target = HostPort(host: "127.0.0.1", port: server.port)
         // The TCP check is fooled by the hung server ...
-        #expect(await TCPConnectCheck(target: target, timeout: timeout).run() == .healthy)
+        #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)
         // ... the application check is not, and it gives up on time.
         let clock = ContinuousClock()
         let started = clock.now
@@ -79,8 +83,8 @@ struct HealthCheckTests {
     }
 
     @Test func commandCheckUsesTheExitStatusAndKillsOnTimeout() async {
-        #expect(await CommandCheck(command: "exit 0", timeout: timeout).run() == .healthy)
-        #expect(await CommandCheck(command: "exit 3", timeout: timeout).run() == .unhealthy("check command exited with status 3"))
+        #expect(await CommandCheck(command: "exit 0", timeout: patience).run() == .healthy)
+        #expect(await CommandCheck(command: "exit 3", timeout: patience).run() == .unhealthy("check command exited with status 3"))
         let clock = ContinuousClock()
         let started = clock.now
         let outcome = await CommandCheck(command: "sleep 30", timeout: timeout).run()
