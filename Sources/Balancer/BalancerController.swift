@@ -21,7 +21,7 @@ actor BalancerController {
     private let metricsFactory: PrometheusMetricsFactory
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let connections = ConnectionRegistry()
+    private let connections: ConnectionRegistry
     private var upstreams: [String: UpstreamRuntime] = [:]
     private var metrics: [String: UpstreamMetrics] = [:]
     private var listeners: [String: ProxyListener] = [:]
@@ -42,6 +42,9 @@ actor BalancerController {
         self.metricsFactory = metricsFactory
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        self.connections = ConnectionRegistry(
+            logger: logger,
+            refused: Counter(label: "balancer_connections_refused_total", factory: metricsFactory))
     }
 
     /// Start, reload and stop suspend (binding, closing); the actor is re-entrant across those
@@ -156,6 +159,15 @@ actor BalancerController {
             self.listeners[key] = listener
             if !initial {
                 self.logger.info("listener added", metadata: ["listen": "\(key)"])
+            }
+        }
+        if initial || new.workerConnections != self.configuration.workerConnections {
+            self.connections.limit = new.workerConnections
+            if let limit = new.workerConnections {
+                self.logger.info(
+                    "client connections limited by worker_connections", metadata: ["worker_connections": "\(limit)"])
+            } else if !initial {
+                self.logger.info("worker_connections removed: client connections limited by open files only")
             }
         }
         self.upstreams = runtimes

@@ -92,9 +92,10 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let openFiles = OpenFileLimit.raise()
-        if let workers = configuration.workerConnections {
-            logger.info(
-                "events { worker_connections } is accepted for compatibility; the limit that applies is open files",
+        // Each client costs two descriptors (its socket and its member's), plus a few of our own.
+        if let workers = configuration.workerConnections, workers > (openFiles - 64) / 2 {
+            logger.warning(
+                "worker_connections allows more clients than the open-files limit can hold; that limit applies first",
                 metadata: ["worker_connections": "\(workers)", "open_files": "\(openFiles)"])
         }
         if openFiles < 4096 {

@@ -1,6 +1,7 @@
 import Balancer
 import Foundation
 import NIOCore
+import Registry
 import Testing
 
 /// Reload without dropping connections, bad config rejected, graceful drain.
@@ -66,6 +67,55 @@ struct ProxyLifecycleTests {
             balancer.service.membersReport().upstreams[0].members.map(\.address) == ["127.0.0.1:\(b.port)"]
         })
         await balancer.stop()
+    }
+
+    @Test("worker_connections caps open clients: the one over is closed at once and counted, a freed slot is reused, a reload raises the cap")
+    func workerConnectionsLimit() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        var configuration = BalancerConfiguration(
+            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()],
+            workerConnections: 2)
+        let balancer = try await RunningBalancer.start(configuration)
+        let port = balancer.port
+
+        // Two clients hold the two slots (each got its greeting, so each is proxied).
+        var held: [Channel] = []
+        for _ in 0..<2 {
+            held.append(try #require(try await TestClient.hold(port: port)))
+        }
+        // The third is accepted by the kernel and closed without reaching a member.
+        #expect(try await TestClient.hold(port: port) == nil)
+        let admin = HostPort(host: "127.0.0.1", port: balancer.adminPort)
+        let metrics = String(decoding: try await AdminClient.get("/metrics", from: admin), as: UTF8.self)
+        #expect(metrics.contains("balancer_connections_refused_total 1"), "\(metrics)")
+
+        // A closed client frees its slot (the balancer sees the close a moment later).
+        try await held.removeLast().close()
+        held.append(try #require(try await Self.holdEventually(port: port)))
+        #expect(try await TestClient.hold(port: port) == nil)
+
+        // A reload with a higher cap applies to new clients; the held ones are untouched.
+        configuration.workerConnections = 3
+        try await balancer.service.reload(configuration)
+        held.append(try #require(try await TestClient.hold(port: port)))
+        #expect(try await TestClient.hold(port: port) == nil)
+        #expect(held.allSatisfy { $0.isActive })
+
+        for channel in held {
+            try? await channel.close()
+        }
+        await balancer.stop()
+    }
+
+    /// Retries `TestClient.hold` until a slot is free (bounded).
+    private static func holdEventually(port: Int) async throws -> Channel? {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let channel = try await TestClient.hold(port: port) { return channel }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
     }
 
     @Test("reloads that overlap take turns: the same new listener is bound once, both succeed")

@@ -1,25 +1,63 @@
+import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 
 /// The accepted client channels still open, so a graceful shutdown can wait for them and then close
-/// what is left. Touched once per accept and once per close, never per read.
+/// what is left, and so `events { worker_connections N; }` can cap them. Touched once per accept and
+/// once per close, never per read.
 final class ConnectionRegistry: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: Channel] = [:]
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var limit: Int?
     }
     private let state = NIOLockedValueBox(State())
+    private let logger: Logger
+    private let refused: Counter?
+    private let refusedLog = RateLimiter(interval: .seconds(1))
+
+    init(logger: Logger = Logger(label: "muster.balancer", factory: { _ in SwiftLogNoOpLogHandler() }), refused: Counter? = nil) {
+        self.logger = logger
+        self.refused = refused
+    }
 
     var count: Int {
         self.state.withLockedValue { $0.channels.count }
     }
 
-    func add(_ channel: Channel) {
+    /// The most client connections open at once (`worker_connections`); nil for no limit but open files.
+    /// A lower limit applies to new clients only: established ones are never closed for it.
+    var limit: Int? {
+        get { self.state.withLockedValue { $0.limit } }
+        set { self.state.withLockedValue { $0.limit = newValue } }
+    }
+
+    /// Adds an accepted client, or returns false (and counts and, at most once a second, logs it)
+    /// when `limit` clients are already open; the caller then closes the channel, as nginx closes an
+    /// accepted socket when its worker has no free connection.
+    func admit(_ channel: Channel) -> Bool {
         let key = ObjectIdentifier(channel)
-        self.state.withLockedValue { $0.channels[key] = channel }
+        let limit: Int? = self.state.withLockedValue { state in
+            if let limit = state.limit, state.channels.count >= limit {
+                return limit
+            }
+            state.channels[key] = channel
+            return nil
+        }
+        if let limit {
+            self.refused?.increment()
+            if let suppressed = self.refusedLog.admit() {
+                self.logger.warning(
+                    "worker_connections are not enough: client refused",
+                    metadata: ["worker_connections": "\(limit)", "suppressed": "\(suppressed)"])
+            }
+            return false
+        }
         channel.closeFuture.whenComplete { _ in
             self.remove(key)
         }
+        return true
     }
 
     private func remove(_ key: ObjectIdentifier) {

@@ -102,7 +102,10 @@ final class ProxyListener: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(Self.reusePort, value: reusePort ? 1 : 0)
             .childChannelInitializer { channel in
-                connections.add(channel)
+                // Over `worker_connections`: failing the initializer makes NIO close the accepted socket.
+                guard connections.admit(channel) else {
+                    return channel.eventLoop.makeFailedFuture(ConnectionLimitReached())
+                }
                 let target = box.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {
                     // Set here rather than as child channel options: each of those is one more
@@ -127,3 +130,6 @@ final class ProxyListener: Sendable {
     }
 }
 
+
+/// Fails the set-up of a client accepted while `worker_connections` clients are open.
+struct ConnectionLimitReached: Error {}

@@ -84,4 +84,33 @@ enum TestClient {
         }
         return bytes
     }
+
+    /// Connects and waits for the backend's greeting; returns the open channel (the caller closes it),
+    /// or nil if the connection was closed without a greeting (refused by the balancer).
+    static func hold(port: Int) async throws -> Channel? {
+        // The watcher goes in before the channel is active, so an early greeting cannot slip past it.
+        let (channel, greeted) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let greeted = channel.eventLoop.makePromise(of: Bool.self)
+                    try channel.pipeline.syncOperations.addHandler(GreetingWatcher(greeted: greeted))
+                    return (channel, greeted.futureResult)
+                }
+            }
+        if try await greeted.get() {
+            return channel
+        }
+        try? await channel.close()
+        return nil
+    }
+
+    /// Completes `greeted` with true on the first byte, with false if the peer closes first.
+    private final class GreetingWatcher: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let greeted: EventLoopPromise<Bool>
+        init(greeted: EventLoopPromise<Bool>) { self.greeted = greeted }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { self.greeted.succeed(true) }
+        func channelInactive(context: ChannelHandlerContext) { self.greeted.succeed(false) }
+        func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+    }
 }
