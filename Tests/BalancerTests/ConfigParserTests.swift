@@ -106,6 +106,7 @@ struct ConfigParserTests {
                 admin 127.0.0.1:8001;
                 proxy_connect_timeout 2s;   # stream-level default, inherited
                 tcp_nodelay off;
+                proxy_half_close on;        # stream-level default, inherited by the sticky server
                 upstream chat {
                     least_conn;
                     server 127.0.0.1:6000 weight=5 max_fails=0 fail_timeout=1m30s max_conns=100;
@@ -127,6 +128,7 @@ struct ConfigParserTests {
                     proxy_next_upstream_tries 3;
                     proxy_next_upstream_timeout 500ms;
                     tcp_nodelay on;
+                    proxy_half_close off;
                 }
                 server { listen *:8001; proxy_pass sticky; proxy_connect_timeout 250ms; }
             }
@@ -164,7 +166,7 @@ struct ConfigParserTests {
         #expect(configuration.servers[1] == second)
         #expect(configuration.servers[2] == ServerConfiguration(
             listenHost: "0.0.0.0", listenPort: 8001, proxyPass: "sticky",
-            connectTimeout: .milliseconds(250), tcpNoDelay: false))
+            connectTimeout: .milliseconds(250), tcpNoDelay: false, halfClose: true))
     }
 
     @Test("the example in the README's configuration reference parses")
@@ -261,6 +263,7 @@ struct ConfigParserTests {
         BadConfig(text: "stream {\n  \(base)  \(base)  server { listen 1; proxy_pass u; }\n}", line: 3, column: 3, message: "duplicate upstream \"u\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_connect_timeout 1s; proxy_connect_timeout 2s; }\n}", line: 3, column: 62, message: "\"proxy_connect_timeout\" directive is duplicate"),
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; tcp_nodelay maybe; }\n}", line: 3, column: 48, message: "must be \"on\" or \"off\""),
+        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_half_close yes; }\n}", line: 3, column: 53, message: "must be \"on\" or \"off\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_next_upstream_tries -1; }\n}", line: 3, column: 62, message: "invalid proxy_next_upstream_tries \"-1\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_timeout 1s 2s; }\n}", line: 3, column: 36, message: "invalid number of arguments in \"proxy_timeout\""),
         BadConfig(text: "stream {\n  \(base)  server { proxy_pass u; }\n}", line: 3, column: 3, message: "no \"listen\" is defined"),

@@ -23,12 +23,13 @@ struct GlueHandlerTests {
         func reset() {}
     }
 
-    private func pair() throws -> (client: EmbeddedChannel, upstream: EmbeddedChannel, clientReads: ReadCounter) {
+    private func pair(halfClose: Bool = false) throws -> (client: EmbeddedChannel, upstream: EmbeddedChannel, clientReads: ReadCounter) {
         let loop = EmbeddedEventLoop()
         let client = EmbeddedChannel(loop: loop)
         let upstream = EmbeddedChannel(loop: loop)
         let counter = ByteCounter(counter: Counter(label: "test", dimensions: [], handler: NoopCounter()))
-        let (clientGlue, upstreamGlue) = GlueHandler.matchedPair(clientBytes: counter, upstreamBytes: counter)
+        let (clientGlue, upstreamGlue) = GlueHandler.matchedPair(
+            clientBytes: counter, upstreamBytes: counter, halfClose: halfClose)
         let reads = ReadCounter()
         try client.pipeline.syncOperations.addHandler(reads)
         try client.pipeline.syncOperations.addHandler(clientGlue)
@@ -73,6 +74,16 @@ struct GlueHandlerTests {
         try upstream.writeInbound(ByteBuffer(string: "last words"))
         try upstream.close().wait()
         #expect(try client.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "last words"))
+        #expect(!client.isActive)
+    }
+
+    @Test("proxy_half_close off: an EOF from one side delivers what it sent, then both sides close")
+    func eofEndsTheSession() throws {
+        let (client, upstream, _) = try self.pair(halfClose: false)
+        try client.writeInbound(ByteBuffer(string: "bye"))
+        client.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try upstream.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "bye"))
+        #expect(!upstream.isActive)
         #expect(!client.isActive)
     }
 }

@@ -25,14 +25,14 @@ struct ProxyDataPathTests {
         await balancer.stop()
     }
 
-    @Test("several MB of random bytes both ways, client half-closes, everything arrives and EOF follows")
+    @Test("proxy_half_close on: several MB of random bytes both ways, client half-closes, everything arrives and EOF follows")
     func largePayloadHalfClose() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test()]))
+                servers: [.test(halfClose: true)]))
         var generator = SystemRandomNumberGenerator()
         for size in [1, 70_000, 8 * 1024 * 1024 + 13] {
             var payload = [UInt8](repeating: 0, count: size)
@@ -59,14 +59,14 @@ struct ProxyDataPathTests {
         await balancer.stop()
     }
 
-    @Test("bytes sent before the member is connected are held and delivered first")
+    @Test("proxy_half_close on: bytes sent before the member is connected are held and delivered first")
     func earlyBytes() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test()]))
+                servers: [.test(halfClose: true)]))
         // A payload written in one go right after connect races the upstream connect.
         let payload = Array(repeating: UInt8(ascii: "x"), count: 200_000)
         let received = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
@@ -137,7 +137,37 @@ struct ProxyDataPathTests {
         await balancer.stop()
     }
 
-    @Test("client half-closes, member sends and closes: everything queued for the slow client still arrives")
+    @Test("proxy_half_close off (nginx's default): a client's EOF delivers what it sent, then ends the session though the member still sends")
+    func eofEndsTheSessionWithoutHalfClose() async throws {
+        let total = 1 << 30
+        let flood = try await FloodBackend.start(total: total, closeWhenDone: false)
+        defer { Task { await flood.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
+                servers: [.test()]))
+        // The member would send a gigabyte; the client's EOF ends the session long before.
+        let received = try await TestClient.exchange(port: balancer.port, payload: Array("bye".utf8))
+        #expect(received.count < total)
+        #expect(await eventually { balancer.service.membersReport().upstreams[0].members[0].active == 0 })
+        await balancer.stop()
+    }
+
+    @Test("proxy_half_close off: what the client sent before its EOF reaches the member")
+    func dataBeforeEOFIsDelivered() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+        let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024)
+        _ = try await TestClient.exchange(port: balancer.port, payload: payload)
+        #expect(await eventually { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
+        #expect(await eventually { a.open == 0 })
+        await balancer.stop()
+    }
+
+    @Test("proxy_half_close on: client half-closes, member sends and closes: everything queued for the slow client still arrives")
     func closeAfterQueuedData() async throws {
         let total = 4 * 1024 * 1024
         let flood = try await FloodBackend.start(total: total, closeWhenDone: true)
@@ -145,7 +175,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                servers: [.test()]))
+                servers: [.test(halfClose: true)]))
         let connection = try await TestClient.connect(port: balancer.port)
         let received = try await connection.executeThenClose { inbound, outbound in
             // The client is done sending first; then the member finishes and closes while data for

@@ -210,7 +210,7 @@ struct ProxyFailoverTests {
                         name: "backends",
                         servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
                 ],
-                servers: [.test(connectTimeout: .milliseconds(300))]))
+                servers: [.test(connectTimeout: .milliseconds(300), halfClose: true)]))
         // Far more than the 64 KiB the balancer holds: it must pause reading, then resume.
         var payload = [UInt8](repeating: 0, count: 1_000_003)
         for index in payload.indices {

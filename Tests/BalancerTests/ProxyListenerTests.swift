@@ -10,7 +10,7 @@ import Testing
 /// proxied sockets.
 @Suite("Proxy listener", .timeLimit(.minutes(1)))
 struct ProxyListenerTests {
-    private static func target(backend: TestBackend, reusePort: Bool = false) -> ListenerTarget {
+    private static func target(backend: TestBackend, reusePort: Bool = false, tcpNoDelay: Bool = true) -> ListenerTarget {
         let upstream = UpstreamConfiguration(name: "backends", servers: [.backend(backend)])
         let runtime = UpstreamRuntime(
             configuration: upstream, pool: UpstreamPool(configuration: upstream),
@@ -18,7 +18,27 @@ struct ProxyListenerTests {
             logger: Logger(label: "listener-test"))
         var server = ServerConfiguration.test()
         server.reusePort = reusePort
+        server.tcpNoDelay = tcpNoDelay
         return ListenerTarget(server: server, upstream: runtime)
+    }
+
+    @Test("tcp_nodelay on and off reach the accepted client sockets", arguments: [true, false])
+    func tcpNoDelayOnAcceptedSockets(noDelay: Bool) async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connections = ConnectionRegistry()
+        let listener = try await ProxyListener.bind(
+            target: Self.target(backend: backend, tcpNoDelay: noDelay), group: group, connections: connections)
+        let port = try #require(listener.channel.localAddress?.port)
+        let client = try #require(try await TestClient.hold(port: port))
+        let accepted = try #require(connections.channels.first)
+        let option = try await accepted.getOption(.tcpOption(.tcp_nodelay)).get()
+        #expect((option != 0) == noDelay)
+        try await client.close()
+        await listener.close()
+        #expect(await eventually { connections.count == 0 })
+        try await group.shutdownGracefully()
     }
 
     @Test("with reuseport: one listening socket per event loop, all on the port picked for port 0, each loop accepting its own")

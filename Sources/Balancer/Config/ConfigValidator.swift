@@ -15,6 +15,7 @@ struct ConfigValidator {
         var nextUpstreamTries: Int?
         var nextUpstreamTimeout: Duration?
         var tcpNoDelay: Bool?
+        var halfClose: Bool?
     }
 
     private struct Listen {
@@ -258,6 +259,9 @@ struct ConfigValidator {
         case "tcp_nodelay":
             if settings.tcpNoDelay != nil { throw duplicate(directive) }
             settings.tcpNoDelay = try flag(directive)
+        case "proxy_half_close":
+            if settings.halfClose != nil { throw duplicate(directive) }
+            settings.halfClose = try flag(directive)
         default:
             return false
         }
@@ -308,7 +312,8 @@ struct ConfigValidator {
                 nextUpstream: settings.nextUpstream ?? defaults.nextUpstream ?? true,
                 nextUpstreamTries: settings.nextUpstreamTries ?? defaults.nextUpstreamTries ?? 0,
                 nextUpstreamTimeout: settings.nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero,
-                tcpNoDelay: settings.tcpNoDelay ?? defaults.tcpNoDelay ?? true
+                tcpNoDelay: settings.tcpNoDelay ?? defaults.tcpNoDelay ?? true,
+                halfClose: settings.halfClose ?? defaults.halfClose ?? false
             )
             return (server, listen.directive)
         }
@@ -337,7 +342,7 @@ struct ConfigValidator {
 
     private static let knownDirectives: Set<String> = [
         "listen", "proxy_pass", "proxy_connect_timeout", "proxy_timeout", "proxy_next_upstream",
-        "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "tcp_nodelay", "server", "upstream",
+        "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "tcp_nodelay", "proxy_half_close", "server", "upstream",
         "least_conn", "hash", "random", "zookeeper", "admin",
     ]
 

@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var nextUpstreamTimeout: Duration
     /// `tcp_nodelay`, default on.
     public var tcpNoDelay: Bool
+    /// `proxy_half_close`, default off as in nginx: when either side ends its stream (EOF), what it
+    /// sent is delivered and both connections close. On: each direction closes on its own, and the
+    /// session lasts until both sides have sent EOF.
+    public var halfClose: Bool
 
     public static let defaultBacklog = 4096
 
@@ -37,7 +41,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         nextUpstream: Bool = true,
         nextUpstreamTries: Int = 0,
         nextUpstreamTimeout: Duration = .zero,
-        tcpNoDelay: Bool = true
+        tcpNoDelay: Bool = true,
+        halfClose: Bool = false
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -50,5 +55,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.nextUpstreamTries = nextUpstreamTries
         self.nextUpstreamTimeout = nextUpstreamTimeout
         self.tcpNoDelay = tcpNoDelay
+        self.halfClose = halfClose
     }
 }

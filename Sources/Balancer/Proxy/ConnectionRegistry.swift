@@ -26,6 +26,11 @@ final class ConnectionRegistry: Sendable {
         self.state.withLockedValue { $0.channels.count }
     }
 
+    /// The open client channels (for tests and diagnostics).
+    var channels: [Channel] {
+        self.state.withLockedValue { Array($0.channels.values) }
+    }
+
     /// The most client connections open at once (`worker_connections`); nil for no limit but open files.
     /// A lower limit applies to new clients only: established ones are never closed for it.
     var limit: Int? {

@@ -4,8 +4,10 @@ import NIOCore
 ///
 /// The swift-nio-examples connect-proxy pattern: a side only reads while its partner is writable
 /// (so at most one read plus the partner's write buffer is held per direction), writes are flushed
-/// on `channelReadComplete`, buffers pass through untouched and a half-close is passed on as a
-/// half-close. Two handlers of a pair live on the same event loop, so they call each other directly.
+/// on `channelReadComplete` and buffers pass through untouched. When a side sends EOF, with
+/// `proxy_half_close off` (nginx's default) what it sent is delivered and both sides close; with
+/// `on` the EOF is passed on as a half-close and the pair lasts until both sides have sent theirs.
+/// Two handlers of a pair live on the same event loop, so they call each other directly.
 final class GlueHandler {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
@@ -18,17 +20,26 @@ final class GlueHandler {
     private var burstBytes = 0
     private var idleTimeout: TimeAmount = .zero
     private var idleTimer: Scheduled<Void>?
+    private let halfClose: Bool
+    /// Set when the session ended on the other side's EOF (`proxy_half_close off`): this side has
+    /// been sent a FIN after what was queued for it, and what it still sends is read and dropped
+    /// until its own EOF, so closing never resets it while it may still be reading what it was sent.
+    private var lingering = false
+    private var lingerTimer: Scheduled<Void>?
 
-    private init(now: NIODeadline, onBytes: ByteCounter) {
+    private init(now: NIODeadline, onBytes: ByteCounter, halfClose: Bool) {
         self.lastActivity = now
         self.onBytes = onBytes
+        self.halfClose = halfClose
     }
 
     /// Two handlers that know each other: the first goes on the client channel, the second on the upstream.
-    static func matchedPair(clientBytes: ByteCounter, upstreamBytes: ByteCounter) -> (client: GlueHandler, upstream: GlueHandler) {
+    static func matchedPair(
+        clientBytes: ByteCounter, upstreamBytes: ByteCounter, halfClose: Bool
+    ) -> (client: GlueHandler, upstream: GlueHandler) {
         let now = NIODeadline.now()
-        let client = GlueHandler(now: now, onBytes: clientBytes)
-        let upstream = GlueHandler(now: now, onBytes: upstreamBytes)
+        let client = GlueHandler(now: now, onBytes: clientBytes, halfClose: halfClose)
+        let upstream = GlueHandler(now: now, onBytes: upstreamBytes, halfClose: halfClose)
         client.partner = upstream
         upstream.partner = client
         return (client, upstream)
@@ -44,6 +55,37 @@ final class GlueHandler {
     func closePair() {
         self.context?.close(promise: nil)
         self.partner?.partnerCloseFull()
+    }
+
+    /// Ends the session after this side's EOF without `proxy_half_close`: the partner gets what this
+    /// side sent and then a FIN (see `lingering`); this side closes once what is queued for it is written.
+    func endSession() {
+        // The partner first: this side's close below tells the partner to close as well.
+        self.partner?.partnerLingeringClose()
+        if let context = self.context {
+            Self.closeAfterFlush(context)
+        }
+    }
+
+    /// How long a side that was sent a FIN at the end of a session may take to close its end.
+    static let lingerTimeout: TimeAmount = .seconds(5)
+
+    private func partnerLingeringClose() {
+        guard let context = self.context, !self.lingering else { return }
+        self.lingering = true
+        if self.inputClosed {
+            Self.closeAfterFlush(context)
+            return
+        }
+        // NIO sends the FIN after the writes queued before it.
+        context.close(mode: .output, promise: nil)
+        self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
+            context.close(promise: nil)
+        }
+        if self.pendingRead {
+            self.pendingRead = false
+            context.read()
+        }
     }
 
     /// Closes the pair once neither side has read anything for `timeout` (nginx's `proxy_timeout`).
@@ -89,7 +131,8 @@ final class GlueHandler {
     }
 
     private func partnerCloseFull() {
-        guard let context = self.context else { return }
+        // A lingering side closes on its own EOF or at its deadline.
+        guard let context = self.context, !self.lingering else { return }
         // The other side is gone (often after a clean EOF that NIO escalated to a full close): what it
         // sent last is still queued here and must reach this peer before the close.
         Self.closeAfterFlush(context)
@@ -97,6 +140,11 @@ final class GlueHandler {
 
     /// Closes once everything queued is written; a peer that stops reading gets `lingerLimit`.
     private static func closeAfterFlush(_ context: ChannelHandlerContext) {
+        // Nothing queued (the usual case): close now, without a promise and a timer.
+        if let queued = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes), queued == 0 {
+            context.close(promise: nil)
+            return
+        }
         let written = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(NIOAny(ByteBuffer()), promise: written)
         let linger = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerLimit) {
@@ -139,11 +187,14 @@ extension GlueHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.idleTimer?.cancel()
         self.idleTimer = nil
+        self.lingerTimer?.cancel()
+        self.lingerTimer = nil
         self.context = nil
         self.partner = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.lingering { return }
         self.burstBytes &+= self.unwrapInboundIn(data).readableBytes
         self.partner?.partnerWrite(data)
     }
@@ -171,8 +222,15 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             self.inputClosed = true
-            // Half-close passes through: the other side sees EOF after everything already written.
-            self.partner?.partnerWriteEOF()
+            if self.lingering {
+                // The end of a lingering close: both directions are done.
+                context.close(promise: nil)
+            } else if self.halfClose {
+                // Half-close passes through: the other side sees EOF after everything already written.
+                self.partner?.partnerWriteEOF()
+            } else {
+                self.endSession()
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -191,7 +249,9 @@ extension GlueHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if let partner = self.partner, partner.partnerWritable {
+        if self.lingering {
+            context.read()
+        } else if let partner = self.partner, partner.partnerWritable {
             context.read()
         } else {
             self.pendingRead = true

@@ -110,11 +110,15 @@ final class ProxyListener: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     // Set here rather than as child channel options: each of those is one more
                     // future in NIO's per-accept set-up chain. tcp_nodelay is read per connection,
-                    // so a reload that flips it applies to new clients.
+                    // so a reload that flips it applies to new clients. Accepted sockets inherit
+                    // TCP_NODELAY from the listening socket, which ServerBootstrap turns on: only
+                    // `tcp_nodelay off` costs a syscall per client.
                     let options = channel.syncOptions
                     try options?.setOption(.allowRemoteHalfClosure, value: true)
                     try options?.setOption(.recvAllocator, value: Self.receiveAllocator)
-                    try options?.setOption(.tcpOption(.tcp_nodelay), value: target.server.tcpNoDelay ? 1 : 0)
+                    if !target.server.tcpNoDelay {
+                        try options?.setOption(.tcpOption(.tcp_nodelay), value: 0)
+                    }
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnector(target: target))
                 }
             }

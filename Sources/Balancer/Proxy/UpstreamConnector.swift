@@ -62,16 +62,16 @@ final class UpstreamConnector {
         if let deadline = self.deadline {
             timeout = min(timeout, max(deadline - .now(), .milliseconds(1)))
         }
-        let noDelay = self.target.server.tcpNoDelay
+        // ClientBootstrap turns TCP_NODELAY on by default; replacing that default costs no extra syscall.
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(timeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: self.target.server.tcpNoDelay ? 1 : 0)
             .channelInitializer { channel in
                 // The same options and receive buffer as accepted sockets (ProxyListener), set in one step.
                 channel.eventLoop.makeCompletedFuture {
                     let options = channel.syncOptions
                     try options?.setOption(.allowRemoteHalfClosure, value: true)
                     try options?.setOption(.recvAllocator, value: ProxyListener.receiveAllocator)
-                    try options?.setOption(.tcpOption(.tcp_nodelay), value: noDelay ? 1 : 0)
                 }
             }
         let connected: EventLoopFuture<Channel>
@@ -128,8 +128,9 @@ final class UpstreamConnector {
         }
         self.state = .spliced
 
+        let halfClose = self.target.server.halfClose
         let (clientGlue, upstreamGlue) = GlueHandler.matchedPair(
-            clientBytes: upstream.metrics.bytesIn, upstreamBytes: upstream.metrics.bytesOut)
+            clientBytes: upstream.metrics.bytesIn, upstreamBytes: upstream.metrics.bytesOut, halfClose: halfClose)
         do {
             try channel.pipeline.syncOperations.addHandler(upstreamGlue)
             upstream.metrics.bytesIn.add(self.heldBytes)
@@ -139,10 +140,16 @@ final class UpstreamConnector {
             self.held.removeAll()
             self.heldBytes = 0
             channel.flush()
-            if self.clientInputClosed {
+            if self.clientInputClosed && halfClose {
                 channel.close(mode: .output, promise: nil)
             }
             try context.pipeline.syncOperations.addHandler(clientGlue, position: .after(context.handler))
+            if self.clientInputClosed && !halfClose {
+                // The client ended before its member was connected: deliver what it sent, then close.
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                clientGlue.endSession()
+                return
+            }
             let idle = self.target.server.idleTimeout
             if idle > .zero {
                 clientGlue.startIdleTimer(timeout: TimeAmount(idle))

@@ -74,9 +74,12 @@ extension StaticServer {
 }
 
 extension ServerConfiguration {
-    static func test(upstream: String = "backends", connectTimeout: Duration = .seconds(1), idleTimeout: Duration = .seconds(600)) -> ServerConfiguration {
+    static func test(
+        upstream: String = "backends", connectTimeout: Duration = .seconds(1), idleTimeout: Duration = .seconds(600),
+        halfClose: Bool = false
+    ) -> ServerConfiguration {
         ServerConfiguration(
             listenHost: "127.0.0.1", listenPort: 0, proxyPass: upstream, connectTimeout: connectTimeout,
-            idleTimeout: idleTimeout)
+            idleTimeout: idleTimeout, halfClose: halfClose)
     }
 }

@@ -8,9 +8,9 @@ final class TestBackend: Sendable {
     let name: String
     let port: Int
     private let channel: Channel
-    private let counters: NIOLockedValueBox<(accepted: Int, open: Int)>
+    private let counters: NIOLockedValueBox<(accepted: Int, open: Int, received: Int)>
 
-    private init(name: String, port: Int, channel: Channel, counters: NIOLockedValueBox<(accepted: Int, open: Int)>) {
+    private init(name: String, port: Int, channel: Channel, counters: NIOLockedValueBox<(accepted: Int, open: Int, received: Int)>) {
         self.name = name
         self.port = port
         self.channel = channel
@@ -18,7 +18,7 @@ final class TestBackend: Sendable {
     }
 
     static func start(name: String, port: Int = 0) async throws -> TestBackend {
-        let counters = NIOLockedValueBox((accepted: 0, open: 0))
+        let counters = NIOLockedValueBox((accepted: 0, open: 0, received: 0))
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -31,7 +31,7 @@ final class TestBackend: Sendable {
                     counters.withLockedValue { $0.open -= 1 }
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(EchoHandler(greeting: name + "\n"))
+                    try channel.pipeline.syncOperations.addHandler(EchoHandler(greeting: name + "\n", counters: counters))
                 }
             }
             .bind(host: "127.0.0.1", port: port)
@@ -43,6 +43,8 @@ final class TestBackend: Sendable {
     var accepted: Int { self.counters.withLockedValue { $0.accepted } }
     /// Connections currently open.
     var open: Int { self.counters.withLockedValue { $0.open } }
+    /// Bytes received from all clients so far.
+    var received: Int { self.counters.withLockedValue { $0.received } }
 
     /// Stops listening (new connects are refused); open connections stay.
     func stop() async {
@@ -53,9 +55,11 @@ final class TestBackend: Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
         let greeting: String
+        let counters: NIOLockedValueBox<(accepted: Int, open: Int, received: Int)>
 
-        init(greeting: String) {
+        init(greeting: String, counters: NIOLockedValueBox<(accepted: Int, open: Int, received: Int)>) {
             self.greeting = greeting
+            self.counters = counters
         }
 
         func channelActive(context: ChannelHandlerContext) {
@@ -64,6 +68,8 @@ final class TestBackend: Sendable {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let count = self.unwrapInboundIn(data).readableBytes
+            self.counters.withLockedValue { $0.received += count }
             context.write(data, promise: nil)
         }
 
