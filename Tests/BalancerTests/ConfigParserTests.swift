@@ -106,7 +106,7 @@ struct ConfigParserTests {
                 admin 127.0.0.1:8001;
                 proxy_connect_timeout 2s;   # stream-level default, inherited
                 tcp_nodelay off;
-                proxy_half_close on;        # stream-level default, inherited by the sticky server
+                proxy_half_close off;       # stream-level default, inherited by the sticky server
                 upstream chat {
                     least_conn;
                     server 127.0.0.1:6000 weight=5 max_fails=0 fail_timeout=1m30s max_conns=100;
@@ -128,7 +128,7 @@ struct ConfigParserTests {
                     proxy_next_upstream_tries 3;
                     proxy_next_upstream_timeout 500ms;
                     tcp_nodelay on;
-                    proxy_half_close off;
+                    proxy_half_close on;
                 }
                 server { listen *:8001; proxy_pass sticky; proxy_connect_timeout 250ms; }
             }
@@ -166,7 +166,7 @@ struct ConfigParserTests {
         #expect(configuration.servers[1] == second)
         #expect(configuration.servers[2] == ServerConfiguration(
             listenHost: "0.0.0.0", listenPort: 8001, proxyPass: "sticky",
-            connectTimeout: .milliseconds(250), tcpNoDelay: false, halfClose: true))
+            connectTimeout: .milliseconds(250), tcpNoDelay: false, halfClose: false))
     }
 
     @Test("the example in the README's configuration reference parses")

@@ -137,7 +137,7 @@ struct ProxyDataPathTests {
         await balancer.stop()
     }
 
-    @Test("proxy_half_close off (nginx's default): a client's EOF delivers what it sent, then ends the session though the member still sends")
+    @Test("proxy_half_close off (nginx's default, opt-in here): a client's EOF delivers what it sent, then ends the session though the member still sends")
     func eofEndsTheSessionWithoutHalfClose() async throws {
         let total = 1 << 30
         let flood = try await FloodBackend.start(total: total, closeWhenDone: false)
@@ -145,7 +145,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                servers: [.test()]))
+                servers: [.test(halfClose: false)]))
         // The member would send a gigabyte; the client's EOF ends the session long before.
         let received = try await TestClient.exchange(port: balancer.port, payload: Array("bye".utf8))
         #expect(received.count < total)
@@ -159,7 +159,7 @@ struct ProxyDataPathTests {
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test(halfClose: false)]))
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024)
         _ = try await TestClient.exchange(port: balancer.port, payload: payload)
         #expect(await eventually { a.received == payload.count }, "member received \(a.received) of \(payload.count)")

@@ -76,7 +76,7 @@ extension StaticServer {
 extension ServerConfiguration {
     static func test(
         upstream: String = "backends", connectTimeout: Duration = .seconds(1), idleTimeout: Duration = .seconds(600),
-        halfClose: Bool = false
+        halfClose: Bool = true
     ) -> ServerConfiguration {
         ServerConfiguration(
             listenHost: "127.0.0.1", listenPort: 0, proxyPass: upstream, connectTimeout: connectTimeout,
