@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Owns the room of one chat server and the channel of every member, across all event loops.
 ///
@@ -11,21 +11,21 @@ public final class ChatHub: Sendable {
         var channels: [ChatRoom.MemberID: any Channel] = [:]
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     /// Creates the hub for the server called `serverName`.
     public init(serverName: String) {
-        self.state = Mutex(State(room: ChatRoom(serverName: serverName)))
+        self.state = NIOLockedValueBox(State(room: ChatRoom(serverName: serverName)))
     }
 
     /// The number of connected members.
     public var memberCount: Int {
-        self.state.withLock { $0.room.count }
+        self.state.withLockedValue { $0.room.count }
     }
 
     /// Adds `channel` to the room; returns its id and the lines to send it (the greeting).
     public func join(_ channel: any Channel) -> (ChatRoom.MemberID, [ChatAction]) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             let (id, actions) = state.room.join()
             state.channels[id] = channel
             return (id, actions)
@@ -34,7 +34,7 @@ public final class ChatHub: Sendable {
 
     /// Removes a member; called once its channel is inactive.
     public func leave(_ member: ChatRoom.MemberID) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.room.leave(member)
             state.channels.removeValue(forKey: member)
         }
@@ -44,7 +44,7 @@ public final class ChatHub: Sendable {
     public func handle(_ command: ChatCommand, from member: ChatRoom.MemberID) -> [ChatAction] {
         var broadcasts: [String] = []
         var targets: [any Channel] = []
-        let actions = self.state.withLock { state in
+        let actions = self.state.withLockedValue { state in
             let actions = state.room.handle(command, from: member)
             for case .broadcast(let line) in actions {
                 broadcasts.append(line)
@@ -65,7 +65,7 @@ public final class ChatHub: Sendable {
 
     /// Sends `line` to every member; used to say goodbye on shutdown.
     public func broadcast(_ line: String) {
-        let targets = self.state.withLock { Array($0.channels.values) }
+        let targets = self.state.withLockedValue { Array($0.channels.values) }
         Self.deliver(line, to: targets)
     }
 

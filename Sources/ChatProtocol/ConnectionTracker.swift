@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Remembers every open client channel so shutdown can close them all.
 final class ConnectionTracker: Sendable {
@@ -8,22 +8,22 @@ final class ConnectionTracker: Sendable {
         var accepting = true
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     var count: Int {
-        self.state.withLock { $0.channels.count }
+        self.state.withLockedValue { $0.channels.count }
     }
 
     /// Adds `channel`; returns false once shutdown has begun, and the caller must close it.
     func add(_ channel: any Channel) -> Bool {
-        let added = self.state.withLock { state in
+        let added = self.state.withLockedValue { state in
             guard state.accepting else { return false }
             state.channels[ObjectIdentifier(channel)] = channel
             return true
         }
         if added {
             channel.closeFuture.whenComplete { _ in
-                self.state.withLock { _ = $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+                self.state.withLockedValue { _ = $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
             }
         }
         return added
@@ -31,7 +31,7 @@ final class ConnectionTracker: Sendable {
 
     /// Stops taking channels and returns the ones open now.
     func drain() -> [any Channel] {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.accepting = false
             return Array(state.channels.values)
         }

@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import Subprocess
 import SystemPackage
-import Synchronization
+import Registry
 
 /// Supervisor mode: runs the ChatServer as a child process.
 ///
@@ -17,7 +17,7 @@ public final class ChildProcessService: Service, Sendable {
     let coordinator: MemberCoordinator
     let settle: @Sendable () async -> Void
     let logger: Logger
-    private let exitCodeBox = Mutex<Int32?>(nil)
+    private let exitCodeBox = Locked<Int32?>(nil)
 
     /// - Parameter settle: awaited after deregistering on child exit (waits until the node is gone).
     public init(

@@ -1,7 +1,6 @@
 import NIOCore
 import NIOPosix
 import Registry
-import Synchronization
 
 /// Application-level check: connect, send one line, and require a reply that starts with a prefix,
 /// all within the timeout. A hung server still completes TCP handshakes from the kernel's accept
@@ -72,7 +71,7 @@ public struct LineExchangeCheck: HealthCheck {
 /// handler all race to decide.
 final class Verdict: Sendable {
     let promise: EventLoopPromise<CheckOutcome>
-    private let decided = Mutex(false)
+    private let decided = Locked(false)
 
     init(promise: EventLoopPromise<CheckOutcome>) {
         self.promise = promise

@@ -1,6 +1,5 @@
 import Logging
 import Registry
-import Synchronization
 
 /// The one owner of the member's state: health status (through the rise/fall machine), draining,
 /// and whether the supervised server has exited. Every decision to register, deregister or rewrite
@@ -15,7 +14,7 @@ public final class MemberCoordinator: Sendable {
         var finished = false
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let registration: any RegistrationControl
     private let logger: Logger
 
@@ -27,7 +26,7 @@ public final class MemberCoordinator: Sendable {
         logger: Logger,
         start: ContinuousClock.Instant = .now
     ) {
-        self.state = Mutex(State(machine: Machine(rise: rise, fall: fall, start: start), record: record))
+        self.state = Locked(State(machine: Machine(rise: rise, fall: fall, start: start), record: record))
         self.registration = registration
         self.logger = logger
     }

@@ -2,18 +2,18 @@ import ChatProtocol
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// The server as a swift-service-lifecycle `Service`: graceful shutdown says goodbye and returns.
 @Suite struct ChatServerServiceTests {
     @Test func gracefulShutdownClosesClientsAndEndsRun() async throws {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let bound = Mutex<SocketAddress?>(nil)
+        let bound = NIOLockedValueBox<SocketAddress?>(nil)
         let service = ChatServerService(
             configuration: ChatServerConfiguration(host: "127.0.0.1", port: 0, serverName: "svc"),
             logger: logger,
-            onListening: { address in bound.withLock { $0 = address } }
+            onListening: { address in bound.withLockedValue { $0 = address } }
         )
         let group = ServiceGroup(services: [service], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -22,7 +22,7 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(5)
             var address: SocketAddress?
             while address == nil, ContinuousClock.now < deadline {
-                address = bound.withLock { $0 }
+                address = bound.withLockedValue { $0 }
                 if address == nil { try await Task.sleep(for: .milliseconds(5)) }
             }
             let listening = try #require(address)

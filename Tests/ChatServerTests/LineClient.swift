@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A test client that records every line (and every raw byte) the server sends.
 final class LineClient: Sendable {
@@ -11,15 +11,15 @@ final class LineClient: Sendable {
 
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
-        let received = Mutex(Received())
+        let received = NIOLockedValueBox(Received())
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = self.unwrapInboundIn(data)
-            self.received.withLock { $0.bytes.append(contentsOf: buffer.readableBytesView) }
+            self.received.withLockedValue { $0.bytes.append(contentsOf: buffer.readableBytesView) }
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            self.received.withLock { $0.closed = true }
+            self.received.withLockedValue { $0.closed = true }
             context.fireChannelInactive()
         }
     }
@@ -54,17 +54,17 @@ final class LineClient: Sendable {
     }
 
     var lines: [String] {
-        let bytes = self.collector.received.withLock { $0.bytes }
+        let bytes = self.collector.received.withLockedValue { $0.bytes }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .dropLast().map(String.init)
     }
 
     var bytes: [UInt8] {
-        self.collector.received.withLock { $0.bytes }
+        self.collector.received.withLockedValue { $0.bytes }
     }
 
     var isClosed: Bool {
-        self.collector.received.withLock { $0.closed }
+        self.collector.received.withLockedValue { $0.closed }
     }
 
     /// Waits until `condition` holds, checking every few milliseconds, for at most `seconds`.

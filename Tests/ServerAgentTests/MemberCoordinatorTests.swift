@@ -1,6 +1,5 @@
 import Logging
 import Registry
-import Synchronization
 import Testing
 @testable import ServerAgent
 
@@ -10,7 +9,7 @@ final class RecordingRegistration: RegistrationControl {
         case setActive(Bool)
         case update(MemberRecord)
     }
-    private let log = Mutex<[Call]>([])
+    private let log = Locked<[Call]>([])
     var calls: [Call] { log.withLock { $0 } }
     func setActive(_ active: Bool) { log.withLock { $0.append(.setActive(active)) } }
     func update(_ record: MemberRecord) { log.withLock { $0.append(.update(record)) } }

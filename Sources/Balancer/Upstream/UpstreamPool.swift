@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
+import Registry
 
 /// The live member set of one upstream group and its balancing state, shared by every listener
 /// and event loop that proxies to the group. Thread-safe: one mutex around `UpstreamState`, held
 /// only for the few hundred nanoseconds of a pick or report.
 public final class UpstreamPool: Sendable {
-    private let state: Mutex<UpstreamState>
+    private let state: Locked<UpstreamState>
     private let clock: @Sendable () -> ContinuousClock.Instant
     /// Origin of the monotonic offsets the pure state works with.
     private let origin: ContinuousClock.Instant
@@ -22,7 +22,7 @@ public final class UpstreamPool: Sendable {
         seed: UInt64? = nil
     ) {
         var system = SystemRandomNumberGenerator()
-        self.state = Mutex(UpstreamState(configuration: configuration, seed: seed ?? system.next()))
+        self.state = Locked(UpstreamState(configuration: configuration, seed: seed ?? system.next()))
         self.clock = now
         self.origin = now()
         self.wallClock = wallClock

@@ -1,11 +1,11 @@
-import Synchronization
+import Registry
 
 /// A clock the test moves by hand, so passive-health timeouts are exact and instant.
 final class ManualClock: Sendable {
-    private let instant: Mutex<ContinuousClock.Instant>
+    private let instant: Locked<ContinuousClock.Instant>
 
     init() {
-        instant = Mutex(ContinuousClock.now)
+        instant = Locked(ContinuousClock.now)
     }
 
     var now: ContinuousClock.Instant { instant.withLock { $0 } }
