@@ -27,6 +27,8 @@ let package = Package(
     targets: [
         // libzookeeper-mt (Debian: libzookeeper-mt-dev) has no pkg-config file; the module map links it.
         .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper"),
+        // The open-files limit, raised the same way by every executable.
+        .target(name: "SystemLimits"),
         .target(
             name: "Registry",
             dependencies: [
@@ -52,6 +54,7 @@ let package = Package(
         .executableTarget(
             name: "BalancerCLI",
             dependencies: [
+                "SystemLimits",
                 "Balancer",
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -96,6 +99,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
+                "SystemLimits",
                 "ChatProtocol",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,6 +111,7 @@ let package = Package(
         .executableTarget(
             name: "ChatBench",
             dependencies: [
+                "SystemLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,6 +3,7 @@ import Balancer
 import Logging
 import Registry
 import ServiceLifecycle
+import SystemLimits
 
 /// `balancer run`: from a config file, or the quick start with one listener and one ZooKeeper path.
 struct RunCommand: AsyncParsableCommand {
@@ -91,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
         }
 
-        let openFiles = OpenFileLimit.raise()
+        let openFiles = Int(clamping: OpenFileLimit.raise().soft)
         // Each client costs two descriptors (its socket and its member's), plus a few of our own.
         if let workers = configuration.workerConnections, workers > (openFiles - 64) / 2 {
             logger.warning(

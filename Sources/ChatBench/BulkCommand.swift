@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import SystemLimits
 
 /// `chat-bench bulk`: echo throughput through one and through several streams.
 struct BulkCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Histogram
 import NIOCore
 import NIOPosix
+import SystemLimits
 
 /// `chat-bench connect`: new connections per second, each doing one echo before closing.
 struct ConnectCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import SystemLimits
 
 /// `chat-bench hold`: N idle connections, and the resident memory they cost the process named by `--pid`.
 struct HoldCommand: AsyncParsableCommand {

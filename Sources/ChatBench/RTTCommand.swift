@@ -2,6 +2,7 @@ import ArgumentParser
 import Histogram
 import NIOCore
 import NIOPosix
+import SystemLimits
 
 /// `chat-bench rtt`: round-trip latency and messages/s over C concurrent connections.
 struct RTTCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import ChatProtocol
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import SystemLimits
 
 /// `chat-server`: the demo chat server (line protocol) or, with `--echo`, a raw echo backend.
 @main

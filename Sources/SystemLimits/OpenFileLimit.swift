@@ -4,12 +4,14 @@ import Glibc
 import Darwin
 #endif
 
-/// Raises the open-files soft limit to the hard limit: every connection is a descriptor, and the
-/// usual soft limit (1024) is far below the thousands of connections a chat server holds.
-enum OpenFileLimit {
-    /// Raises the limit as far as allowed and returns the limits now in force.
+/// Raises the open-files soft limit to the hard limit, as nginx's `worker_rlimit_nofile` would: every
+/// connection is a descriptor (a proxied client two), and the usual soft limit (1024) is far below the
+/// thousands of connections a chat server or a balancer holds. Shared by the executables.
+package enum OpenFileLimit {
+    /// Raises the limit as far as allowed and returns the limits now in force ((0, 0) if they
+    /// cannot be read).
     @discardableResult
-    static func raise() -> (soft: UInt64, hard: UInt64) {
+    package static func raise() -> (soft: UInt64, hard: UInt64) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (0, 0) }
         if limit.rlim_cur < limit.rlim_max {
