@@ -223,4 +223,26 @@ struct ProxyFailoverTests {
         #expect(try #require(member(balancer, port: hole.port)).failures == 1)
         await balancer.stop()
     }
+
+    @Test("proxy_half_close off: a client that sends and ends while its member is still being found has its bytes delivered, then the session ends")
+    func earlyBytesAndEOFWithoutHalfClose() async throws {
+        let a = try await TestBackend.start(name: "a")
+        defer { Task { await a.stop() } }
+        let hole = try await BlackholePort.make()
+        let balancer = try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
+                ],
+                servers: [.test(connectTimeout: .milliseconds(300), halfClose: false)]))
+        // Sent and half-closed at once: the first member's connect hangs for 300 ms meanwhile.
+        let payload = [UInt8](repeating: UInt8(ascii: "y"), count: 20_000)
+        _ = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
+        #expect(await eventually { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
+        #expect(await eventually { a.open == 0 })
+        #expect(try #require(member(balancer, port: hole.port)).failures == 1)
+        await balancer.stop()
+    }
 }
