@@ -198,19 +198,24 @@ struct ProxyFailoverTests {
         await balancer.stop()
     }
 
+    /// A balancer whose first member's connect hangs (a black hole, 300 ms connect timeout), then `backend`.
+    private static func hungMemberFirst(then backend: TestBackend, hole: BlackholePort, halfClose: Bool) async throws -> RunningBalancer {
+        try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(backend)])
+                ],
+                servers: [.test(connectTimeout: .milliseconds(300), halfClose: halfClose)]))
+    }
+
     @Test("bytes sent while the first member times out are held (bounded), then reach the next member intact")
     func earlyBytesAcrossRetry() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let hole = try await BlackholePort.make()
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
-                ],
-                servers: [.test(connectTimeout: .milliseconds(300), halfClose: true)]))
+        let balancer = try await Self.hungMemberFirst(then: a, hole: hole, halfClose: true)
         // Far more than the 64 KiB the balancer holds: it must pause reading, then resume.
         var payload = [UInt8](repeating: 0, count: 1_000_003)
         for index in payload.indices {
@@ -229,14 +234,7 @@ struct ProxyFailoverTests {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let hole = try await BlackholePort.make()
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
-                ],
-                servers: [.test(connectTimeout: .milliseconds(300), halfClose: false)]))
+        let balancer = try await Self.hungMemberFirst(then: a, hole: hole, halfClose: false)
         // Sent and half-closed at once: the first member's connect hangs for 300 ms meanwhile.
         let payload = [UInt8](repeating: UInt8(ascii: "y"), count: 20_000)
         _ = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
