@@ -21,6 +21,7 @@ actor BalancerController {
     private let metricsFactory: PrometheusMetricsFactory
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
+    private let eventLoops: Int
     private let connections: ConnectionRegistry
     private var upstreams: [String: UpstreamRuntime] = [:]
     private var metrics: [String: UpstreamMetrics] = [:]
@@ -41,10 +42,17 @@ actor BalancerController {
         self.options = options
         self.metricsFactory = metricsFactory
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        self.eventLoops = Self.eventLoopCount(configuration: configuration, options: options)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.eventLoops)
         self.connections = ConnectionRegistry(
             logger: logger,
             refused: Counter(label: "balancer_connections_refused_total", factory: metricsFactory))
+    }
+
+    /// The event loops to run: the option if given, else `worker_processes N`, else one per core
+    /// (`worker_processes auto`, nginx's usual setting).
+    static func eventLoopCount(configuration: BalancerConfiguration, options: BalancerService.Options) -> Int {
+        max(1, options.eventLoopThreads ?? configuration.workerProcesses ?? System.coreCount)
     }
 
     /// Start, reload and stop suspend (binding, closing); the actor is re-entrant across those
@@ -87,6 +95,7 @@ actor BalancerController {
             metadata: [
                 "listeners": "\(self.listeners.keys.sorted().joined(separator: ","))",
                 "admin": "\(address)",
+                "event_loops": "\(self.eventLoops)",
             ])
     }
 
@@ -146,6 +155,9 @@ actor BalancerController {
                     metadata: ["listen": "\(key)"])
             }
             self.listeners[key]?.update(target)
+        }
+        if !initial, new.workerProcesses != self.configuration.workerProcesses {
+            self.logger.warning("worker_processes change applies after a restart; the event loops are kept")
         }
         if !initial, self.options.adminAddress == nil, new.admin != self.configuration.admin {
             self.logger.warning("admin address change applies after a restart; the admin endpoint is kept")

@@ -19,13 +19,13 @@ public final class BalancerService: Service, Sendable {
         public var adminAddress: String?
         /// How long a graceful shutdown waits for open connections before closing them.
         public var drainTimeout: Duration
-        /// Event loops (threads); default one per core.
-        public var eventLoopThreads: Int
+        /// Event loops (threads); nil = the config's `worker_processes`, else one per core.
+        public var eventLoopThreads: Int?
 
         public init(
             adminAddress: String? = nil,
             drainTimeout: Duration = .seconds(30),
-            eventLoopThreads: Int = System.coreCount
+            eventLoopThreads: Int? = nil
         ) {
             self.adminAddress = adminAddress
             self.drainTimeout = drainTimeout

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import Balancer
@@ -220,6 +221,18 @@ struct ConfigParserTests {
         #expect(configuration.upstreams[0].servers[0].weight == 2)
     }
 
+    @Test("worker_processes sets the event loops: a number, auto (one per core), an option overrides it")
+    func workerProcesses() throws {
+        let stream = "stream {\n  \(Self.base)  server { listen 8000; proxy_pass u; }\n}"
+        let three = try BalancerConfiguration.parse("worker_processes 3;\n" + stream, file: "w.conf")
+        #expect(three.workerProcesses == 3)
+        let auto = try BalancerConfiguration.parse("worker_processes auto;\n" + stream, file: "w.conf")
+        #expect(auto.workerProcesses == nil)
+        #expect(BalancerController.eventLoopCount(configuration: three, options: .init()) == 3)
+        #expect(BalancerController.eventLoopCount(configuration: three, options: .init(eventLoopThreads: 2)) == 2)
+        #expect(BalancerController.eventLoopCount(configuration: auto, options: .init()) == System.coreCount)
+    }
+
     @Test("durations as nginx writes them", arguments: [
         ("500ms", Duration.milliseconds(500)), ("1s", .seconds(1)), ("30s", .seconds(30)), ("10m", .seconds(600)),
         ("1h", .seconds(3600)), ("1m30s", .seconds(90)), ("1h 30m", .seconds(5400)), ("15", .seconds(15)),
@@ -247,6 +260,10 @@ struct ConfigParserTests {
     @Test("errors name file:line:column and say what is wrong", arguments: [
         BadConfig(text: "http {\n}\n", line: 1, column: 1, message: "\"http\" blocks are not supported"),
         BadConfig(text: "events { use epoll; }\nstream {}", line: 1, column: 10, message: "unknown or unsupported directive \"use\""),
+        BadConfig(text: "worker_processes 0;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"0\": expected \"auto\" or a whole number from 1 to 1024"),
+        BadConfig(text: "worker_processes two;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"two\""),
+        BadConfig(text: "worker_processes 2;\nworker_processes 2;\nstream {}", line: 2, column: 1, message: "duplicate"),
+        BadConfig(text: "pid /run/nginx.pid;\nstream {}", line: 1, column: 1, message: "only \"worker_processes\", \"events\" and \"stream\" are supported"),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; frobnicate on; }\n}", line: 3, column: 39, message: "unknown or unsupported directive \"frobnicate\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N and reuseport are supported); is a \";\" missing before it?"),

@@ -9,17 +9,22 @@ public struct BalancerConfiguration: Sendable, Equatable {
     public var admin: String?
     /// `events { worker_connections N; }`, if given.
     public var workerConnections: Int?
+    /// `worker_processes N;` in the main context: the number of event loops (threads); nil for
+    /// `auto` or no directive (one per core).
+    public var workerProcesses: Int?
 
     public init(
         upstreams: [UpstreamConfiguration] = [],
         servers: [ServerConfiguration] = [],
         admin: String? = nil,
-        workerConnections: Int? = nil
+        workerConnections: Int? = nil,
+        workerProcesses: Int? = nil
     ) {
         self.upstreams = upstreams
         self.servers = servers
         self.admin = admin
         self.workerConnections = workerConnections
+        self.workerProcesses = workerProcesses
     }
 
     /// The upstream named `name`, if any.

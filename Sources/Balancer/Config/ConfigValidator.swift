@@ -6,6 +6,8 @@ struct ConfigValidator {
     /// Largest accepted `weight`: consistent hashing places 160 points per weight unit, so an absurd
     /// weight would cost memory rather than balance better.
     static let maximumWeight = 1000
+    /// Event loops beyond this are a typo, not a machine.
+    static let maximumWorkerProcesses = 1024
 
     /// Server-level proxy settings; also accepted at `stream {}` level as defaults, as nginx does.
     private struct ProxySettings {
@@ -147,6 +149,7 @@ struct ConfigValidator {
     func validate(_ tree: [ConfigDirective]) throws(ConfigError) -> BalancerConfiguration {
         var configuration = BalancerConfiguration()
         var sawEvents = false
+        var sawWorkerProcesses = false
         var streamDirective: ConfigDirective?
         for directive in tree {
             switch directive.name {
@@ -154,12 +157,24 @@ struct ConfigValidator {
                 if sawEvents { throw duplicate(directive) }
                 sawEvents = true
                 configuration.workerConnections = try events(directive)
+            case "worker_processes":
+                if sawWorkerProcesses { throw duplicate(directive) }
+                sawWorkerProcesses = true
+                try requireSimple(directive, arguments: 1...1)
+                let argument = directive.arguments[0]
+                if argument.text != "auto" {
+                    guard argument.text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                          let count = Int(argument.text), (1...Self.maximumWorkerProcesses).contains(count) else {
+                        throw error(argument, "invalid worker_processes \"\(argument.text)\": expected \"auto\" or a whole number from 1 to \(Self.maximumWorkerProcesses)")
+                    }
+                    configuration.workerProcesses = count
+                }
             case "stream":
                 if streamDirective != nil { throw duplicate(directive) }
                 streamDirective = directive
                 try stream(directive, into: &configuration)
             default:
-                throw unknown(directive, in: "the main context (only \"events\" and \"stream\" are supported)")
+                throw unknown(directive, in: "the main context (only \"worker_processes\", \"events\" and \"stream\" are supported)")
             }
         }
         guard streamDirective != nil else {
