@@ -1,5 +1,6 @@
 import Balancer
 import Registry
+import TestSupport
 import Testing
 
 /// Connect failures, proxy_next_upstream and passive health (max_fails/fail_timeout) through real sockets.

@@ -1,4 +1,5 @@
 import Registry
+import TestSupport
 import Testing
 @testable import ServerAgent
 
@@ -15,12 +16,15 @@ struct HealthCheckTests {
         let target = HostPort(host: "127.0.0.1", port: server.port)
         #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)
         await server.stop()
-        let outcome = await TCPConnectCheck(target: target, timeout: timeout).run()
+        // Absence on a port that stays reserved (bound, never listening): the stopped server's port
+        // could be taken at once by a test running in parallel (seen in CI).
+        let dead = try DeadPort()
+        let outcome = await TCPConnectCheck(target: HostPort(host: "127.0.0.1", port: dead.port), timeout: timeout).run()
         guard case .unhealthy(let reason) = outcome else {
             Issue.record("expected unhealthy, got \(outcome)")
             return
         }
-        #expect(reason.contains("127.0.0.1:\(server.port)"))
+        #expect(reason.contains("127.0.0.1:\(dead.port)"))
     }
 
     @Test func lineExchangeAcceptsTheExpectedPrefix() async throws {

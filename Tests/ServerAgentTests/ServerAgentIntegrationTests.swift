@@ -64,12 +64,15 @@ struct ServerAgentIntegrationTests {
         #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
 
         await server.stop()
+        // Reserved until the server comes back, so a test running in parallel cannot listen there.
+        let reserved = try DeadPort(port: port)
         let gone = await timeUntil(timeout: .seconds(15)) { await probe.absent(node) }
         let bound = settings.interval * settings.fall + settings.timeout + Self.slack
         #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
         print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (\(settings.testDescription))")
 
         server = try await LoopbackServer.start(port: port)
+        withExtendedLifetime(reserved) {}
         let back = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
         #expect(back != nil, "node did not come back; agent log:\n\(agent.log)")
         print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (\(settings.testDescription))")

@@ -4,16 +4,24 @@ import Glibc
 
 /// A loopback port that refuses connections and stays reserved while this object lives: a socket
 /// bound but never listening. (A stopped backend's port could be taken by a parallel test.)
-final class DeadPort: Sendable {
-    let port: Int
+public final class DeadPort: Sendable {
+    public let port: Int
     private let descriptor: Int32
 
-    init() throws {
+    /// - Parameter port: 0 for a free port; else that port, e.g. a stopped server's, so nothing else
+    ///   takes it until the test starts its server there again (`SO_REUSEADDR` lets that server bind
+    ///   while this socket, which never listens, still holds the port; connections the old server
+    ///   left in TIME_WAIT do not block it either).
+    public init(port: Int = 0) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        guard descriptor >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
+        var one: Int32 = 1
+        if port != 0 {
+            _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(clamping: port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -26,7 +34,7 @@ final class DeadPort: Sendable {
         }
         guard bound == 0, named == 0 else {
             close(descriptor)
-            throw TestFailure("bind/getsockname failed: errno \(errno)")
+            throw TestSupportError("bind/getsockname failed: errno \(errno)")
         }
         self.descriptor = descriptor
         self.port = Int(UInt16(bigEndian: address.sin_port))
