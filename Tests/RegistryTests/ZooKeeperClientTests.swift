@@ -95,6 +95,34 @@ struct ZooKeeperClientTests {
         }
     }
 
+    /// Regression: close() finished the state streams while holding the client's lock, and a stream's
+    /// termination handler takes that lock: a consumer still iterating at close time hung close forever.
+    @Test func closeEndsLiveStateStreamsWithoutHanging() async throws {
+        try await ZooKeeperServer.with { server in
+        let client = try await connect(server)
+        let states = client.sessionStates()
+        let consumer = Task { () -> [SessionState] in
+            var seen: [SessionState] = []
+            for await state in states { seen.append(state) }
+            return seen
+        }
+        // Nothing here may take the client's lock before close() returns: with the bug, the thread
+        // that deadlocked holds it, and a second waiter would block the rest of the thread pool.
+        let closed = Task { await client.close(); return true }
+        let closeReturned = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { await closed.value }
+            group.addTask { try await Task.sleep(for: .seconds(10)); return false }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        #expect(closeReturned, "close() did not return within 10 s")
+        guard closeReturned else { return }
+        #expect(client.state == .closed)
+        let seen = await consumer.value
+        #expect(seen.last == .closed)
+        }
+    }
+
     @Test func ephemeralGoneAfterOwnerCloses() async throws {
         try await ZooKeeperServer.with { server in
         let owner = try await connect(server)

@@ -62,13 +62,15 @@ public final class ZooKeeperClient: Sendable {
     }
 
     deinit {
-        let leftovers = core.withLock { core -> (Handle?, RetainedContext?) in
-            let taken = (core.handle, core.context)
+        let leftovers = core.withLock { core -> (Handle?, RetainedContext?, [AsyncStream<SessionState>.Continuation]) in
+            let taken = (core.handle, core.context, Array(core.subscribers.values))
             core.handle = nil
             core.context = nil
-            for continuation in core.subscribers.values { continuation.finish() }
+            core.subscribers = [:]
             return taken
         }
+        // Outside the lock, as in `close()`.
+        for continuation in leftovers.2 { continuation.finish() }
         for handler in CallbackRegistry.shared.takeWatches(owner: ObjectIdentifier(self)) { handler(.sessionLost) }
         if let handle = leftovers.0 {
             let context = leftovers.1
@@ -145,21 +147,25 @@ public final class ZooKeeperClient: Sendable {
     /// Closes the session: its ephemeral nodes are deleted by the server at once. Runs the blocking
     /// C close off the cooperative thread pool.
     public func close() async {
-        let taken = core.withLock { core -> (Handle?, RetainedContext?)? in
+        let closing = core.withLock { core -> (handle: Handle?, context: RetainedContext?, subscribers: [AsyncStream<SessionState>.Continuation])? in
             guard !core.closed else { return nil }
             core.closed = true
             core.state = .closed
-            for continuation in core.subscribers.values {
-                continuation.yield(.closed)
-                continuation.finish()
-            }
+            let subscribers = Array(core.subscribers.values)
             core.subscribers = [:]
-            let taken = (core.handle, core.context)
+            let taken = (core.handle, core.context, subscribers)
             core.handle = nil
             core.context = nil
             return taken
         }
-        guard let taken else { return }
+        guard let closing else { return }
+        // Outside the lock: finishing a stream runs its termination handler at once, and that
+        // handler takes the lock (the lock is not recursive: finishing inside it deadlocked).
+        for continuation in closing.subscribers {
+            continuation.yield(.closed)
+            continuation.finish()
+        }
+        let taken = (closing.handle, closing.context)
         for handler in CallbackRegistry.shared.takeWatches(owner: ObjectIdentifier(self)) { handler(.sessionLost) }
         guard let handle = taken.0 else { return }
         let context = taken.1
