@@ -13,10 +13,24 @@ deploy/install-deps.sh
 cleanup() { pkill -9 -f 'muster-zk-' 2>/dev/null || true; }
 trap cleanup EXIT
 
-swift test
-Tests/e2e/cluster.sh
+# Each step is bounded, so a hung test fails the run with a message instead of running into CI's
+# limit (`timeout` signals the step's whole process group; the trap above kills stray ZooKeepers;
+# stdin is /dev/null because a step outside the terminal's foreground group must not read it).
+bounded() {
+  local limit=$1; shift
+  timeout -k 30 "$limit" "$@" </dev/null || {
+    local status=$?
+    if [ $status -eq 124 ] || [ $status -eq 137 ]; then
+      echo "test.sh: '$*' did not finish within $limit s" >&2
+    fi
+    exit $status
+  }
+}
+
+bounded 1800 swift test
+bounded 900 Tests/e2e/cluster.sh
 # A short benchmark smoke run (about 40 s): every chat-bench mode, direct and through the balancer.
-bench/compare --quick
+bounded 900 bench/compare --quick
 
 # Each step above stops the script on failure, so reaching here means all three passed.
 echo "test.sh: swift test, Tests/e2e/cluster.sh and bench/compare --quick all passed"
