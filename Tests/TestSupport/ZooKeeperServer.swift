@@ -27,13 +27,30 @@ public final class ZooKeeperServer: Sendable {
     }
 
     /// Starts a server and waits until it answers (about 1 s).
+    ///
+    /// The port was free a moment before the JVM binds it; a test running in parallel can take it
+    /// meanwhile, and the server then exits at once (its log says nothing: ZooKeeper logs through a
+    /// no-op SLF4J binding here). So a server that exits during start-up is retried on a new port,
+    /// up to three times.
     public static func start(timeout: Duration = .seconds(60)) async throws -> ZooKeeperServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("muster-zk-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
-        let server = ZooKeeperServer(port: try freeLoopbackPort(), directory: directory)
-        try server.writeConfig()
-        try await server.launch(timeout: timeout)
-        return server
+        var attempt = 1
+        while true {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("muster-zk-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
+            let server = ZooKeeperServer(port: try freeLoopbackPort(), directory: directory)
+            try server.writeConfig()
+            do {
+                try await server.launch(timeout: timeout)
+                return server
+            } catch is ExitedDuringStartup where attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    /// The server process ended before it answered.
+    struct ExitedDuringStartup: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Runs `body` with a fresh server and stops it afterwards, whatever happens.
@@ -104,9 +121,12 @@ public final class ZooKeeperServer: Sendable {
             return fourLetterWord("srvr", port: self.port)?.contains("Zookeeper version") ?? false
         }
         guard up, process.isRunning else {
+            let exited = !process.isRunning
             let tail = (try? String(contentsOf: logURL, encoding: .utf8))?.suffix(2000) ?? ""
             await stop()
-            throw TestSupportError("ZooKeeper did not start on 127.0.0.1:\(port) (log \(logURL.path)):\n\(tail)")
+            let message = "ZooKeeper did not start on 127.0.0.1:\(port)\(exited ? " (it exited)" : "") (log \(logURL.path)):\n\(tail)"
+            if exited { throw ExitedDuringStartup(description: message) }
+            throw TestSupportError(message)
         }
     }
 
