@@ -255,15 +255,43 @@ def cmd_members(_args):
     return 0
 
 
+def ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def cmd_free_ports(args):
+    """Free ports in 10000-19999 (below the kernel's ephemeral range, and below the chat ports that
+    cluster.sh puts at 20000-30000): a port from bind(0) lies inside the ephemeral range, and between
+    this check and the server's bind an outgoing connection or another test's bind(0) may take it."""
+    import random
+    low, _ = ephemeral_range()
+    top = min(20000, max(low, 2048))
+    rng = random.Random()
     socks, ports = [], []
-    for _ in range(args.count):
+    for _ in range(2000):
+        if len(ports) == args.count:
+            break
+        port = rng.randrange(1024 if top <= 10000 else 10000, top)
+        if port in ports:
+            continue
         s = socket.socket()
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            s.close()
+            continue
         socks.append(s)
-        ports.append(s.getsockname()[1])
+        ports.append(port)
     for s in socks:
         s.close()
+    if len(ports) < args.count:
+        print("free-ports: not enough free ports below %d" % top, file=sys.stderr)
+        return 1
     print(" ".join(str(p) for p in ports))
     return 0
 

@@ -48,8 +48,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/muster-e2e.XXXXXX")
 export MUSTER_RUN_DIR=$WORK/run
 read -r ZK_PORT LISTEN_PORT ADMIN_PORT < <(python3 "$CLIENTS" free-ports 3)
 export MUSTER_ZK_PORT=$ZK_PORT MUSTER_LISTEN_PORT=$LISTEN_PORT MUSTER_ADMIN_PORT=$ADMIN_PORT
-# demo.sh skips ports that are taken; a random base keeps two test runs apart.
-export MUSTER_CHAT_PORT_BASE=$((20000 + RANDOM % 20000))
+# demo.sh skips ports that are taken; a random base keeps two test runs apart. Below the kernel's
+# ephemeral range (32768 and up here), where outgoing connections and bind(0) never pick a port.
+export MUSTER_CHAT_PORT_BASE=$((20000 + RANDOM % 10000))
 export MUSTER_WEIGHTS="1 1 2"
 export MUSTER_SERVERS=3
 ADDR=127.0.0.1:$LISTEN_PORT
