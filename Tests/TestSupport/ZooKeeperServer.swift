@@ -194,14 +194,39 @@ public func waitUntil(timeout: Duration, interval: Duration = .milliseconds(20),
     }
 }
 
-/// A port that was free on 127.0.0.1 a moment ago (bound to port 0, then released).
+/// A port that was free on 127.0.0.1 a moment ago, for a server the caller starts next.
+///
+/// Picked at random below the kernel's ephemeral range (ports from bind(0) and outgoing connections
+/// come from that range, so one of those could take a port from it before the caller binds it);
+/// from bind(0) only if nothing down there is free.
 public func freeLoopbackPort() throws -> Int {
+    let top = min(ephemeralPortRangeStart(), 32768)
+    if top > 10001 {
+        for _ in 0..<200 {
+            let port = Int.random(in: 10000..<top)
+            if let bound = try? bindLoopback(port: port) { return bound }
+        }
+    }
+    return try bindLoopback(port: 0)
+}
+
+/// The first port of the kernel's ephemeral range (32768 when it cannot be read).
+func ephemeralPortRangeStart() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
+          let first = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first,
+          let low = Int(first)
+    else { return 32768 }
+    return low
+}
+
+/// Binds a TCP socket to 127.0.0.1:port (0: any), closes it and returns the port it had.
+private func bindLoopback(port: Int) throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestSupportError("socket() failed: \(errno)") }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

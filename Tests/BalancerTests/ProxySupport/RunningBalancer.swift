@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import TestSupport
 
 /// A `BalancerService` running in-process for a test, with its listener and admin ports.
 struct RunningBalancer {
@@ -59,12 +60,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
 
 /// A free loopback port (bound then released; fine for tests that need a fixed port in a file).
 func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
+    try freeLoopbackPort()
 }
 
 extension StaticServer {
