@@ -221,23 +221,9 @@ func ephemeralPortRangeStart() -> Int {
 
 /// Binds a TCP socket to 127.0.0.1:port (0: any), closes it and returns the port it had.
 private func bindLoopback(port: Int) throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSupportError("socket() failed: \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw TestSupportError("bind() failed: \(errno)") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw TestSupportError("getsockname() failed: \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    let (descriptor, bound) = try bindLoopbackSocket(port: port)
+    close(descriptor)
+    return bound
 }
 
 /// Sends a ZooKeeper four-letter word to 127.0.0.1:port and returns the reply (nil if no answer).
