@@ -29,9 +29,12 @@ let package = Package(
         .systemLibrary(name: "CZooKeeper", path: "Sources/CZooKeeper"),
         // The open-files limit, raised the same way by every executable.
         .target(name: "SystemLimits"),
+        // Value types and rules every other module shares; no dependencies.
+        .target(name: "MusterBase"),
         .target(
             name: "Registry",
             dependencies: [
+                "MusterBase",
                 "CZooKeeper",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -40,6 +43,7 @@ let package = Package(
         .target(
             name: "Balancer",
             dependencies: [
+                "MusterBase",
                 "Registry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -66,6 +70,7 @@ let package = Package(
         .target(
             name: "ServerAgent",
             dependencies: [
+                "MusterBase",
                 "Registry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -127,6 +132,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "MusterBaseTests", dependencies: ["MusterBase"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(
             name: "BalancerTests",
