@@ -8,9 +8,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh
 
-# Test ZooKeeper servers are started with "muster-zk-" in their command line; kill any that a
-# crashed test process left behind.
-cleanup() { pkill -9 -f 'muster-zk-' 2>/dev/null || true; }
+# Test ZooKeeper servers record their pid (and data folder) in MUSTER_TEST_PID_DIR while they run
+# (Tests/TestSupport/ZooKeeperServer.swift); on exit, kill any that a crashed test process left
+# behind: by pid, and only while that pid's command line still names the recorded data folder, so
+# no other run's processes are touched.
+export MUSTER_TEST_PID_DIR
+MUSTER_TEST_PID_DIR=$(mktemp -d "${TMPDIR:-/tmp}/muster-test-pids.XXXXXX")
+cleanup() {
+  local file pid folder
+  for file in "$MUSTER_TEST_PID_DIR"/zookeeper-*; do
+    [ -f "$file" ] || continue
+    pid=${file##*/zookeeper-}
+    IFS= read -r folder <"$file" || true
+    if [ -n "$folder" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$folder"; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$MUSTER_TEST_PID_DIR"
+}
 trap cleanup EXIT
 
 # Each step is bounded, so a hung test fails the run with a message instead of running into CI's

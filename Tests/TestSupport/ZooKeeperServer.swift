@@ -4,8 +4,10 @@ import Registry
 
 /// A throwaway standalone ZooKeeper server for tests: Debian's `zookeeper` package run with a
 /// temporary data dir on a free 127.0.0.1 port, fast ticks (200 ms) so sessions may be short
-/// (from 400 ms), no admin server. It is killed by `stop()` and at `deinit`; `deploy/test.sh`
-/// also kills any left by a crashed test process (their command lines contain `muster-zk-`).
+/// (from 400 ms), no admin server. It is killed by `stop()` and at `deinit`. When
+/// `MUSTER_TEST_PID_DIR` is set (`deploy/test.sh` sets it), each server's pid is recorded there
+/// while it runs, with its data folder, so the test command can kill exactly the servers a
+/// crashed test process left behind, by pid, and no other process on the machine.
 ///
 /// Stopping uses SIGKILL: processes spawned from the test runner inherit its blocked signal mask,
 /// so the JVM may never see a SIGTERM. ZooKeeper syncs its transaction log before it acknowledges
@@ -68,9 +70,14 @@ public final class ZooKeeperServer: Sendable {
 
     deinit {
         running.withLock { running in
-            if let process = running.process, process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+            if let process = running.process {
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                }
+                if let file = Self.pidFile(process.processIdentifier) {
+                    try? FileManager.default.removeItem(at: file)
+                }
             }
         }
         try? FileManager.default.removeItem(at: directory)
@@ -116,6 +123,7 @@ public final class ZooKeeperServer: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         running.withLock { $0.process = process }
+        recordPid(process.processIdentifier)
         let up = await waitUntil(timeout: timeout, interval: .milliseconds(50)) {
             guard process.isRunning else { return true }
             return fourLetterWord("srvr", port: self.port)?.contains("Zookeeper version") ?? false
@@ -138,6 +146,26 @@ public final class ZooKeeperServer: Sendable {
         }) else { return }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         await waitForExit(process)
+        forgetPid(process.processIdentifier)
+    }
+
+    /// The file naming a running server for `deploy/test.sh`'s clean-up: `<dir>/zookeeper-<pid>`,
+    /// holding this server's data folder, which its command line contains (so a pid reused by
+    /// another process after the server died is not killed).
+    private static func pidFile(_ pid: Int32) -> URL? {
+        guard let folder = ProcessInfo.processInfo.environment["MUSTER_TEST_PID_DIR"], !folder.isEmpty else { return nil }
+        return URL(fileURLWithPath: folder).appendingPathComponent("zookeeper-\(pid)")
+    }
+
+    private func recordPid(_ pid: Int32) {
+        guard let file = Self.pidFile(pid) else { return }
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? (directory.path + "\n").write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    private func forgetPid(_ pid: Int32) {
+        guard let file = Self.pidFile(pid) else { return }
+        try? FileManager.default.removeItem(at: file)
     }
 
     /// Starts the server again on the same port with the same data (sessions survive if they have
