@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "server-agent", targets: ["ServerAgentCLI"]),
         .executable(name: "chat-server", targets: ["ChatServer"]),
         .executable(name: "chat-bench", targets: ["ChatBench"]),
+        .executable(name: "muster-acl", targets: ["MusterACL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
@@ -89,6 +90,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "MusterACL",
+            dependencies: [
+                "Registry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

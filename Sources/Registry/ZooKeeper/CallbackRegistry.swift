@@ -8,6 +8,7 @@ enum CompletionPayload: Sendable {
     case data([UInt8]?, NodeStat?)
     case strings([String], NodeStat?)
     case string(String?)
+    case acl([ACLEntry])
 }
 
 typealias CompletionHandler = @Sendable (_ rc: Int32, _ payload: CompletionPayload) -> Void

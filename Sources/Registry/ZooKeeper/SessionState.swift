@@ -75,4 +75,6 @@ public enum NodeACL: Sendable, Hashable {
     case creatorAllWorldRead
     /// world:anyone read only.
     case worldRead
+    /// An explicit list, e.g. digest identities with their permissions.
+    case entries([ACLEntry])
 }

@@ -343,7 +343,7 @@ public final class ZooKeeperClient: Sendable {
     // MARK: Requests
 
     /// Issues one asynchronous C request and waits for its completion.
-    private func request<T: Sendable>(
+    func request<T: Sendable>(
         _ operation: String, _ path: String,
         watch: WatchHandler? = nil,
         issue: (Handle, UnsafePointer<CChar>, UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Int32,
@@ -549,6 +549,7 @@ func withACL<R>(_ acl: NodeACL, _ body: (UnsafePointer<ACL_vector>) -> R) -> R {
     case .creatorAll: [(muster_perm_all(), "auth", "")]
     case .creatorAllWorldRead: [(muster_perm_all(), "auth", ""), (muster_perm_read(), "world", "anyone")]
     case .worldRead: [(muster_perm_read(), "world", "anyone")]
+    case .entries(let list): list.map { ($0.permissions.rawValue, $0.scheme, $0.id) }
     }
     let items = UnsafeMutablePointer<ACL>.allocate(capacity: entries.count)
     var strings: [UnsafeMutablePointer<CChar>?] = []

@@ -1,0 +1,109 @@
+import CZooKeeper
+
+/// One entry of a node's access control list: who (`scheme:id`) may do what.
+public struct ACLEntry: Sendable, Hashable, CustomStringConvertible {
+    /// ZooKeeper's permission bits (`ZOO_PERM_*`).
+    public struct Permissions: OptionSet, Sendable, Hashable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+
+        public static let read = Permissions(rawValue: 1)
+        public static let write = Permissions(rawValue: 2)
+        public static let create = Permissions(rawValue: 4)
+        public static let delete = Permissions(rawValue: 8)
+        public static let admin = Permissions(rawValue: 16)
+        public static let all: Permissions = [.read, .write, .create, .delete, .admin]
+
+        /// zkCli's letters: `cdrwa`.
+        public var letters: String {
+            [(Permissions.create, "c"), (.delete, "d"), (.read, "r"), (.write, "w"), (.admin, "a")]
+                .filter { contains($0.0) }.map(\.1).joined()
+        }
+    }
+
+    public var scheme: String
+    public var id: String
+    public var permissions: Permissions
+
+    public init(scheme: String, id: String, permissions: Permissions) {
+        self.scheme = scheme
+        self.id = id
+        self.permissions = permissions
+    }
+
+    /// `digest:<user>:<base64 sha1>` for the identity these credentials log in as.
+    public static func digest(_ credentials: DigestCredentials, _ permissions: Permissions) -> ACLEntry {
+        ACLEntry(scheme: "digest", id: credentials.digestID, permissions: permissions)
+    }
+
+    public static func world(_ permissions: Permissions) -> ACLEntry {
+        ACLEntry(scheme: "world", id: "anyone", permissions: permissions)
+    }
+
+    /// zkCli's form, `digest:user:hash:cdrwa`.
+    public var description: String { "\(scheme):\(id):\(permissions.letters)" }
+}
+
+extension DigestCredentials {
+    /// The id ZooKeeper's digest scheme gives these credentials: `user:base64(sha1("user:password"))`,
+    /// as `org.apache.zookeeper.server.auth.DigestAuthenticationProvider.generateDigest` computes
+    /// it. It names the identity without revealing the password.
+    public var digestID: String {
+        "\(user):\(base64(SHA1.hash(Array(scheme.utf8))))"
+    }
+}
+
+private func base64(_ bytes: [UInt8]) -> String {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    var out: [UInt8] = []
+    var index = 0
+    while index < bytes.count {
+        let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
+        let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * UInt32($1.offset)) }
+        for position in 0..<4 {
+            if position <= chunk.count {
+                out.append(alphabet[Int((value >> (18 - 6 * UInt32(position))) & 0x3F)])
+            } else {
+                out.append(UInt8(ascii: "="))
+            }
+        }
+        index += 3
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension ZooKeeperClient {
+    /// Replaces the node's ACL; `version` -1 matches any ACL version.
+    public func setACL(_ path: String, _ entries: [ACLEntry], version: Int32 = -1) async throws {
+        let _: Void = try await request("setAcl", path, issue: { handle, cPath, token, _ in
+            withACL(.entries(entries)) { vector in
+                zoo_aset_acl(handle.raw, cPath, version, UnsafeMutablePointer(mutating: vector), voidCompletion, token)
+            }
+        }, decode: { _ in () })
+    }
+
+    /// The node's ACL.
+    public func getACL(_ path: String) async throws -> [ACLEntry] {
+        try await request("getAcl", path, issue: { handle, cPath, token, _ in
+            zoo_aget_acl(handle.raw, cPath, aclCompletion, token)
+        }, decode: { payload in
+            if case .acl(let entries) = payload { return entries }
+            return nil
+        })
+    }
+}
+
+func aclCompletion(rc: Int32, acl: UnsafeMutablePointer<ACL_vector>?, stat: UnsafeMutablePointer<Stat>?, data: UnsafeRawPointer?) {
+    guard let handler = CallbackRegistry.shared.takeCompletion(token(from: data)) else { return }
+    var entries: [ACLEntry] = []
+    if let vector = acl?.pointee, let items = vector.data, vector.count > 0 {
+        for index in 0..<Int(vector.count) {
+            let item = items[index]
+            entries.append(ACLEntry(
+                scheme: item.id.scheme.map { String(cString: $0) } ?? "",
+                id: item.id.id.map { String(cString: $0) } ?? "",
+                permissions: ACLEntry.Permissions(rawValue: item.perms)))
+        }
+    }
+    handler(rc, .acl(entries))
+}
