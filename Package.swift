@@ -142,7 +142,14 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "MusterBaseTests", dependencies: ["MusterBase"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: [
+                "Registry", "MusterBase", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "BalancerTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import MusterBase
 
 /// What a ChatServer publishes about itself: the data of its ephemeral znode
 /// `<service path>/members/<id>`, as a JSON object.
@@ -6,26 +7,36 @@ import Foundation
 /// ```json
 /// {"version":1,"id":"chat-1","host":"10.0.0.5","port":6000,"weight":1,"draining":false,"metadata":{"zone":"a"}}
 /// ```
-/// Readers ignore unknown keys (so later format versions can add fields) and reject records whose
-/// `version` is newer than they know, whose fields are out of range, or that are larger than
-/// ``maxEncodedSize``.
+/// The format is described once, in the README's "The member record". Readers take UTF-8 JSON
+/// only and reject an object that names a key twice (``decode(_:)``); they read a record of a
+/// newer `version` for the fields they know and ignore keys they do not know, so a writer can add
+/// fields without older readers dropping its members. Adding a field: a property, its coding key,
+/// a line in ``init(from:)`` (with its default for records that lack it) and its rule in
+/// ``validate()``.
 public struct MemberRecord: Codable, Sendable, Hashable {
-    /// The format version this code writes and the newest it reads.
+    /// The format version this code writes.
     public static let formatVersion = 1
     /// Records larger than this are rejected (ZooKeeper's own limit is 1 MiB; a member needs little).
     public static let maxEncodedSize = 16 * 1024
+    /// Weights run from 1 to this (nginx's `weight=` range in Muster); a reader takes a larger
+    /// weight as this one.
+    public static let maximumWeight = 1000
+    /// At most this many metadata entries.
+    public static let maximumMetadataEntries = 64
 
+    /// The format version the record was written in (a reader keeps what it read).
     public var version: Int
     /// The member's id, also its znode's name: 1–128 characters of `A-Z a-z 0-9 . _ : -`.
     public var id: String
-    /// The host (name or IP address) a balancer dials.
+    /// The host a balancer dials: an IP address or a DNS name (see ``HostSyntax``).
     public var host: String
     public var port: Int
     /// Relative share of new connections, 1...1000 (nginx's `weight`).
     public var weight: Int
     /// A draining member takes no new connections; established ones continue.
     public var draining: Bool
-    /// Free-form string pairs (zone, build, ...); at most 64 entries.
+    /// Free-form string pairs (zone, build, ...); at most 64 entries. Untrusted text: escape it
+    /// (`UntrustedText`) wherever it is shown.
     public var metadata: [String: String]
 
     public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false, metadata: [String: String] = [:]) {
@@ -58,21 +69,35 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    /// Checks every field's range; the error says which field is wrong.
+    /// Checks every field as a writer must: the error says which field is wrong.
     public func validate() throws(MemberRecordError) {
+        guard (1...Self.formatVersion).contains(version) else {
+            throw .invalid("version \(version) cannot be written; this code writes version \(Self.formatVersion)")
+        }
+        try validateFields()
+        guard (1...Self.maximumWeight).contains(weight) else {
+            throw .invalid("weight \(weight) is out of range 1-\(Self.maximumWeight)")
+        }
+    }
+
+    /// The rules a reader and a writer share (everything but the version and the weight's top).
+    private func validateFields() throws(MemberRecordError) {
         guard version >= 1 else { throw .invalid("version must be >= 1, got \(version)") }
-        guard version <= Self.formatVersion else {
-            throw .invalid("format version \(version) is newer than this reader (\(Self.formatVersion))")
-        }
         guard Self.isValidID(id) else {
-            throw .invalid("id '\(id.prefix(64))' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
+            throw .invalid("id '\(UntrustedText.escaped(id, limit: 64))' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
         }
-        guard !host.isEmpty, host.utf8.count <= 255, !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
-            throw .invalid("host '\(host.prefix(64))' is not a host name or address")
+        guard HostSyntax.isValidMemberHost(host) else {
+            throw .invalid(
+                "host '\(UntrustedText.escaped(host, limit: 64))' is not an IP address or a DNS name "
+                    + "(IPv6 without brackets, no port)")
         }
         guard (1...65535).contains(port) else { throw .invalid("port \(port) is out of range 1-65535") }
-        guard (1...1000).contains(weight) else { throw .invalid("weight \(weight) is out of range 1-1000") }
-        guard metadata.count <= 64 else { throw .invalid("metadata has \(metadata.count) entries; at most 64") }
+        guard weight >= 1 else {
+            throw .invalid("weight \(weight) is below 1 (to take no new connections, set draining)")
+        }
+        guard metadata.count <= Self.maximumMetadataEntries else {
+            throw .invalid("metadata has \(metadata.count) entries; at most \(Self.maximumMetadataEntries)")
+        }
     }
 
     /// Whether `id` can be a member id (and so a znode name).
@@ -101,22 +126,48 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         return bytes
     }
 
-    /// Parses and validates a znode's data.
+    /// Parses and validates a znode's data. Total: any bytes give a record or an error.
     public static func decode(_ bytes: [UInt8]) throws(MemberRecordError) -> MemberRecord {
+        try decodeNoting(bytes).record
+    }
+
+    /// ``decode(_:)``, and what the reader made of fields it could not take as written (a weight
+    /// above ``maximumWeight`` read as that, a newer format version read for the fields this code
+    /// knows), for a log line.
+    public static func decodeNoting(_ bytes: [UInt8]) throws(MemberRecordError) -> (record: MemberRecord, notes: [String]) {
         guard bytes.count <= maxEncodedSize else { throw .tooLarge(bytes.count) }
         guard !bytes.isEmpty else { throw .malformed("empty data") }
-        let record: MemberRecord
+        // JSONDecoder would guess the encoding and keep one of two duplicate keys: check first.
+        if let problem = StrictJSON.checkObject(bytes) {
+            throw .malformed(problem.description)
+        }
+        var record: MemberRecord
         do {
             record = try JSONDecoder().decode(MemberRecord.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
-            throw .malformed("missing field '\(key.stringValue)'")
+            throw .malformed("missing field '\(UntrustedText.escaped(key.stringValue, limit: 64))'")
         } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
-            throw .malformed("wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'")
+            throw .malformed("wrong type at '\(Self.describe(context.codingPath))'")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw .malformed("unreadable value at '\(Self.describe(context.codingPath))'")
         } catch {
-            throw .malformed("not a JSON object")
+            // Valid JSON (checked above), so a value did not fit its field, e.g. 1e30 or 1.5 as a port.
+            throw .malformed("a field's value cannot be read (a number that is not an integer in range?)")
         }
-        try record.validate()
-        return record
+        try record.validateFields()
+        var notes: [String] = []
+        if record.version > formatVersion {
+            notes.append("format version \(record.version) is newer than this reader's (\(formatVersion)): read for the fields it knows")
+        }
+        if record.weight > maximumWeight {
+            notes.append("weight \(record.weight) read as \(maximumWeight), the largest weight")
+            record.weight = maximumWeight
+        }
+        return (record, notes)
+    }
+
+    private static func describe(_ path: [any CodingKey]) -> String {
+        UntrustedText.escaped(path.map(\.stringValue).joined(separator: "."), limit: 64)
     }
 }
 

@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 
 /// The member set under a path at one moment.
 public struct MembershipSnapshot: Sendable, Hashable {
@@ -7,7 +8,7 @@ public struct MembershipSnapshot: Sendable, Hashable {
     /// True while the client is disconnected or its session expired: `members` is the last known
     /// set, kept in service, not an authoritative read.
     public var stale: Bool
-    /// Children whose data is not a valid member record (logged when first seen), sorted.
+    /// Children whose data is not a valid member record (logged once per data version), sorted.
     public var skipped: [String]
 
     public init(members: [MemberRecord], stale: Bool = false, skipped: [String] = []) {
@@ -76,6 +77,9 @@ public final class MembershipWatch: Sendable {
         let yield: @Sendable (MembershipSnapshot) -> Void
 
         var cache: [String: Cached] = [:]
+        /// The data version (`mzxid`) of each child last looked at, so a skipped node or a note is
+        /// logged once; kept across sessions, unlike `cache`.
+        var reported: [String: Int64] = [:]
         var last: MembershipSnapshot?
         var sessionID: Int64 = 0
         var needsListing = true
@@ -156,6 +160,7 @@ public final class MembershipWatch: Sendable {
             if let children {
                 let present = Set(children)
                 for name in cache.keys where !present.contains(name) { cache.removeValue(forKey: name) }
+                for name in reported.keys where !present.contains(name) { reported.removeValue(forKey: name) }
                 for name in children where cache[name] == nil {
                     try await fetch(name)
                 }
@@ -173,21 +178,40 @@ public final class MembershipWatch: Sendable {
                 let (data, stat, dataWatch) = try await client.getDataWatching(childPath)
                 watchFires(dataWatch, child: name)
                 if let previous = cache[name], previous.mzxid == stat.mzxid { return }
-                var record: MemberRecord?
-                do {
-                    let decoded = try MemberRecord.decode(data)
-                    if decoded.id == name {
-                        record = decoded
-                    } else {
-                        logger.warning("skipping member record whose id differs from its node name",
-                                       metadata: ["zk.node": "\(childPath)", "member.id": "\(decoded.id)"])
-                    }
-                } catch {
-                    logger.warning("skipping malformed member record", metadata: ["zk.node": "\(childPath)", "error": "\(error)"])
-                }
-                cache[name] = Cached(mzxid: stat.mzxid, record: record)
+                cache[name] = Cached(mzxid: stat.mzxid, record: read(data, node: name, mzxid: stat.mzxid))
             } catch let error as ZooKeeperError where error.code == .noNode {
                 cache.removeValue(forKey: name)
+                reported.removeValue(forKey: name)
+            }
+        }
+
+        /// The record in a child's data, or nil (skipped). A skipped node is logged once per version
+        /// of its data (`mzxid`), even across sessions: a storm of membership changes beside junk
+        /// nodes must not repeat them. Everything from the node is escaped (`UntrustedText`).
+        private mutating func read(_ data: [UInt8], node name: String, mzxid: Int64) -> MemberRecord? {
+            let firstLook = reported[name] != mzxid
+            reported[name] = mzxid
+            var metadata: Logger.Metadata = ["zk.node": "\(UntrustedText.escaped(name))", "zk.mzxid": "\(mzxid)"]
+            do {
+                let (record, notes) = try MemberRecord.decodeNoting(data)
+                guard record.id == name else {
+                    if firstLook {
+                        metadata["member.id"] = "\(UntrustedText.escaped(record.id))"
+                        logger.warning("skipping member record whose id differs from its node name", metadata: metadata)
+                    }
+                    return nil
+                }
+                if firstLook, !notes.isEmpty {
+                    metadata["notes"] = "\(notes.joined(separator: "; "))"
+                    logger.notice("member record read with adjustments", metadata: metadata)
+                }
+                return record
+            } catch {
+                if firstLook {
+                    metadata["error"] = "\(error)"
+                    logger.warning("skipping invalid member record", metadata: metadata)
+                }
+                return nil
             }
         }
 

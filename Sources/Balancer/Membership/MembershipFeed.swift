@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import Registry
 import ServiceLifecycle
 
@@ -42,6 +43,7 @@ final class MembershipFeed: Service, Sendable {
             return
         }
         let watch = MembershipWatch(client: client, path: self.source.membersPath, logger: self.logger)
+        var reportedRejections: Set<String> = []
         for await snapshot in watch.snapshots().cancelOnGracefulShutdown() {
             let change = self.upstream.pool.applyMembership(
                 snapshot.members.map {
@@ -62,9 +64,15 @@ final class MembershipFeed: Service, Sendable {
                         "added": "\(change.added)", "removed": "\(change.removed)", "updated": "\(change.updated)",
                     ])
             }
-            let rejected = change.rejected + snapshot.skipped
-            if !rejected.isEmpty {
-                self.logger.warning("member records ignored", metadata: ["records": "\(rejected)"])
+            // The watch logs each skipped node once; the pool's own rejections are logged when
+            // they first appear, not on every snapshot (junk nodes beside a busy group would
+            // otherwise repeat the whole list on each change).
+            let fresh = change.rejected.filter { !reportedRejections.contains($0) }
+            reportedRejections = Set(change.rejected)
+            if !fresh.isEmpty {
+                self.logger.warning(
+                    "member records ignored by the pool",
+                    metadata: ["records": "\(fresh.map { UntrustedText.escaped($0) })"])
             }
             if changed {
                 self.logger.info(
