@@ -46,8 +46,10 @@ struct AgentConfigurationTests {
         let v6 = try AgentConfiguration(options { $0.server = "[::1]:6000" })
         #expect(v6.memberID == "::1-6000")
         #expect(v6.nodePath == "/muster/services/chat/members/::1-6000")
-        let odd = try AgentConfiguration(options { $0.server = "chat+1.example:6000" })
-        #expect(odd.memberID == "chat_1.example-6000")
+        #expect(AgentConfiguration.defaultMemberID(for: HostPort(host: "chat+1.example", port: 6000)) == "chat_1.example-6000")
+        // A host that is no IP address or RFC 1123 name could not be read by a balancer: refused at start.
+        #expect(throws: AgentConfigurationError.self) { try AgentConfiguration(options { $0.server = "chat+1.example:6000" }) }
+        #expect(problem { $0.advertise = "my_host:6000" }?.flag == "--advertise")
     }
 
     @Test func metadataAndChecks() throws {
