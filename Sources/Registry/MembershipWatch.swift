@@ -8,13 +8,33 @@ public struct MembershipSnapshot: Sendable, Hashable {
     /// True while the client is disconnected or its session expired: `members` is the last known
     /// set, kept in service, not an authoritative read.
     public var stale: Bool
-    /// Children whose data is not a valid member record (logged once per data version), sorted.
+    /// Children whose data is not a valid member record, or that this identity may not read
+    /// (logged once per data version), sorted.
     public var skipped: [String]
+    /// Why the members path cannot be read, while that lasts (it is retried with backoff). Set
+    /// together with `stale`: `members` is then the last set read, or empty if none was.
+    public var error: MembershipReadError?
 
-    public init(members: [MemberRecord], stale: Bool = false, skipped: [String] = []) {
+    public init(members: [MemberRecord], stale: Bool = false, skipped: [String] = [], error: MembershipReadError? = nil) {
         self.members = members
         self.stale = stale
         self.skipped = skipped
+        self.error = error
+    }
+}
+
+/// Why a ``MembershipWatch`` cannot read its path (for reasons other than being disconnected).
+public enum MembershipReadError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The path's ACL does not let this identity list it (NOAUTH).
+    case notAuthorized(ZooKeeperAuthorizationError)
+    /// Any other error that is not cured by reconnecting.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .notAuthorized(let error): error.description
+        case .failed(let why): "membership read failed: \(why)"
+        }
     }
 }
 
@@ -28,11 +48,16 @@ public struct MembershipSnapshot: Sendable, Hashable {
 public final class MembershipWatch: Sendable {
     public let client: ZooKeeperClient
     public let path: String
+    /// How often the children are listed again even with no watch event. ZooKeeper sends no
+    /// event to a client that lost READ on the path (an ACL change fires nothing either), so
+    /// without this a balancer whose access was withdrawn would never learn it.
+    public let auditInterval: Duration
     private let logger: Logger
 
-    public init(client: ZooKeeperClient, path: String, logger: Logger) {
+    public init(client: ZooKeeperClient, path: String, auditInterval: Duration = .seconds(30), logger: Logger) {
         self.client = client
         self.path = path
+        self.auditInterval = auditInterval
         var logger = logger
         logger[metadataKey: "zk.path"] = "\(path)"
         self.logger = logger
@@ -58,6 +83,13 @@ public final class MembershipWatch: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [client] in
                 for await _ in client.sessionStates() { wake.signal() }
+            }
+            group.addTask { [auditInterval] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: auditInterval)
+                    dirty.insert("")
+                    wake.signal()
+                }
             }
             var loop = Loop(watch: self, wake: wake, dirty: dirty, yield: yield)
             await loop.run()
@@ -121,14 +153,43 @@ public final class MembershipWatch: Sendable {
                     if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
                         logger.debug("membership read interrupted; will retry", metadata: ["error": "\(zkError)"])
                     } else {
-                        logger.warning("membership read failed; keeping the last known members", metadata: ["error": "\(error)"])
+                        failed(error)
                     }
                     needsListing = true
                     retryTimer = wake.signal(after: backoff)
-                    backoff = min(backoff * 2, .seconds(5))
+                    backoff = min(backoff * 2, Self.maximumBackoff)
                 }
             }
             retryTimer?.cancel()
+        }
+
+        static let maximumBackoff = Duration.seconds(5)
+
+        /// A read failed for a reason reconnecting does not cure (NOAUTH, say): keep the last
+        /// members, marked stale, with the error, so it never looks like an empty healthy group.
+        /// Logged when it starts or changes, not on every retry.
+        private mutating func failed(_ error: any Error) {
+            let readError: MembershipReadError
+            if let denied = ZooKeeperAuthorizationError(error, credentials: client.configuration.credentials) {
+                readError = .notAuthorized(denied)
+            } else {
+                readError = .failed("\(error)")
+            }
+            var snapshot = last ?? MembershipSnapshot(members: [])
+            if snapshot.error != readError {
+                logger.error(
+                    "membership read failed; keeping the last known members and retrying",
+                    metadata: [
+                        "error": "\(readError)", "members": "\(snapshot.members.count)",
+                        "retry.max_interval": "\(Self.maximumBackoff)",
+                    ])
+            }
+            snapshot.stale = true
+            snapshot.error = readError
+            if snapshot != last {
+                last = snapshot
+                yield(snapshot)
+            }
         }
 
         private mutating func markStale() {
@@ -182,8 +243,22 @@ public final class MembershipWatch: Sendable {
             } catch let error as ZooKeeperError where error.code == .noNode {
                 cache.removeValue(forKey: name)
                 reported.removeValue(forKey: name)
+            } catch let error as ZooKeeperError where error.code == .noAuth {
+                // One node this identity may not read is skipped, not the whole group: a node
+                // created with a hostile ACL must not freeze everyone's membership.
+                let denied = ZooKeeperAuthorizationError(error, credentials: client.configuration.credentials)
+                if reported[name] != Self.unreadable {
+                    logger.warning(
+                        "skipping a member node this identity may not read",
+                        metadata: ["zk.node": "\(UntrustedText.escaped(name))", "error": "\(denied.map { "\($0)" } ?? "\(error)")"])
+                }
+                reported[name] = Self.unreadable
+                cache[name] = Cached(mzxid: Self.unreadable, record: nil)
             }
         }
+
+        /// The `mzxid` recorded for a child whose data may not be read.
+        static let unreadable: Int64 = -1
 
         /// The record in a child's data, or nil (skipped). A skipped node is logged once per version
         /// of its data (`mzxid`), even across sessions: a storm of membership changes beside junk
@@ -235,7 +310,9 @@ public final class MembershipWatch: Sendable {
             members.sort { $0.id < $1.id }
             skipped.sort()
             let snapshot = MembershipSnapshot(members: members, stale: false, skipped: skipped)
-            if last?.stale == true {
+            if last?.error != nil {
+                logger.notice("membership read succeeds again; membership is current", metadata: ["members": "\(members.count)"])
+            } else if last?.stale == true {
                 logger.info("registry reachable again; membership is current", metadata: ["members": "\(members.count)"])
             }
             if snapshot != last {

@@ -98,21 +98,27 @@ public final class Registration: Service, Sendable {
         return isSettled
     }
 
+    /// Runs until cancelled or graceful shutdown. Throws ``ZooKeeperAuthorizationError`` when
+    /// ZooKeeper refuses a write (NOAUTH): this identity cannot register, and retrying with the
+    /// same credentials cannot help (a wrong password is another identity, not a failed login).
     public func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
+        let denied = await withTaskGroup(of: Void.self) { group -> ZooKeeperAuthorizationError? in
             group.addTask { [client, wake] in
                 for await _ in client.sessionStates() { wake.signal() }
             }
-            await cancelWhenGracefulShutdown {
+            let denied = await cancelWhenGracefulShutdown {
                 await self.reconcileLoop()
             }
             group.cancelAll()
+            return denied ?? nil
         }
         // Deregister on the way out, in a fresh task: this one is cancelled, but the delete must run.
-        await Task { await self.removeOwnNode(reason: "registration stopped") }.value
+        await Task { await self.removeOwnNode(reason: denied == nil ? "registration stopped" : "not authorized") }.value
+        if let denied { throw denied }
     }
 
-    private func reconcileLoop() async {
+    /// Reconciles until cancelled; returns early with the error if ZooKeeper refuses this identity.
+    private func reconcileLoop() async -> ZooKeeperAuthorizationError? {
         var backoff = Duration.milliseconds(100)
         var retryTimer: Task<Void, Never>?
         wake.signal()
@@ -129,6 +135,11 @@ public final class Registration: Service, Sendable {
                 backoff = .milliseconds(100)
             } catch {
                 state.withLock { $0.achieved = nil }
+                if let denied = ZooKeeperAuthorizationError(error, credentials: client.configuration.credentials) {
+                    logger.error("not authorized to register; stopping", metadata: ["error": "\(denied)"])
+                    retryTimer?.cancel()
+                    return denied
+                }
                 if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
                     logger.debug("registration interrupted; will retry", metadata: ["error": "\(zkError)"])
                 } else {
@@ -139,6 +150,7 @@ public final class Registration: Service, Sendable {
             }
         }
         retryTimer?.cancel()
+        return nil
     }
 
     /// One pass: make ZooKeeper match `desired`. Returns a watch on the node when registered.

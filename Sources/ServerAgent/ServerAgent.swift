@@ -96,7 +96,9 @@ public struct ServerAgent: Sendable {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        services.append(.init(service: registration))
+        // A NOAUTH from ZooKeeper ends the registration with an error: shut the group down
+        // gracefully (the child, if any, gets SIGTERM) and exit 1.
+        services.append(.init(service: registration, failureTerminationBehavior: .gracefullyShutdownGroup))
         services.append(.init(service: SessionStateReporter(client: client, connectString: configuration.zookeeper, logger: logger)))
         if let signal = configuration.drainSignal {
             services.append(.init(service: DrainSignalService(signal: signal, coordinator: coordinator)))
@@ -113,6 +115,13 @@ public struct ServerAgent: Sendable {
         var failed = false
         do {
             try await group.run()
+        } catch let denied as ZooKeeperAuthorizationError {
+            // Digest login never fails: wrong credentials surface as NOAUTH on the first write.
+            // Retrying cannot help, so stop and let the service manager (or the operator) act.
+            logger.critical(
+                "server-agent cannot register: not authorized; exiting with status 1",
+                metadata: ["zk.node": "\(configuration.nodePath)", "error": "\(denied)"])
+            return 1
         } catch is CancellationError {
             // Cancelled by the caller: services have already stopped and deleted the node.
         } catch {

@@ -231,6 +231,7 @@ struct ZooKeeperErrorTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let credentials = try DigestCredentials.load(fromFile: url.path)
         #expect(credentials == DigestCredentials(user: "agent", password: "s3cret"))
+        #expect(credentials.file == url.path)
         #expect(!"\(credentials)".contains("s3cret"))
         #expect(throws: DigestCredentials.CredentialsError.self) { try DigestCredentials.parse("nocolon") }
         #expect(throws: DigestCredentials.CredentialsError.self) { try DigestCredentials.parse("user:") }

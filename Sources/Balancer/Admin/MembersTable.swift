@@ -15,7 +15,9 @@ public enum MembersTable {
             }
             title += ")"
             if upstream.stale {
-                title += " STALE: ZooKeeper unreachable, serving the last known members"
+                title += upstream.membershipError == nil
+                    ? " STALE: ZooKeeper unreachable, serving the last known members"
+                    : " STALE: serving the last known members"
             }
             out += title + "\n"
             if let error = upstream.membershipError {

@@ -6,8 +6,8 @@ import ServiceLifecycle
 /// Feeds one upstream group from the registry: a ZooKeeper client and a membership watch whose
 /// snapshots go to `UpstreamPool.applyMembership`.
 ///
-/// The watch never empties the set because ZooKeeper is unreachable (it marks it stale instead), so
-/// while ZooKeeper is down the last known members keep taking traffic.
+/// The watch never empties the set because ZooKeeper is unreachable or refuses the read (it marks
+/// it stale instead, with the error), so the last known members keep taking traffic meanwhile.
 final class MembershipFeed: Service, Sendable {
     private let source: ZooKeeperSource
     private let upstream: UpstreamRuntime
@@ -55,7 +55,9 @@ final class MembershipFeed: Service, Sendable {
                 changed = state.stale != snapshot.stale || !state.hasSnapshot
                 state.stale = snapshot.stale
                 state.hasSnapshot = true
-                state.error = nil
+                // Set while the members path cannot be read (NOAUTH, say): the members shown are
+                // then the last ones read, marked stale, and the watch retries with backoff.
+                state.error = snapshot.error.map { "\($0)" }
             }
             if !change.added.isEmpty || !change.removed.isEmpty || !change.updated.isEmpty {
                 self.logger.info(

@@ -25,8 +25,10 @@ public enum RegistryMembers {
             let watch = MembershipWatch(client: client, path: path, logger: logger)
             let members = try await withThrowingTaskGroup(of: [MemberRecord]?.self) { group in
                 group.addTask {
-                    for await snapshot in watch.snapshots() where !snapshot.stale {
-                        return snapshot.members
+                    for await snapshot in watch.snapshots() {
+                        // Waiting cannot cure a refused read: say so at once rather than time out.
+                        if case .notAuthorized(let denied) = snapshot.error { throw denied }
+                        if !snapshot.stale { return snapshot.members }
                     }
                     return nil
                 }

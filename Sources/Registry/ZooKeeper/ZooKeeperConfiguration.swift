@@ -52,10 +52,23 @@ public struct ZooKeeperConfiguration: Sendable, Hashable {
 public struct DigestCredentials: Sendable, Hashable, CustomStringConvertible {
     public var user: String
     public var password: String
+    /// The file they were read from, so an authorization error can name it (never the secret).
+    /// Not part of equality: the same user and password from two files are the same identity.
+    public var file: String?
 
-    public init(user: String, password: String) {
+    public init(user: String, password: String, file: String? = nil) {
         self.user = user
         self.password = password
+        self.file = file
+    }
+
+    public static func == (lhs: DigestCredentials, rhs: DigestCredentials) -> Bool {
+        lhs.user == rhs.user && lhs.password == rhs.password
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(user)
+        hasher.combine(password)
     }
 
     public var description: String { "digest(\(user):<redacted>)" }
@@ -87,7 +100,9 @@ public struct DigestCredentials: Sendable, Hashable, CustomStringConvertible {
             throw CredentialsError("auth file \(path) is not UTF-8")
         }
         do {
-            return try parse(text)
+            var credentials = try parse(text)
+            credentials.file = path
+            return credentials
         } catch {
             throw CredentialsError("auth file \(path): \(error.description)")
         }
