@@ -32,6 +32,9 @@ let package = Package(
         .target(name: "SystemLimits"),
         // Value types and rules every other module shares; no dependencies.
         .target(name: "MusterBase"),
+        // The proxy engine's data path (epoll workers), over a small C shim for epoll, accept4 and atomics.
+        .target(name: "CProxyEngine"),
+        .target(name: "ProxyEngine", dependencies: ["CProxyEngine"]),
         .target(
             name: "Registry",
             dependencies: [
@@ -150,6 +153,7 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "CProxyEngine"]),
         .testTarget(
             name: "BalancerTests",
             dependencies: [

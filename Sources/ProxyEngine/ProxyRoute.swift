@@ -1,0 +1,85 @@
+/// What a listener's connections are proxied with: settings plus the upstream group's pick and
+/// reports. The balancer implements it over its upstream pool; the engine calls it once or twice per
+/// connection (pick, then connected or failed, then closed), never per read.
+///
+/// Routes are swapped as a whole on reload; an established connection keeps the route it started with.
+public protocol ProxyRoute: AnyObject, Sendable {
+    var settings: RouteSettings { get }
+    /// Counters of the route's upstream group, one row per worker.
+    var counters: EngineCounters { get }
+    /// Picks a member for a new connection and reserves a slot for it, skipping `tried`;
+    /// nil = no live upstreams. `clientAddress` is given only if `settings.needsClientAddress`.
+    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer?
+    /// The connection to `peer` is established (passive health: a trial connection succeeded).
+    func connected(_ peer: String)
+    /// Connecting failed or timed out: counts for passive health and releases the slot.
+    func connectFailed(_ peer: String, reason: ConnectFailure)
+    /// The connection to `peer` ended (or was abandoned before it was established): releases the slot.
+    func closed(_ peer: String)
+    /// A client was closed because no member could be picked.
+    func noLiveUpstreams()
+}
+
+/// The per-listener settings the data path applies (nginx's `proxy_*` directives), in milliseconds.
+public struct RouteSettings: Sendable, Equatable {
+    public var connectTimeout: Int64
+    /// `proxy_timeout`, 0 = none.
+    public var idleTimeout: Int64
+    public var halfClose: Bool
+    public var tcpNoDelay: Bool
+    public var nextUpstream: Bool
+    /// 0 = unlimited.
+    public var nextUpstreamTries: Int
+    /// 0 = unlimited.
+    public var nextUpstreamTimeout: Int64
+    /// Whether `pick` needs the client's address (hash balancing).
+    public var needsClientAddress: Bool
+
+    public init(
+        connectTimeout: Int64, idleTimeout: Int64, halfClose: Bool, tcpNoDelay: Bool = true, nextUpstream: Bool = true,
+        nextUpstreamTries: Int = 0, nextUpstreamTimeout: Int64 = 0, needsClientAddress: Bool = false
+    ) {
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.halfClose = halfClose
+        self.tcpNoDelay = tcpNoDelay
+        self.nextUpstream = nextUpstream
+        self.nextUpstreamTries = nextUpstreamTries
+        self.nextUpstreamTimeout = nextUpstreamTimeout
+        self.needsClientAddress = needsClientAddress
+    }
+}
+
+/// A picked member: the route's key for it (handed back in reports) and where to connect.
+public struct UpstreamPeer: Sendable {
+    public var key: String
+    public var address: EngineAddress
+
+    public init(key: String, address: EngineAddress) {
+        self.key = key
+        self.address = address
+    }
+}
+
+/// Why an upstream connect failed.
+public enum ConnectFailure: Sendable, Equatable, CustomStringConvertible {
+    case timedOut
+    case error(Int32)
+    /// The member's address could not be resolved.
+    case badAddress
+
+    public var description: String {
+        switch self {
+        case .timedOut:
+            return "connect timed out"
+        case .badAddress:
+            return "connect failed: address cannot be resolved"
+        case .error(let code):
+            return "connect failed: \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

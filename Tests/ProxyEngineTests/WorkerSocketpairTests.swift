@@ -1,0 +1,165 @@
+import CProxyEngine
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import ProxyEngine
+
+/// A route whose one member is a socketpair: each `pick` hands out the next prepared upstream fd
+/// through a connect to an address that is never used (the test adopts sockets directly).
+final class FixedRoute: ProxyRoute, @unchecked Sendable {
+    // @unchecked Sendable: used from the test's thread only (the worker core runs on it too).
+    let settings: RouteSettings
+    let counters = EngineCounters(workers: 1)
+    var address: EngineAddress
+    var events: [String] = []
+
+    init(settings: RouteSettings, port: Int) {
+        self.settings = settings
+        self.address = EngineAddress(numericHost: "127.0.0.1", port: port)!
+    }
+
+    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
+        self.events.append("pick")
+        return tried.isEmpty ? UpstreamPeer(key: "m", address: self.address) : nil
+    }
+    func connected(_ peer: String) { self.events.append("connected") }
+    func connectFailed(_ peer: String, reason: ConnectFailure) { self.events.append("failed") }
+    func closed(_ peer: String) { self.events.append("closed") }
+    func noLiveUpstreams() { self.events.append("none") }
+}
+
+/// One worker over real sockets: a socketpair as the client, a loopback listener as the member.
+@Suite("Worker over sockets", .timeLimit(.minutes(1)))
+struct WorkerSocketpairTests {
+    struct Harness {
+        var core: WorkerCore
+        let client: Int32
+        let member: Int32
+        let route: FixedRoute
+    }
+
+    private static func listenLoopback() -> (fd: Int32, port: Int) {
+        var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
+        let fd = cpe_listen(&address.storage, address.length, 16, 0, 1)
+        precondition(fd >= 0)
+        return (fd, Int(cpe_local_port(fd)))
+    }
+
+    /// A blocking accept with a deadline, turning the worker meanwhile.
+    private static func start(halfClose: Bool, idle: Int64 = 0) throws -> Harness {
+        let (listenFD, port) = Self.listenLoopback()
+        defer { cpe_close(listenFD) }
+        let route = FixedRoute(
+            settings: RouteSettings(connectTimeout: 1_000, idleTimeout: idle, halfClose: halfClose), port: port)
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+        var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
+        #expect(core.shared.admit())
+        core.adopt(clientFD: pair[0], route: route)
+        var member: Int32 = -1
+        for _ in 0..<200 where member < 0 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(0)
+            member = cpe_accept(listenFD, &storage, &length)
+            core.turn(maxWait: 5)
+        }
+        #expect(member >= 0)
+        for _ in 0..<20 where !route.events.contains("connected") {
+            core.turn(maxWait: 5)
+        }
+        #expect(route.events == ["pick", "connected"])
+        return Harness(core: core, client: pair[1], member: member, route: route)
+    }
+
+    /// Reads what is there, turning the worker until `count` bytes came or EOF.
+    private static func read(_ fd: Int32, _ count: Int, core: inout WorkerCore) -> (bytes: [UInt8], eof: Bool) {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<2_000 {
+            core.turn(maxWait: 1)
+            let n = buffer.withUnsafeMutableBytes { cpe_read(fd, $0.baseAddress, UInt(min(65536, count - out.count + 1))) }
+            if n > 0 {
+                out += buffer[0..<n]
+            } else if n == 0 {
+                return (out, true)
+            }
+            if out.count >= count && count > 0 { return (out, false) }
+        }
+        return (out, false)
+    }
+
+    private static func write(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { cpe_send(fd, $0.baseAddress, UInt(bytes.count)) }
+    }
+
+    @Test("bytes pass both ways; proxy_half_close on passes a FIN through and closes after both; the slot is released")
+    func halfCloseOn() throws {
+        var h = try Self.start(halfClose: true)
+        Self.write(h.client, "hello")
+        #expect(Self.read(h.member, 5, core: &h.core).bytes == Array("hello".utf8))
+        Self.write(h.member, "world")
+        #expect(Self.read(h.client, 5, core: &h.core).bytes == Array("world".utf8))
+        _ = shutdown(h.client, Int32(SHUT_WR))
+        #expect(Self.read(h.member, 0, core: &h.core).eof)
+        Self.write(h.member, "late")
+        #expect(Self.read(h.client, 4, core: &h.core).bytes == Array("late".utf8))
+        _ = shutdown(h.member, Int32(SHUT_WR))
+        #expect(Self.read(h.client, 0, core: &h.core).eof)
+        for _ in 0..<50 where h.core.openSessions > 0 { h.core.turn(maxWait: 2) }
+        #expect(h.core.openSessions == 0)
+        #expect(h.route.events == ["pick", "connected", "closed"])
+        #expect(h.route.counters.total(.bytesIn) == 5)
+        #expect(h.route.counters.total(.bytesOut) == 9)
+        cpe_close(h.client)
+        cpe_close(h.member)
+    }
+
+    @Test("proxy_half_close off: the client's EOF delivers its bytes, the member gets a FIN, and the session ends")
+    func halfCloseOff() throws {
+        var h = try Self.start(halfClose: false)
+        Self.write(h.client, "bye")
+        _ = shutdown(h.client, Int32(SHUT_WR))
+        let got = Self.read(h.member, 10, core: &h.core)
+        #expect(got.bytes == Array("bye".utf8))
+        #expect(got.eof)
+        #expect(Self.read(h.client, 0, core: &h.core).eof)
+        cpe_close(h.member)
+        for _ in 0..<50 where h.core.openSessions > 0 { h.core.turn(maxWait: 2) }
+        #expect(h.core.openSessions == 0)
+        cpe_close(h.client)
+    }
+
+    @Test("backpressure: a client that does not read gets at most one 64 KiB chunk held for it; reading drains it")
+    func backpressure() throws {
+        var h = try Self.start(halfClose: true)
+        let block = [UInt8](repeating: 7, count: 65536)
+        var sent = 0
+        for _ in 0..<200 {
+            let n = block.withUnsafeBytes { cpe_send(h.member, $0.baseAddress, 65536) }
+            if n > 0 { sent += n }
+            h.core.turn(maxWait: 1)
+        }
+        #expect(h.core.buffersInUse <= 1)
+        let got = Self.read(h.client, sent, core: &h.core)
+        #expect(got.bytes.count == sent)
+        for _ in 0..<20 { h.core.turn(maxWait: 1) }
+        #expect(h.core.buffersInUse == 0)
+        cpe_close(h.client)
+        cpe_close(h.member)
+        for _ in 0..<50 where h.core.openSessions > 0 { h.core.turn(maxWait: 2) }
+        #expect(h.core.openSessions == 0)
+    }
+
+    @Test("proxy_timeout closes an idle session through epoll_wait's timeout")
+    func idleTimeout() throws {
+        var h = try Self.start(halfClose: true, idle: 100)
+        #expect(Self.read(h.client, 0, core: &h.core).eof)
+        #expect(h.core.openSessions == 0)
+        cpe_close(h.client)
+        cpe_close(h.member)
+    }
+}
