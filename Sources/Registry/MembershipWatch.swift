@@ -59,7 +59,7 @@ public final class MembershipWatch: Sendable {
         self.path = path
         self.auditInterval = auditInterval
         var logger = logger
-        logger[metadataKey: "zk.path"] = "\(path)"
+        logger[metadataKey: "zk.path"] = "\(UntrustedText.escaped(path))"
         self.logger = logger
     }
 

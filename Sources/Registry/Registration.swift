@@ -110,7 +110,7 @@ public final class Registration: Service, Sendable {
                 await self.reconcileLoop()
             }
             group.cancelAll()
-            return denied ?? nil
+            return denied
         }
         // Deregister on the way out, in a fresh task: this one is cancelled, but the delete must run.
         await Task { await self.removeOwnNode(reason: denied == nil ? "registration stopped" : "not authorized") }.value
