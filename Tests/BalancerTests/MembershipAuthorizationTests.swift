@@ -58,9 +58,13 @@ struct MembershipAuthorizationTests {
         // Reading the registry directly fails at once with the same message, not a timeout.
         try await admin.setACL(members, [.digest(owner, .all)])
         let started = ContinuousClock.now
-        let direct = try BalancerBinaryTests.run([
+        let arguments = [
             "members", "--zookeeper", zk.connectString, "--path", Self.path, "--auth-file", authFile, "--timeout", "20s",
-        ])
+        ]
+        // Off the cooperative pool: the run blocks its thread until the process exits.
+        let direct = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try BalancerBinaryTests.run(arguments) }) }
+        }
         #expect(direct.status != 0)
         #expect(direct.err.contains("not authorized: ZooKeeper denied children on \(members)"), "\(direct.err)")
         #expect(!direct.err.contains(secret) && !direct.out.contains(secret))

@@ -82,7 +82,10 @@ struct HealthCheckTests {
         let elapsed = started.duration(to: clock.now)
         #expect(outcome == .unhealthy("no reply from 127.0.0.1:\(server.port) within 300ms"))
         #expect(elapsed >= timeout)
-        #expect(elapsed < timeout + .seconds(1))
+        // The verdict comes on time (the deadline is an event-loop timer); this test only sees it
+        // when a cooperative thread is free to resume it, which on a shared 2-core machine running
+        // the suite in parallel took up to 2.9 s (seen twice). A hang would never return at all.
+        #expect(elapsed < timeout + .seconds(4))
         await server.stop()
     }
 
