@@ -63,6 +63,7 @@ let package = Package(
             name: "BalancerCLI",
             dependencies: [
                 "SystemLimits",
+                "MusterBase",
                 "Balancer",
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -157,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "BalancerTests",
             dependencies: [
-                "Balancer", "Registry", "TestSupport",
+                "Balancer", "MusterBase", "Registry", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -166,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "ServerAgentTests",
             dependencies: [
-                "ServerAgent", "Registry", "TestSupport",
+                "ServerAgent", "MusterBase", "Registry", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

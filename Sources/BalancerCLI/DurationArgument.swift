@@ -1,6 +1,8 @@
 import ArgumentParser
+import MusterBase
 
-/// A duration on the command line: "30" (seconds), "30s", "500ms", "2m".
+/// A duration flag of `balancer` (`--drain-timeout`, `--timeout`): ``DurationSyntax`` with a bare
+/// number as seconds (`30`, `30s`, `500ms`, `2m`, `1m30s`, `1.5s`).
 struct DurationArgument: ExpressibleByArgument, Sendable {
     var duration: Duration
 
@@ -9,17 +11,17 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
     }
 
     init?(argument: String) {
-        let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)), ("h", .seconds(3600))]
-        for (suffix, unit) in units where argument.hasSuffix(suffix) {
-            guard let value = Int(argument.dropLast(suffix.count)), value >= 0 else { return nil }
-            self.duration = unit * value
-            return
-        }
-        guard let seconds = Int(argument), seconds >= 0 else { return nil }
-        self.duration = .seconds(seconds)
+        guard let parsed = try? Self.parse(argument) else { return nil }
+        self = parsed
+    }
+
+    /// The flags' transform: unlike `init?(argument:)`, its error says what is wrong (unknown
+    /// unit, longer than the largest supported duration, ...).
+    @Sendable static func parse(_ argument: String) throws(DurationSyntax.ParseError) -> DurationArgument {
+        DurationArgument(try DurationSyntax.parse(argument, bareNumber: .seconds))
     }
 
     var defaultValueDescription: String {
-        "\(self.duration.components.seconds)s"
+        DurationSyntax.format(self.duration)
     }
 }

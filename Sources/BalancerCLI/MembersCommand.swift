@@ -30,7 +30,7 @@ struct MembersCommand: AsyncParsableCommand {
     @Option(name: .customLong("auth-file"), help: "With --zookeeper: file with 'user:password' for digest auth.")
     var authFile: String?
 
-    @Option(name: .long, help: "How long to wait for an answer.")
+    @Option(name: .long, help: "How long to wait for an answer.", transform: DurationArgument.parse)
     var timeout = DurationArgument(.seconds(5))
 
     func validate() throws {

@@ -34,7 +34,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Admin endpoint address (overrides the config's admin directive; default 127.0.0.1:8001).")
     var admin: String?
 
-    @Option(name: .customLong("drain-timeout"), help: "How long SIGTERM waits for open connections (30, 30s, 500ms, 2m).")
+    @Option(
+        name: .customLong("drain-timeout"), help: "How long SIGTERM waits for open connections (30, 30s, 500ms, 2m).",
+        transform: DurationArgument.parse)
     var drainTimeout = DurationArgument(.seconds(30))
 
     @OptionGroup var logOptions: LogOptions

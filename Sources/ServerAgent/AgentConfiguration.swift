@@ -1,3 +1,4 @@
+import MusterBase
 import Registry
 
 /// Everything the agent needs to run, validated. Built from ``AgentOptions``.

@@ -1,3 +1,4 @@
+import MusterBase
 import NIOCore
 import NIOPosix
 

@@ -1,3 +1,4 @@
+import MusterBase
 import Subprocess
 
 /// Runs `/bin/sh -c command`; exit status 0 is healthy. The command runs in its own process group,

@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import Registry
 
 /// The one owner of the member's state: health status (through the rise/fall machine), draining,

@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import Registry
 import ServiceLifecycle
 

@@ -1,3 +1,4 @@
+import MusterBase
 import Registry
 import Testing
 @testable import ServerAgent

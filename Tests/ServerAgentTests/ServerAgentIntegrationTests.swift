@@ -1,4 +1,5 @@
 import Foundation
+import MusterBase
 import Registry
 import Testing
 import TestSupport

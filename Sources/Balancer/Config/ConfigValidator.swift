@@ -1,3 +1,5 @@
+import MusterBase
+
 /// Turns the directive tree into a `BalancerConfiguration`, rejecting anything unsupported with
 /// the position of the offending directive or argument.
 struct ConfigValidator {
@@ -29,6 +31,12 @@ struct ConfigValidator {
     }
 
     // MARK: errors
+
+    /// A config token as an error message shows it: escaped and cut, so a control byte cannot
+    /// forge a log line and a 1 MB token gives a short one.
+    static func shown(_ text: some StringProtocol) -> String {
+        UntrustedText.escaped(text, limit: 80)
+    }
 
     private func error(_ directive: ConfigDirective, _ message: String) -> ConfigError {
         ConfigError(file: file, line: directive.line, column: directive.column, message: message)
@@ -79,9 +87,22 @@ struct ConfigValidator {
         return value
     }
 
+    /// A config time, as nginx writes them: a bare number is seconds, and no fractions (`1500ms`,
+    /// not `1.5s`), so a file means here what it means to nginx.
+    static func parseDuration(_ text: String) throws(DurationSyntax.ParseError) -> Duration {
+        try DurationSyntax.parse(text, bareNumber: .seconds, fractions: false)
+    }
+
     private func duration(_ argument: ConfigDirective.Argument, _ text: String, name: String, allowZero: Bool = true) throws(ConfigError) -> Duration {
-        guard let value = NginxDuration.parse(text), allowZero || value > .zero else {
-            throw error(argument, "invalid \(name) \"\(text)\": expected a time such as 500ms, 1s, 30s, 10m, 1h or 1m30s\(allowZero ? "" : " (greater than zero)")")
+        let expected = "expected a time such as 500ms, 1s, 30s, 10m, 1h or 1m30s"
+        let value: Duration
+        do {
+            value = try Self.parseDuration(text)
+        } catch {
+            throw self.error(argument, "invalid \(name) \"\(Self.shown(text))\": \(error.problem); \(expected)")
+        }
+        guard allowZero || value > .zero else {
+            throw self.error(argument, "invalid \(name) \"\(Self.shown(text))\": \(expected) (greater than zero)")
         }
         return value
     }

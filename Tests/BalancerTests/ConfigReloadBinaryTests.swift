@@ -1,0 +1,75 @@
+import Balancer
+import Foundation
+import NIOCore
+import Registry
+import Testing
+
+/// A reload that fails, for any reason, leaves the running balancer and its connections alone.
+@Suite("balancer executable: failed reloads", .serialized, .timeLimit(.minutes(2)))
+struct ConfigReloadBinaryTests {
+    @Test("a SIGHUP with an overflowing duration, a bad file or a taken port keeps the process, its connection and new clients")
+    func failedReloadsKeepEverything() async throws {
+        let a = try await TestBackend.start(name: "a")
+        let taken = try await TestBackend.start(name: "taken")
+        defer { Task { await a.stop(); await taken.stop() } }
+        let port = try await freePort()
+        let adminPort = try await freePort()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reload-\(UUID().uuidString).conf").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let upstream = "upstream chat { server 127.0.0.1:\(a.port); }"
+        let good = "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } }"
+        try good.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let balancer = try BalancerProcess(arguments: [
+            "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--log-level", "warning",
+        ])
+        defer { balancer.kill() }
+        let admin = HostPort(host: "127.0.0.1", port: adminPort)
+        #expect(await eventually { (try? await AdminClient.get("/healthz", from: admin)) != nil })
+
+        let bad = [
+            // issue #9, defect 1: this trapped (signal 4) on SIGHUP and killed every connection.
+            "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; proxy_timeout 1w106751991167d; } }",
+            // a parse error
+            "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; ",
+            // a bind error: the second listener's port is taken
+            "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } server { listen 127.0.0.1:\(taken.port); proxy_pass chat; } }",
+        ]
+        let connection = try await TestClient.connect(port: port)
+        try await connection.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
+            for (index, text) in bad.enumerated() {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                balancer.signal(SIGHUP)
+                let rejected = await eventually { balancer.count("configuration reload rejected") == index + 1 }
+                #expect(rejected, "reload \(index) was not rejected: \(balancer.errorOutput)")
+                #expect(balancer.isRunning)
+
+                let payload = "still-\(index)"
+                try await outbound.write(ByteBuffer(string: payload))
+                #expect(try await TestClient.read(payload.utf8.count, from: &iterator) == Array(payload.utf8))
+                #expect(try await TestClient.name(port: port) == "a")
+            }
+            #expect(balancer.errorOutput.contains("largest supported duration"))
+            // (the bind error naming its address comes with the next step)
+        }
+        // The taken port was never bound by the balancer, and the good config is still in force.
+        #expect(try await TestClient.name(port: taken.port) == "taken")
+        balancer.signal(SIGTERM)
+        #expect(await eventually { !balancer.isRunning })
+        #expect(balancer.process.terminationStatus == 0)
+    }
+
+    @Test("duration flags beyond the largest supported duration are usage errors, not traps", arguments: [
+        ["members", "--timeout", "9223372036854775807h"],
+        ["members", "--timeout", "1w106751991167d"],
+        ["run", "--drain-timeout", "9223372036854775807h", "--listen", "0", "--zookeeper", "127.0.0.1:1", "--path", "/p"],
+        ["run", "--drain-timeout", "18446744073709551616", "--listen", "0", "--zookeeper", "127.0.0.1:1", "--path", "/p"],
+    ])
+    func durationFlags(arguments: [String]) throws {
+        let result = try BalancerBinaryTests.run(arguments)
+        #expect(result.status == 64, "\(result.err)")
+        #expect(result.err.contains("largest supported duration"))
+    }
+}
