@@ -87,7 +87,7 @@ public final class MembershipWatch: Sendable {
             group.addTask { [auditInterval] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: auditInterval)
-                    dirty.insert("")
+                    dirty.insert(Loop.auditMarker)
                     wake.signal()
                 }
             }
@@ -115,6 +115,8 @@ public final class MembershipWatch: Sendable {
         var last: MembershipSnapshot?
         var sessionID: Int64 = 0
         var needsListing = true
+        /// Whether a children (or exists) watch on the path is armed and has not fired yet.
+        var listingWatchArmed = false
         var backoff = Duration.milliseconds(100)
 
         init(watch: MembershipWatch, wake: WakeSignal, dirty: DirtyChildren, yield: @escaping @Sendable (MembershipSnapshot) -> Void) {
@@ -200,11 +202,20 @@ public final class MembershipWatch: Sendable {
             logger.warning("registry unreachable; keeping the last known members", metadata: ["members": "\(snapshot.members.count)"])
         }
 
+        /// Marks a periodic listing in `dirty` (no node name contains a NUL).
+        static let auditMarker = "\u{0}audit"
+
         private mutating func pass() async throws {
             let changed = dirty.take()
-            if changed.contains("") { needsListing = true }
+            if changed.contains("") {
+                // The children (or exists) watch fired: it is used up.
+                needsListing = true
+                listingWatchArmed = false
+            }
             var children: [String]? = nil
-            if needsListing || last == nil || last?.stale == true {
+            if needsListing || !listingWatchArmed || last == nil || last?.stale == true {
+                listingWatchArmed = false
+                var relist = false
                 do {
                     let (names, _, childrenWatch) = try await client.getChildrenWatching(watch.path)
                     watchFires(childrenWatch, child: "")
@@ -213,10 +224,23 @@ public final class MembershipWatch: Sendable {
                     // No members path yet: an authoritative empty set. Watch for its creation.
                     let (stat, existsWatch) = try await client.existsWatching(watch.path)
                     watchFires(existsWatch, child: "")
-                    if stat != nil { wake.signal() }
+                    // Created meanwhile: list it on the next pass (this exists watch only sees
+                    // its data change or deletion).
+                    relist = stat != nil
+                    if relist { wake.signal() }
                     children = []
                 }
-                needsListing = false
+                listingWatchArmed = true
+                needsListing = relist
+            } else if changed.contains(Self.auditMarker) {
+                // The periodic listing: without a watch, since the armed one still stands (a new
+                // watch each time would pile up in the C client until the children change).
+                do {
+                    children = try await client.getChildren(watch.path)
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    needsListing = true
+                    wake.signal()
+                }
             }
             if let children {
                 let present = Set(children)
@@ -226,7 +250,7 @@ public final class MembershipWatch: Sendable {
                     try await fetch(name)
                 }
             }
-            for name in changed where !name.isEmpty && (children == nil || cache[name] != nil) {
+            for name in changed where !name.isEmpty && name != Self.auditMarker && (children == nil || cache[name] != nil) {
                 try await fetch(name)
             }
             publish()

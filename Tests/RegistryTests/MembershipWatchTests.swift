@@ -47,6 +47,28 @@ struct MembershipWatchTests {
         }
     }
 
+    /// The periodic listing (here every 20 ms, so many run during the test) adds no snapshot of its
+    /// own and loses no change.
+    @Test func periodicListingsChangeNothingVisible() async throws {
+        try await ZooKeeperServer.with { server in
+            let writer = try await Self.client(server)
+            let reader = try await Self.client(server)
+            defer { Task { await writer.close(); await reader.close() } }
+            try await writer.create(Self.path, makeParents: true)
+            let recorder = SnapshotRecorder(
+                MembershipWatch(client: reader, path: Self.path, auditInterval: .milliseconds(20), logger: Self.logger))
+            defer { recorder.stop() }
+            #expect(await recorder.waitFor { $0.members.isEmpty && !$0.stale })
+            for round in 0..<5 {
+                try await writer.create("\(Self.path)/m\(round)", data: try Self.record("m\(round)").encoded(), mode: .ephemeral)
+                #expect(await recorder.waitFor { $0.members.count == round + 1 })
+            }
+            try await writer.delete("\(Self.path)/m0")
+            #expect(await recorder.waitFor { $0.members.map(\.id) == ["m1", "m2", "m3", "m4"] })
+            #expect(recorder.snapshots.map(\.members.count) == [0, 1, 2, 3, 4, 5, 4])
+        }
+    }
+
     @Test func burstOfFiftyRegistrationsEndsInTheFinalState() async throws {
         try await ZooKeeperServer.with { server in
             let writer = try await Self.client(server)
