@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import ProxyEngine
 import Registry
 
 /// Owns the running parts of a `BalancerService`; start, reload and stop run one at a time here.
@@ -20,9 +21,14 @@ actor BalancerController {
     private let options: BalancerService.Options
     private let metricsFactory: PrometheusMetricsFactory
     private let logger: Logger
+    /// The admin endpoint's event loop; proxied connections run on `engine`.
     private let group: MultiThreadedEventLoopGroup
     private let eventLoops: Int
-    private let connections: ConnectionRegistry
+    /// The data path: one epoll worker per `worker_processes`; nil until `start`.
+    private var engine: ProxyEngine?
+    private let refused: Metrics.Counter
+    private let refusedPublished = NIOLockedValueBox(0)
+    private let refusedLog = RateLimiter(interval: .seconds(1))
     private var upstreams: [String: UpstreamRuntime] = [:]
     private var metrics: [String: UpstreamMetrics] = [:]
     private var listeners: [String: ProxyListener] = [:]
@@ -43,13 +49,11 @@ actor BalancerController {
         self.metricsFactory = metricsFactory
         self.logger = logger
         self.eventLoops = Self.eventLoopCount(configuration: configuration, options: options)
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: self.eventLoops)
-        self.connections = ConnectionRegistry(
-            logger: logger,
-            refused: Counter(label: "balancer_connections_refused_total", factory: metricsFactory))
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.refused = Metrics.Counter(label: "balancer_connections_refused_total", factory: metricsFactory)
     }
 
-    /// The event loops to run: the option if given, else `worker_processes N`, else one per core
+    /// The engine workers to run: the option if given, else `worker_processes N`, else one per core
     /// (`worker_processes auto`, nginx's usual setting).
     static func eventLoopCount(configuration: BalancerConfiguration, options: BalancerService.Options) -> Int {
         max(1, options.eventLoopThreads ?? configuration.workerProcesses ?? System.coreCount)
@@ -79,6 +83,9 @@ actor BalancerController {
     func start(metricsRegistry: PrometheusCollectorRegistry) async throws {
         await self.takeTurn()
         defer { self.endTurn() }
+        if self.engine == nil {
+            self.engine = try ProxyEngine(workers: self.eventLoops)
+        }
         try await self.apply(self.configuration, initial: true)
         let adminText = self.options.adminAddress ?? self.configuration.admin ?? BalancerService.defaultAdminAddress
         guard let address = HostPort(parsing: adminText) else {
@@ -95,7 +102,7 @@ actor BalancerController {
             metadata: [
                 "listeners": "\(self.listeners.keys.sorted().joined(separator: ","))",
                 "admin": "\(address)",
-                "event_loops": "\(self.eventLoops)",
+                "workers": "\(self.eventLoops)",
             ])
     }
 
@@ -106,7 +113,7 @@ actor BalancerController {
     }
 
     private func apply(_ new: BalancerConfiguration, initial: Bool) async throws {
-        guard !self.stopped else { throw BalancerError.stopped }
+        guard !self.stopped, let engine = self.engine else { throw BalancerError.stopped }
         for server in new.servers where new.upstream(named: server.proxyPass) == nil {
             throw BalancerError.unknownUpstream(server.proxyPass)
         }
@@ -131,8 +138,7 @@ actor BalancerController {
                 if self.listeners[key] != nil {
                     keep[key] = target
                 } else if bound[key] == nil {
-                    bound[key] = try await ProxyListener.bind(
-                        target: target, group: self.group, connections: self.connections)
+                    bound[key] = try ProxyListener.bind(target: target, engine: engine)
                 }
             }
         } catch {
@@ -157,7 +163,7 @@ actor BalancerController {
             self.listeners[key]?.update(target)
         }
         if !initial, new.workerProcesses != self.configuration.workerProcesses {
-            self.logger.warning("worker_processes change applies after a restart; the event loops are kept")
+            self.logger.warning("worker_processes change applies after a restart; the workers are kept")
         }
         if !initial, self.options.adminAddress == nil, new.admin != self.configuration.admin {
             self.logger.warning("admin address change applies after a restart; the admin endpoint is kept")
@@ -174,7 +180,7 @@ actor BalancerController {
             }
         }
         if initial || new.workerConnections != self.configuration.workerConnections {
-            self.connections.limit = new.workerConnections
+            engine.connectionLimit = new.workerConnections
             if let limit = new.workerConnections {
                 self.logger.info(
                     "client connections limited by worker_connections", metadata: ["worker_connections": "\(limit)"])
@@ -193,7 +199,33 @@ actor BalancerController {
         if let existing = self.metrics[upstream.name] {
             metrics = existing
         } else {
-            metrics = UpstreamMetrics(upstream: upstream.name, factory: self.metricsFactory)
+            let refused = self.refused
+            let published = self.refusedPublished
+            let logger = self.logger
+            let log = self.refusedLog
+            let engine = self.engine
+            metrics = UpstreamMetrics(
+                upstream: upstream.name, factory: self.metricsFactory, workers: self.eventLoops,
+                onScrape: {
+                    // Clients refused for worker_connections are counted by the workers; summed here.
+                    guard let engine else { return }
+                    let total = engine.refusedConnections
+                    let delta: Int = published.withLockedValue { last in
+                        defer { last = max(last, total) }
+                        return total - last
+                    }
+                    if delta > 0 {
+                        refused.increment(by: delta)
+                        if let suppressed = log.admit() {
+                            logger.warning(
+                                "worker_connections are not enough: clients refused",
+                                metadata: [
+                                    "worker_connections": "\(engine.connectionLimit.map(String.init) ?? "-")", "refused": "\(delta)",
+                                    "suppressed": "\(suppressed)",
+                                ])
+                        }
+                    }
+                })
             self.metrics[upstream.name] = metrics
         }
         return UpstreamRuntime(
@@ -235,7 +267,7 @@ actor BalancerController {
         for key in self.listeners.keys.sorted() {
             guard let listener = self.listeners[key] else { continue }
             let target = listener.currentTarget
-            let address = listener.channel.localAddress.map { Self.describe($0) } ?? key
+            let address = Self.describe(host: target.server.listenHost, port: listener.port)
             listeners.append(.init(address: address, upstream: target.upstream.name))
         }
         let upstreams = self.configuration.upstreams.compactMap { configuration in
@@ -247,16 +279,14 @@ actor BalancerController {
         }
     }
 
-    static func describe(_ address: SocketAddress) -> String {
-        let host = address.ipAddress ?? "?"
-        let port = address.port ?? 0
-        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    static func describe(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     func listenerAddresses() -> [String: SocketAddress] {
         var result: [String: SocketAddress] = [:]
         for (key, listener) in self.listeners {
-            result[key] = listener.channel.localAddress
+            result[key] = try? SocketAddress(ipAddress: listener.currentTarget.server.listenHost, port: listener.port)
         }
         return result
     }
@@ -275,14 +305,21 @@ actor BalancerController {
             await listener.close()
         }
         self.listeners = [:]
-        let open = self.connections.count
-        if case .drain = mode, open > 0 {
-            self.logger.notice(
-                "draining connections", metadata: ["connections": "\(open)", "deadline": "\(self.options.drainTimeout)"])
-            await self.waitForDrain(timeout: self.options.drainTimeout)
+        if let engine = self.engine {
+            let open = engine.openConnections
+            if case .drain = mode, open > 0 {
+                self.logger.notice(
+                    "draining connections",
+                    metadata: ["connections": "\(open)", "deadline": "\(self.options.drainTimeout)"])
+                if !(await engine.waitUntilEmpty(timeout: self.options.drainTimeout)) {
+                    self.logger.warning(
+                        "drain deadline reached; closing remaining connections",
+                        metadata: ["connections": "\(engine.openConnections)"])
+                }
+            }
+            engine.closeAll()
+            _ = await engine.waitUntilEmpty(timeout: .seconds(5))
         }
-        self.connections.closeAll()
-        await self.connections.waitUntilEmpty()
         for feed in self.feeds.values {
             feed.task.cancel()
         }
@@ -292,30 +329,8 @@ actor BalancerController {
         self.feeds = [:]
         await self.admin?.close()
         self.admin = nil
+        await self.engine?.shutdown()
         try? await self.group.shutdownGracefully()
         self.logger.info("balancer stopped")
-    }
-
-    private func waitForDrain(timeout: Duration) async {
-        let connections = self.connections
-        let logger = self.logger
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await connections.waitUntilEmpty()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            if let drained = await group.next(), !drained {
-                logger.warning(
-                    "drain deadline reached; closing remaining connections",
-                    metadata: ["connections": "\(connections.count)"])
-                // Also lets the waiting child finish.
-                connections.closeAll()
-            }
-            group.cancelAll()
-        }
     }
 }

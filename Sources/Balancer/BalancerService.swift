@@ -19,7 +19,7 @@ public final class BalancerService: Service, Sendable {
         public var adminAddress: String?
         /// How long a graceful shutdown waits for open connections before closing them.
         public var drainTimeout: Duration
-        /// Event loops (threads); nil = the config's `worker_processes`, else one per core.
+        /// Data-path workers (threads); nil = the config's `worker_processes`, else one per core.
         public var eventLoopThreads: Int?
 
         public init(

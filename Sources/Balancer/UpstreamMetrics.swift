@@ -1,9 +1,13 @@
 import Metrics
+import NIOConcurrencyHelpers
+import ProxyEngine
 
 /// The metrics of one upstream group, created once when the group first appears.
 ///
 /// Labels are bounded: the upstream name comes from the configuration and the member state is one of
-/// a fixed set; member ids never become labels.
+/// a fixed set; member ids never become labels. The data path's counters (connections, bytes) live
+/// in `engine`, one row per worker written without locks, and are summed into these metrics when
+/// `/metrics` is read (`recordMembers`).
 struct UpstreamMetrics: Sendable {
     static let memberStates = ["up", "down", "draining", "backup", "unavailable"]
 
@@ -12,31 +16,45 @@ struct UpstreamMetrics: Sendable {
     let connectFailures: Counter
     let noLiveUpstreams: Counter
     /// Bytes read from clients (sent upstream).
-    let bytesIn: ByteCounter
+    let bytesIn: Counter
     /// Bytes read from members (sent to clients).
-    let bytesOut: ByteCounter
+    let bytesOut: Counter
     let members: [String: Gauge]
+    /// The engine workers' counters of this group.
+    let engine: EngineCounters
+    private let published: NIOLockedValueBox<Published>
+    /// Runs at every scrape before this group's figures are set (the engine-wide counters).
+    private let onScrape: (@Sendable () -> Void)?
 
-    init(upstream: String, factory: any MetricsFactory) {
+    private struct Published {
+        var connections = 0
+        var bytesIn = 0
+        var bytesOut = 0
+    }
+
+    init(upstream: String, factory: any MetricsFactory, workers: Int = 1, onScrape: (@Sendable () -> Void)? = nil) {
         let labels = [("upstream", upstream)]
         self.connectionsTotal = Counter(label: "balancer_connections_total", dimensions: labels, factory: factory)
         self.connectionsActive = Meter(label: "balancer_connections_active", dimensions: labels, factory: factory)
         self.connectFailures = Counter(label: "balancer_connect_failures_total", dimensions: labels, factory: factory)
         self.noLiveUpstreams = Counter(label: "balancer_no_live_upstreams_total", dimensions: labels, factory: factory)
-        self.bytesIn = ByteCounter(
-            counter: Counter(label: "balancer_bytes_in_total", dimensions: labels, factory: factory))
-        self.bytesOut = ByteCounter(
-            counter: Counter(label: "balancer_bytes_out_total", dimensions: labels, factory: factory))
+        self.bytesIn = Counter(label: "balancer_bytes_in_total", dimensions: labels, factory: factory)
+        self.bytesOut = Counter(label: "balancer_bytes_out_total", dimensions: labels, factory: factory)
         var members: [String: Gauge] = [:]
         for state in Self.memberStates {
             members[state] = Gauge(
                 label: "balancer_members", dimensions: labels + [("state", state)], factory: factory)
         }
         self.members = members
+        self.engine = EngineCounters(workers: workers)
+        self.published = NIOLockedValueBox(Published())
+        self.onScrape = onScrape
     }
 
-    /// Sets the member gauges from a status list (called when metrics are scraped, not per connection).
+    /// Sets the member gauges from a status list and sums the workers' counters into the metrics
+    /// (called when metrics are scraped, not per connection).
     func recordMembers(_ statuses: [MemberStatus]) {
+        self.onScrape?()
         var counts: [String: Int] = [:]
         for status in statuses {
             counts[status.state, default: 0] += 1
@@ -44,5 +62,29 @@ struct UpstreamMetrics: Sendable {
         for (state, gauge) in self.members {
             gauge.record(counts[state] ?? 0)
         }
+        self.publishEngineCounters()
+    }
+
+    /// Moves the counters forward by what the workers counted since the last scrape.
+    func publishEngineCounters() {
+        let opened = self.engine.total(.connectionsOpened)
+        let closed = self.engine.total(.connectionsClosed)
+        let bytesIn = self.engine.total(.bytesIn)
+        let bytesOut = self.engine.total(.bytesOut)
+        self.published.withLockedValue { last in
+            if opened > last.connections {
+                self.connectionsTotal.increment(by: opened - last.connections)
+                last.connections = opened
+            }
+            if bytesIn > last.bytesIn {
+                self.bytesIn.increment(by: bytesIn - last.bytesIn)
+                last.bytesIn = bytesIn
+            }
+            if bytesOut > last.bytesOut {
+                self.bytesOut.increment(by: bytesOut - last.bytesOut)
+                last.bytesOut = bytesOut
+            }
+        }
+        self.connectionsActive.set(max(0, opened - closed))
     }
 }

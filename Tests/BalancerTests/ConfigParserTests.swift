@@ -157,7 +157,7 @@ struct ConfigParserTests {
         let first = ServerConfiguration(
             listenHost: "127.0.0.1", listenPort: 8000, backlog: 65535, reusePort: true, proxyPass: "chat",
             connectTimeout: .seconds(2), idleTimeout: .seconds(3600), nextUpstream: false,
-            nextUpstreamTries: 3, nextUpstreamTimeout: .milliseconds(500), tcpNoDelay: true)
+            nextUpstreamTries: 3, nextUpstreamTimeout: .milliseconds(500), tcpNoDelay: true, halfClose: true)
         #expect(configuration.servers[0] == first)
         var second = first
         second.listenHost = "::"

@@ -349,7 +349,7 @@ struct ConfigValidator {
                 nextUpstreamTries: settings.nextUpstreamTries ?? defaults.nextUpstreamTries ?? 0,
                 nextUpstreamTimeout: settings.nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero,
                 tcpNoDelay: settings.tcpNoDelay ?? defaults.tcpNoDelay ?? true,
-                halfClose: settings.halfClose ?? defaults.halfClose ?? true
+                halfClose: settings.halfClose ?? defaults.halfClose ?? false
             )
             return (server, listen.directive)
         }

@@ -23,9 +23,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var nextUpstreamTimeout: Duration
     /// `tcp_nodelay`, default on.
     public var tcpNoDelay: Bool
-    /// `proxy_half_close`, default on: each direction closes on its own (a half-close is passed
-    /// through), and the session lasts until both sides have sent EOF. Off (nginx's default): when
-    /// either side ends its stream, what it sent is delivered and the session ends.
+    /// `proxy_half_close`, default off as in nginx: when either side ends its stream, what it sent
+    /// is delivered and the session ends. On: each direction closes on its own (a half-close is
+    /// passed through), and the session lasts until both sides have sent EOF.
     public var halfClose: Bool
 
     public static let defaultBacklog = 4096
@@ -42,7 +42,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         nextUpstreamTries: Int = 0,
         nextUpstreamTimeout: Duration = .zero,
         tcpNoDelay: Bool = true,
-        halfClose: Bool = true
+        halfClose: Bool = false
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort

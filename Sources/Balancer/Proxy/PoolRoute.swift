@@ -1,0 +1,71 @@
+import ProxyEngine
+
+/// The engine's view of one listener's target: its `proxy_*` settings and its upstream group's pool.
+/// One per listener and reload (never per connection); the engine calls it at pick, connect, failure
+/// and close, each through the pool's lock as nginx's workers share an upstream zone.
+final class PoolRoute: ProxyRoute {
+    let settings: RouteSettings
+    let counters: EngineCounters
+    private let upstream: UpstreamRuntime
+
+    init(target: ListenerTarget) {
+        let server = target.server
+        self.upstream = target.upstream
+        self.counters = target.upstream.metrics.engine
+        var needsClientAddress = false
+        if case .hash = target.upstream.pool.configuration.method {
+            needsClientAddress = true
+        }
+        self.settings = RouteSettings(
+            connectTimeout: Self.milliseconds(server.connectTimeout),
+            idleTimeout: Self.milliseconds(server.idleTimeout),
+            halfClose: server.halfClose,
+            tcpNoDelay: server.tcpNoDelay,
+            nextUpstream: server.nextUpstream,
+            nextUpstreamTries: server.nextUpstreamTries,
+            nextUpstreamTimeout: Self.milliseconds(server.nextUpstreamTimeout),
+            needsClientAddress: needsClientAddress)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let total = seconds.multipliedReportingOverflow(by: 1000)
+        guard !total.overflow else { return Int64.max / 4 }
+        // Rounded up, so 1 ns of timeout is not "none".
+        let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return min(total.partialValue + fraction, Int64.max / 4)
+    }
+
+    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
+        // Empty on the usual path: a Set is built only after a failed connect.
+        let excluding: Set<MemberID> = tried.isEmpty ? [] : Set(tried.map { MemberID(rawValue: $0) })
+        guard let pick = self.upstream.pool.pick(clientAddress: clientAddress, excluding: excluding) else {
+            return nil
+        }
+        let address =
+            EngineAddress(numericHost: pick.host, port: pick.port) ?? EngineAddress(host: pick.host, port: pick.port)
+            ?? EngineAddress()
+        return UpstreamPeer(key: pick.id.rawValue, address: address)
+    }
+
+    func connected(_ peer: String) {
+        self.upstream.pool.connectSucceeded(MemberID(rawValue: peer))
+    }
+
+    func connectFailed(_ peer: String, reason: ConnectFailure) {
+        let id = MemberID(rawValue: peer)
+        let text = reason.description
+        self.upstream.pool.connectFailed(id, reason: text)
+        let pool = self.upstream.pool
+        self.upstream.recordConnectFailure(
+            member: id, address: pool.status().first { $0.id == peer }?.address ?? peer, reason: text)
+    }
+
+    func closed(_ peer: String) {
+        self.upstream.pool.connectionClosed(MemberID(rawValue: peer))
+    }
+
+    func noLiveUpstreams() {
+        self.upstream.recordNoLiveUpstreams()
+    }
+}
