@@ -92,9 +92,14 @@ actor BalancerController {
             throw BalancerError.badAddress(adminText)
         }
         let published = self.published
-        self.admin = try await AdminServer.bind(host: address.host, port: address.port, group: self.group) {
-            method, path in
-            AdminRoutes.respond(method: method, path: path, state: published.withLockedValue { $0 }, registry: metricsRegistry)
+        do {
+            self.admin = try await AdminServer.bind(host: address.host, port: address.port, group: self.group) {
+                method, path in
+                AdminRoutes.respond(method: method, path: path, state: published.withLockedValue { $0 }, registry: metricsRegistry)
+            }
+        } catch {
+            let origin = self.options.adminAddress != nil ? "--admin" : self.configuration.adminOrigin ?? "the default admin address"
+            throw BalancerError.cannotListen(address: address.description, origin: origin, error)
         }
         self.published.withLockedValue { $0.phase = .running }
         self.logger.info(
@@ -130,9 +135,11 @@ actor BalancerController {
 
         var bound: [String: ProxyListener] = [:]
         var keep: [String: ListenerTarget] = [:]
+        var binding = ""
         do {
             for server in new.servers {
                 let key = ProxyListener.key(for: server)
+                binding = key
                 guard let runtime = runtimes[server.proxyPass] else { continue }
                 let target = ListenerTarget(server: server, upstream: runtime)
                 if self.listeners[key] != nil {
@@ -145,7 +152,7 @@ actor BalancerController {
             for listener in bound.values {
                 await listener.close()
             }
-            throw error
+            throw BalancerError.cannotListen(address: binding, origin: new.listenOrigins[binding] ?? "listen", error)
         }
 
         // Commit: nothing below can fail.

@@ -1,8 +1,14 @@
+import Foundation
+import NIOCore
+
 /// Errors of the balancer's runtime (configuration errors are `ConfigError`).
 public enum BalancerError: Error, Sendable, CustomStringConvertible {
     case badAddress(String)
     case unknownUpstream(String)
     case stopped
+    /// A listening socket could not be bound: its address, where it came from (`listen,
+    /// FILE:LINE:COL`, `admin, FILE:LINE:COL`, `--listen`, `--admin`) and the system's error.
+    case cannotListen(address: String, origin: String, any Error)
 
     public var description: String {
         switch self {
@@ -12,6 +18,16 @@ public enum BalancerError: Error, Sendable, CustomStringConvertible {
             return "proxy_pass names upstream '\(name)', which is not defined"
         case .stopped:
             return "the balancer is shutting down"
+        case .cannotListen(let address, let origin, let error):
+            return "cannot listen on \(address) (\(origin)): \(Self.reason(error))"
         }
+    }
+
+    /// The system's words for a socket error ("Address already in use"), else the error itself.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError {
+            return String(cString: strerror(error.errnoCode))
+        }
+        return "\(error)"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Balancer
 import Logging
+import MusterBase
 import Registry
 import ServiceLifecycle
 import SystemLimits
@@ -53,6 +54,15 @@ struct RunCommand: AsyncParsableCommand {
             guard let listen = self.listen, Self.listenAddress(listen) != nil else {
                 throw ValidationError("bad --listen '\(self.listen ?? "")': expected [host:]port, e.g. 0.0.0.0:8000")
             }
+            // The rules the config's zookeeper directive is checked by, so both ways agree.
+            if let zookeeper = self.zookeeper {
+                do { _ = try ZooKeeperConfiguration(connectString: zookeeper).parsed() } catch {
+                    throw ValidationError("bad --zookeeper: \(error.description)")
+                }
+            }
+            if let path = self.path, let problem = ServicePath.problem(with: path) {
+                throw ValidationError("bad --path '\(UntrustedText.escaped(path))': \(problem)")
+            }
         }
         if let admin = self.admin, HostPort(parsing: admin) == nil {
             throw ValidationError("bad --admin '\(admin)': expected host:port, e.g. 127.0.0.1:8001")
@@ -73,7 +83,9 @@ struct RunCommand: AsyncParsableCommand {
             zookeeper: ZooKeeperSource(connectString: zookeeper, path: path, authFile: authFile))
         let server = ServerConfiguration(
             listenHost: listen.host, listenPort: listen.port, proxyPass: upstream.name, connectTimeout: .seconds(1))
-        return BalancerConfiguration(upstreams: [upstream], servers: [server])
+        var configuration = BalancerConfiguration(upstreams: [upstream], servers: [server])
+        configuration.listenOrigins["\(server.listenHost):\(server.listenPort)"] = "--listen"
+        return configuration
     }
 
     func run() async throws {

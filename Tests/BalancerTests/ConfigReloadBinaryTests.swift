@@ -52,13 +52,34 @@ struct ConfigReloadBinaryTests {
                 #expect(try await TestClient.name(port: port) == "a")
             }
             #expect(balancer.errorOutput.contains("largest supported duration"))
-            // (the bind error naming its address comes with the next step)
+            #expect(balancer.errorOutput.contains("cannot listen on 127.0.0.1:\(taken.port) (listen, \(path):1:"))
         }
         // The taken port was never bound by the balancer, and the good config is still in force.
         #expect(try await TestClient.name(port: taken.port) == "taken")
         balancer.signal(SIGTERM)
         #expect(await eventually { !balancer.isRunning })
         #expect(balancer.process.terminationStatus == 0)
+    }
+
+    @Test("a failed bind at start names the address and the directive or flag it came from")
+    func bindErrorsNameTheirOrigin() async throws {
+        let taken = try await TestBackend.start(name: "taken")
+        defer { Task { await taken.stop() } }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bind-\(UUID().uuidString).conf").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "stream {\n  admin 127.0.0.1:\(taken.port);\n  upstream u { server 127.0.0.1:1; }\n  server { listen 127.0.0.1:0; proxy_pass u; }\n}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let admin = try BalancerBinaryTests.run(["run", "--config", path, "--log-level", "critical"])
+        #expect(admin.status == 1)
+        #expect(admin.err.contains("cannot listen on 127.0.0.1:\(taken.port) (admin, \(path):2:3): Address already in use"), "\(admin.err)")
+        let flag = try BalancerBinaryTests.run(["run", "--config", path, "--admin", "127.0.0.1:\(taken.port)", "--log-level", "critical"])
+        #expect(flag.err.contains("cannot listen on 127.0.0.1:\(taken.port) (--admin): Address already in use"), "\(flag.err)")
+        let listen = try BalancerBinaryTests.run([
+            "run", "--listen", "127.0.0.1:\(taken.port)", "--zookeeper", "127.0.0.1:1", "--path", "/p", "--admin", "127.0.0.1:0",
+            "--log-level", "critical",
+        ])
+        #expect(listen.status == 1)
+        #expect(listen.err.contains("cannot listen on 127.0.0.1:\(taken.port) (--listen): Address already in use"), "\(listen.err)")
     }
 
     @Test("duration flags beyond the largest supported duration are usage errors, not traps", arguments: [

@@ -12,6 +12,11 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// `worker_processes N;` in the main context: the number of event loops (threads); nil for
     /// `auto` or no directive (one per core).
     public var workerProcesses: Int?
+    /// Where each listen address (`host:port`, as written) came from, for bind errors:
+    /// `listen, FILE:LINE:COL`, or `--listen` for the quick start.
+    public var listenOrigins: [String: String] = [:]
+    /// Where the `admin` address came from: `admin, FILE:LINE:COL`.
+    public var adminOrigin: String?
 
     public init(
         upstreams: [UpstreamConfiguration] = [],
@@ -36,11 +41,20 @@ public struct BalancerConfiguration: Sendable, Equatable {
     public static let maximumFileSize = 4 * 1024 * 1024
 
     /// Reads and validates a config file. Throws `ConfigError` (also for an unreadable file).
+    /// Only a regular file is read: a FIFO, a device or a directory is refused at once, without
+    /// waiting for a writer or reading an endless stream.
     public static func load(path: String) throws -> BalancerConfiguration {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: \(String(cString: strerror(errno)))")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: not a regular file")
+        }
         let data: Data
         do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
             data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
         } catch {
             throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: \(error.localizedDescription)")
@@ -56,7 +70,9 @@ public struct BalancerConfiguration: Sendable, Equatable {
         try parse(bytes: Array(text.utf8), file: file)
     }
 
-    static func parse(bytes: [UInt8], file: String) throws -> BalancerConfiguration {
+    /// Parses and validates config bytes, which must be UTF-8; `file` only names the source in errors.
+    public static func parse(bytes: [UInt8], file: String) throws(ConfigError) -> BalancerConfiguration {
+        try ConfigTokenizer.requireUTF8(bytes, file: file)
         let tokens = try ConfigTokenizer.tokenize(bytes: bytes, file: file)
         let tree = try ConfigDirective.parseTree(tokens, file: file)
         return try ConfigValidator(file: file).validate(tree)

@@ -47,7 +47,7 @@ private struct TreeParser {
             switch first.kind {
             case .endOfFile:
                 if let opener {
-                    throw error(first, "unexpected end of file, expecting \"}\" to close the \"\(opener.name)\" block opened at line \(opener.line)")
+                    throw error(first, "unexpected end of file, expecting \"}\" to close the \"\(ConfigError.shown(opener.name))\" block opened at line \(opener.line)")
                 }
                 return directives
             case .closeBrace:
@@ -82,7 +82,7 @@ private struct TreeParser {
                         depth -= 1
                         break argumentLoop
                     case .closeBrace, .endOfFile:
-                        throw error(token, "unexpected \(token.display): directive \"\(name)\" (line \(first.line)) is not terminated by \";\"")
+                        throw error(token, "unexpected \(token.display): directive \"\(ConfigError.shown(name))\" (line \(first.line)) is not terminated by \";\"")
                     }
                 }
                 directives.append(directive)

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// A configuration problem, positioned in the file so the operator can fix it.
 ///
 /// `description` reads `FILE:LINE:COLUMN: message`, the way compilers and `nginx -t` report.
@@ -17,4 +19,10 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "\(file):\(line):\(column): \(message)" }
+
+    /// A config token as an error message shows it: escaped and cut, so a control byte cannot
+    /// forge a log line and a 1 MB token gives a short line.
+    static func shown(_ text: some StringProtocol) -> String {
+        UntrustedText.escaped(text, limit: 80)
+    }
 }

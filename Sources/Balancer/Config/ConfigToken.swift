@@ -18,7 +18,7 @@ struct ConfigToken: Sendable, Equatable {
     /// How the token reads in an error message.
     var display: String {
         switch kind {
-        case .word(let text): return "\"\(text)\""
+        case .word(let text): return "\"\(ConfigError.shown(text))\""
         case .semicolon: return "\";\""
         case .openBrace: return "\"{\""
         case .closeBrace: return "\"}\""

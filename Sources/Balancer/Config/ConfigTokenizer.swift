@@ -1,3 +1,5 @@
+import MusterBase
+
 /// Splits config bytes into tokens the way nginx's `ngx_conf_read_token` does.
 ///
 /// Works on raw bytes so that any UTF-8 (or even invalid bytes) in comments passes through untouched;
@@ -16,6 +18,64 @@ struct ConfigTokenizer {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             index = 3
         }
+    }
+
+    /// A config is UTF-8 text: anything else is refused with the position of the first bad byte
+    /// (a lossy decode would let `\xff` and `\xfe` in two names compare equal).
+    static func requireUTF8(_ bytes: [UInt8], file: String) throws(ConfigError) {
+        if String(validating: bytes, as: UTF8.self) != nil { return }
+        var line = 1
+        var column = 1
+        var index = 0
+        while index < bytes.count {
+            let length = Self.validSequenceLength(bytes, at: index)
+            guard length > 0 else {
+                let byte = String(bytes[index], radix: 16, uppercase: true)
+                throw ConfigError(
+                    file: file, line: line, column: column,
+                    message: "the file is not valid UTF-8 (byte 0x\(byte.count == 1 ? "0" + byte : byte) at offset \(index)); save it as UTF-8")
+            }
+            if bytes[index] == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            index += length
+        }
+    }
+
+    /// The length of the valid, shortest-form UTF-8 sequence at `index`, or 0.
+    private static func validSequenceLength(_ bytes: [UInt8], at index: Int) -> Int {
+        let lead = bytes[index]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: return 0
+        }
+        guard index + length <= bytes.count else { return 0 }
+        for offset in 1..<length {
+            let byte = bytes[index + offset]
+            let (min, max) = offset == 1 ? (low, high) : (UInt8(0x80), UInt8(0xBF))
+            guard byte >= min, byte <= max else { return 0 }
+        }
+        return length
+    }
+
+    /// Whether a token may hold `scalar`: control and format characters, separators, private-use
+    /// and unassigned code points are refused, so what a token says is what it shows (a NUL would
+    /// cut a C string; a newline would forge a log line; a bidi override would reorder a name).
+    static func isAllowedInToken(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "\\" || UntrustedText.isPlain(scalar)
     }
 
     /// All tokens, ending with `.endOfFile`.
@@ -48,11 +108,21 @@ struct ConfigTokenizer {
             return ConfigToken(kind: .closeBrace, line: startLine, column: startColumn)
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
             let text = try readQuoted(line: startLine, column: startColumn)
+            try requirePlain(text, line: startLine, column: startColumn)
             return ConfigToken(kind: .word(text), line: startLine, column: startColumn, quoted: true)
         default:
             let text = readWord()
+            try requirePlain(text, line: startLine, column: startColumn)
             return ConfigToken(kind: .word(text), line: startLine, column: startColumn)
         }
+    }
+
+    private func requirePlain(_ text: String, line: Int, column: Int) throws(ConfigError) {
+        guard let bad = text.unicodeScalars.first(where: { !Self.isAllowedInToken($0) }) else { return }
+        let code = String(bad.value, radix: 16, uppercase: true)
+        throw ConfigError(
+            file: file, line: line, column: column,
+            message: "control or invisible character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) in \"\(ConfigError.shown(text))\"; config words are visible text")
     }
 
     private mutating func advance() {
@@ -149,7 +219,7 @@ struct ConfigTokenizer {
             let next = String(decoding: [bytes[index]], as: UTF8.self)
             throw ConfigError(
                 file: file, line: line, column: column,
-                message: "unexpected \"\(next)\" right after a closing quote; put a space or \";\" after it"
+                message: "unexpected \"\(ConfigError.shown(next))\" right after a closing quote; put a space or \";\" after it"
             )
         }
         return String(decoding: text, as: UTF8.self)

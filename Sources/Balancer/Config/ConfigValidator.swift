@@ -1,4 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MusterBase
+import Registry
 
 /// Turns the directive tree into a `BalancerConfiguration`, rejecting anything unsupported with
 /// the position of the offending directive or argument.
@@ -32,11 +36,7 @@ struct ConfigValidator {
 
     // MARK: errors
 
-    /// A config token as an error message shows it: escaped and cut, so a control byte cannot
-    /// forge a log line and a 1 MB token gives a short one.
-    static func shown(_ text: some StringProtocol) -> String {
-        UntrustedText.escaped(text, limit: 80)
-    }
+    static func shown(_ text: some StringProtocol) -> String { ConfigError.shown(text) }
 
     private func error(_ directive: ConfigDirective, _ message: String) -> ConfigError {
         ConfigError(file: file, line: directive.line, column: directive.column, message: message)
@@ -50,30 +50,30 @@ struct ConfigValidator {
         if directive.name == "http" {
             return error(directive, "\"http\" blocks are not supported: this balancer proxies TCP only (use \"stream {}\")")
         }
-        return error(directive, "unknown or unsupported directive \"\(directive.name)\" in \(context)")
+        return error(directive, "unknown or unsupported directive \"\(ConfigError.shown(directive.name))\" in \(context)")
     }
 
     private func requireSimple(_ directive: ConfigDirective, arguments range: ClosedRange<Int>) throws(ConfigError) {
         if directive.block != nil {
-            throw error(directive, "directive \"\(directive.name)\" has no block; end it with \";\"")
+            throw error(directive, "directive \"\(ConfigError.shown(directive.name))\" has no block; end it with \";\"")
         }
         if !range.contains(directive.arguments.count) {
-            throw error(directive, "invalid number of arguments in \"\(directive.name)\" directive")
+            throw error(directive, "invalid number of arguments in \"\(ConfigError.shown(directive.name))\" directive")
         }
     }
 
     private func requireBlock(_ directive: ConfigDirective, arguments count: Int) throws(ConfigError) -> [ConfigDirective] {
         guard let block = directive.block else {
-            throw error(directive, "directive \"\(directive.name)\" needs a { } block")
+            throw error(directive, "directive \"\(ConfigError.shown(directive.name))\" needs a { } block")
         }
         if directive.arguments.count != count {
-            throw error(directive, "invalid number of arguments in \"\(directive.name)\" directive")
+            throw error(directive, "invalid number of arguments in \"\(ConfigError.shown(directive.name))\" directive")
         }
         return block
     }
 
     private func duplicate(_ directive: ConfigDirective) -> ConfigError {
-        error(directive, "\"\(directive.name)\" directive is duplicate")
+        error(directive, "\"\(ConfigError.shown(directive.name))\" directive is duplicate")
     }
 
     // MARK: values
@@ -82,7 +82,7 @@ struct ConfigValidator {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
               text.utf8.count <= 10, let value = Int(text), value >= minimum, value <= maximum
         else {
-            throw error(argument, "invalid \(name) \"\(text)\": expected a whole number from \(minimum) to \(maximum)")
+            throw error(argument, "invalid \(ConfigError.shown(name)) \"\(ConfigError.shown(text))\": expected a whole number from \(minimum) to \(maximum)")
         }
         return value
     }
@@ -99,10 +99,10 @@ struct ConfigValidator {
         do {
             value = try Self.parseDuration(text)
         } catch {
-            throw self.error(argument, "invalid \(name) \"\(Self.shown(text))\": \(error.problem); \(expected)")
+            throw self.error(argument, "invalid \(ConfigError.shown(name)) \"\(Self.shown(text))\": \(error.problem); \(expected)")
         }
         guard allowZero || value > .zero else {
-            throw self.error(argument, "invalid \(name) \"\(Self.shown(text))\": \(expected) (greater than zero)")
+            throw self.error(argument, "invalid \(ConfigError.shown(name)) \"\(Self.shown(text))\": \(expected) (greater than zero)")
         }
         return value
     }
@@ -113,48 +113,58 @@ struct ConfigValidator {
         case "on": return true
         case "off": return false
         default:
-            throw error(directive.arguments[0], "invalid value \"\(directive.arguments[0].text)\" in \"\(directive.name)\" directive, it must be \"on\" or \"off\"")
+            throw error(directive.arguments[0], "invalid value \"\(ConfigError.shown(directive.arguments[0].text))\" in \"\(ConfigError.shown(directive.name))\" directive, it must be \"on\" or \"off\"")
         }
     }
 
     /// Splits `host:port` / `[v6]:port` / (when `portOnly` is allowed) `port`.
-    private func address(_ argument: ConfigDirective.Argument, what: String, allowPortOnly: Bool, defaultHost: String) throws(ConfigError) -> (host: String, port: Int) {
+    /// `literal`: the host must be an IP address (or `*`), as for `listen` and `admin`.
+    private func address(_ argument: ConfigDirective.Argument, what: String, allowPortOnly: Bool, defaultHost: String, literal: Bool = false) throws(ConfigError) -> (host: String, port: Int) {
         let text = argument.text
         if text.hasPrefix("unix:") {
-            throw error(argument, "unix domain sockets are not supported in \(what) \"\(text)\"")
+            throw error(argument, "unix domain sockets are not supported in \(what) \"\(ConfigError.shown(text))\"")
         }
         var host: Substring
         var portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else {
-                throw error(argument, "invalid \(what) \"\(text)\": missing \"]\" after the IPv6 address")
+                throw error(argument, "invalid \(what) \"\(ConfigError.shown(text))\": missing \"]\" after the IPv6 address")
             }
             host = text[text.index(after: text.startIndex)..<close]
             let after = text[text.index(after: close)...]
             guard after.hasPrefix(":") else {
-                throw error(argument, "no port in \(what) \"\(text)\"")
+                throw error(argument, "no port in \(what) \"\(ConfigError.shown(text))\"")
             }
             portText = after.dropFirst()
         } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
             if host.contains(":") {
-                throw error(argument, "invalid \(what) \"\(text)\": write IPv6 addresses in brackets, e.g. [::1]:8000")
+                throw error(argument, "invalid \(what) \"\(ConfigError.shown(text))\": write IPv6 addresses in brackets, e.g. [::1]:8000")
             }
         } else if allowPortOnly, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             host = Substring(defaultHost)
             portText = Substring(text)
         } else {
-            throw error(argument, "no port in \(what) \"\(text)\"")
+            throw error(argument, "no port in \(what) \"\(ConfigError.shown(text))\"")
         }
         if host == "*" { host = "0.0.0.0" }
         guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "[" || $0 == "]" }) else {
-            throw error(argument, "invalid host in \(what) \"\(text)\"")
+            throw error(argument, "invalid host in \(what) \"\(ConfigError.shown(text))\"")
+        }
+        // Bind addresses are IP literals, not names: a name's meaning depends on the resolver of the
+        // machine that runs `check`, and two names for one address (localhost, 127.0.0.1) would only
+        // collide at bind time, so check could pass what run then fails to bind.
+        if literal, !HostSyntax.isIPv4(String(host)), !HostSyntax.isIPv6(String(host)) {
+            throw error(argument, "invalid host in \(what) \"\(ConfigError.shown(text))\": an IP address is required (e.g. 127.0.0.1, [::1] or *), not a name")
+        }
+        if !literal, !HostSyntax.isValidMemberHost(String(host)) {
+            throw error(argument, "invalid host in \(what) \"\(ConfigError.shown(text))\": expected an IP address or a DNS name")
         }
         guard portText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), !portText.isEmpty,
               portText.count <= 5, let port = Int(portText), port >= (allowPortOnly ? 0 : 1), port <= 65535
         else {
-            throw error(argument, "invalid port in \(what) \"\(text)\"")
+            throw error(argument, "invalid port in \(what) \"\(ConfigError.shown(text))\"")
         }
         return (String(host), port)
     }
@@ -186,7 +196,7 @@ struct ConfigValidator {
                 if argument.text != "auto" {
                     guard argument.text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
                           let count = Int(argument.text), (1...Self.maximumWorkerProcesses).contains(count) else {
-                        throw error(argument, "invalid worker_processes \"\(argument.text)\": expected \"auto\" or a whole number from 1 to \(Self.maximumWorkerProcesses)")
+                        throw error(argument, "invalid worker_processes \"\(ConfigError.shown(argument.text))\": expected \"auto\" or a whole number from 1 to \(Self.maximumWorkerProcesses)")
                     }
                     configuration.workerProcesses = count
                 }
@@ -231,7 +241,7 @@ struct ConfigValidator {
             case "upstream":
                 let upstream = try self.upstream(child)
                 if let previous = upstreamDirectives[upstream.name] {
-                    throw error(child, "duplicate upstream \"\(upstream.name)\" (first defined at line \(previous.line))")
+                    throw error(child, "duplicate upstream \"\(ConfigError.shown(upstream.name))\" (first defined at line \(previous.line))")
                 }
                 upstreamDirectives[upstream.name] = child
                 configuration.upstreams.append(upstream)
@@ -242,8 +252,9 @@ struct ConfigValidator {
                 if adminDirective != nil { throw duplicate(child) }
                 adminDirective = child
                 try requireSimple(child, arguments: 1...1)
-                let (host, port) = try address(child.arguments[0], what: "admin address", allowPortOnly: true, defaultHost: "127.0.0.1")
+                let (host, port) = try address(child.arguments[0], what: "admin address", allowPortOnly: true, defaultHost: "127.0.0.1", literal: true)
                 configuration.admin = MemberID.address(host: host, port: port)
+                configuration.adminOrigin = "admin, \(file):\(child.line):\(child.column)"
             default:
                 if try proxySetting(child, into: &defaults) { continue }
                 throw unknown(child, in: "\"stream\"")
@@ -261,13 +272,29 @@ struct ConfigValidator {
                     throw error(listenDirective, "duplicate listen port \(server.listenPort) (already used by \"listen\" at line \(clash.directive.line))")
                 }
                 listeners.append((server.listenHost, server.listenPort, listenDirective))
+                let key = "\(server.listenHost):\(server.listenPort)"
+                if configuration.listenOrigins[key] == nil {
+                    configuration.listenOrigins[key] = "listen, \(file):\(listenDirective.line):\(listenDirective.column)"
+                }
                 configuration.servers.append(server)
             }
         }
     }
 
-    private static func overlaps(_ a: String, _ b: String) -> Bool {
-        a == b || ["0.0.0.0", "::"].contains(a) || ["0.0.0.0", "::"].contains(b)
+    /// Whether two bind addresses (IP literals) would take the same port: equal addresses in any
+    /// spelling (`::1`, `0:0::1`), or a wildcard beside anything.
+    static func overlaps(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (binary(a), binary(b))
+        if x.allSatisfy({ $0 == 0 }) || y.allSatisfy({ $0 == 0 }) { return true }
+        return x == y
+    }
+
+    /// The address's bytes (4 or 16), or its text's bytes if it is not a literal.
+    private static func binary(_ host: String) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        if inet_pton(AF_INET, host, &buffer) == 1 { return Array(buffer[0..<4]) }
+        if inet_pton(AF_INET6, host, &buffer) == 1 { return buffer }
+        return Array(host.utf8) + [1]
     }
 
     /// Handles the `proxy_*` / `tcp_nodelay` directives; false if `directive` is not one of them.
@@ -320,9 +347,9 @@ struct ConfigValidator {
                 let name = child.arguments[0]
                 if upstreams[name.text] == nil {
                     if name.text.contains(":") {
-                        throw error(name, "proxy_pass to an address (\"\(name.text)\") is not supported; define an upstream block and name it here")
+                        throw error(name, "proxy_pass to an address (\"\(ConfigError.shown(name.text))\") is not supported; define an upstream block and name it here")
                     }
-                    throw error(name, "unknown upstream \"\(name.text)\" in \"proxy_pass\"")
+                    throw error(name, "unknown upstream \"\(ConfigError.shown(name.text))\" in \"proxy_pass\"")
                 }
                 proxyPass = child
             default:
@@ -357,7 +384,7 @@ struct ConfigValidator {
 
     private func listen(_ directive: ConfigDirective) throws(ConfigError) -> Listen {
         try requireSimple(directive, arguments: 1...8)
-        let (host, port) = try address(directive.arguments[0], what: "listen", allowPortOnly: true, defaultHost: "0.0.0.0")
+        let (host, port) = try address(directive.arguments[0], what: "listen", allowPortOnly: true, defaultHost: "0.0.0.0", literal: true)
         var backlog: Int?
         var reusePort = false
         for argument in directive.arguments.dropFirst() {
@@ -369,7 +396,7 @@ struct ConfigValidator {
                 if backlog != nil { throw error(argument, "duplicate \"backlog\" parameter") }
                 backlog = try number(argument, value, name: "backlog", minimum: 1, maximum: 1 << 20)
             } else {
-                throw error(argument, "unsupported parameter \"\(argument.text)\" in \"listen\" (only backlog=N and reuseport are supported)\(missingSemicolonHint(argument))")
+                throw error(argument, "unsupported parameter \"\(ConfigError.shown(argument.text))\" in \"listen\" (only backlog=N and reuseport are supported)\(missingSemicolonHint(argument))")
             }
         }
         return Listen(host: host, port: port, backlog: backlog ?? ServerConfiguration.defaultBacklog, reusePort: reusePort,
@@ -402,14 +429,14 @@ struct ConfigValidator {
                 let (server, backupArgument) = try upstreamServer(child)
                 let id = MemberID.staticServer(host: server.host, port: server.port)
                 if let previous = ids[id] {
-                    throw error(child, "duplicate server \"\(child.arguments[0].text)\" in upstream \"\(upstream.name)\" (also at line \(previous.line)); use weight= instead")
+                    throw error(child, "duplicate server \"\(ConfigError.shown(child.arguments[0].text))\" in upstream \"\(ConfigError.shown(upstream.name))\" (also at line \(previous.line)); use weight= instead")
                 }
                 ids[id] = child
                 if let backupArgument { backupArguments.append(backupArgument) }
                 upstream.servers.append(server)
             case "least_conn", "hash", "random":
                 if let methodDirective {
-                    throw error(child, "load balancing method redefined (\"\(methodDirective.name)\" at line \(methodDirective.line))")
+                    throw error(child, "load balancing method redefined (\"\(ConfigError.shown(methodDirective.name))\" at line \(methodDirective.line))")
                 }
                 methodDirective = child
                 upstream.method = try method(child)
@@ -424,16 +451,16 @@ struct ConfigValidator {
         switch upstream.method {
         case .hash, .random:
             if let first = backupArguments.first, let methodDirective {
-                throw error(first, "balancing method \"\(methodDirective.name)\" does not support the \"backup\" parameter")
+                throw error(first, "balancing method \"\(ConfigError.shown(methodDirective.name))\" does not support the \"backup\" parameter")
             }
         case .roundRobin, .leastConn:
             break
         }
         if upstream.servers.isEmpty, upstream.zookeeper == nil {
-            throw error(directive, "no servers are inside upstream \"\(upstream.name)\" (add \"server\" lines or a \"zookeeper\" directive)")
+            throw error(directive, "no servers are inside upstream \"\(ConfigError.shown(upstream.name))\" (add \"server\" lines or a \"zookeeper\" directive)")
         }
         if upstream.zookeeper == nil, !upstream.servers.isEmpty, upstream.servers.allSatisfy(\.backup) {
-            throw error(directive, "upstream \"\(upstream.name)\" has only backup servers")
+            throw error(directive, "upstream \"\(ConfigError.shown(upstream.name))\" has only backup servers")
         }
         return upstream
     }
@@ -447,7 +474,7 @@ struct ConfigValidator {
         for argument in directive.arguments.dropFirst() {
             let (key, value) = keyValue(argument.text)
             if !seen.insert(key).inserted {
-                throw error(argument, "duplicate parameter \"\(key)\"")
+                throw error(argument, "duplicate parameter \"\(ConfigError.shown(key))\"")
             }
             switch (key, value) {
             case ("weight", let value?):
@@ -464,7 +491,7 @@ struct ConfigValidator {
             case ("down", nil):
                 server.down = true
             default:
-                throw error(argument, "invalid parameter \"\(argument.text)\" in upstream \"server\" (supported: weight=, max_fails=, fail_timeout=, max_conns=, backup, down)\(missingSemicolonHint(argument))")
+                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in upstream \"server\" (supported: weight=, max_fails=, fail_timeout=, max_conns=, backup, down)\(missingSemicolonHint(argument))")
             }
         }
         return (server, backupArgument)
@@ -479,11 +506,11 @@ struct ConfigValidator {
         case "hash":
             try requireSimple(directive, arguments: 1...2)
             guard arguments[0].text == "$remote_addr" else {
-                throw error(arguments[0], "unsupported hash key \"\(arguments[0].text)\": only $remote_addr is supported")
+                throw error(arguments[0], "unsupported hash key \"\(ConfigError.shown(arguments[0].text))\": only $remote_addr is supported")
             }
             if arguments.count == 2 {
                 guard arguments[1].text == "consistent" else {
-                    throw error(arguments[1], "invalid parameter \"\(arguments[1].text)\" in \"hash\" (only \"consistent\")")
+                    throw error(arguments[1], "invalid parameter \"\(ConfigError.shown(arguments[1].text))\" in \"hash\" (only \"consistent\")")
                 }
                 return .hash(consistent: true)
             }
@@ -492,10 +519,10 @@ struct ConfigValidator {
             try requireSimple(directive, arguments: 0...2)
             if arguments.isEmpty { return .random(two: false) }
             guard arguments[0].text == "two" else {
-                throw error(arguments[0], "invalid parameter \"\(arguments[0].text)\" in \"random\" (only \"two\")")
+                throw error(arguments[0], "invalid parameter \"\(ConfigError.shown(arguments[0].text))\" in \"random\" (only \"two\")")
             }
             if arguments.count == 2, arguments[1].text != "least_conn" {
-                throw error(arguments[1], "invalid parameter \"\(arguments[1].text)\" in \"random two\" (only \"least_conn\")")
+                throw error(arguments[1], "invalid parameter \"\(ConfigError.shown(arguments[1].text))\" in \"random two\" (only \"least_conn\")")
             }
             return .random(two: true)
         }
@@ -511,14 +538,12 @@ struct ConfigValidator {
         for argument in directive.arguments.dropFirst() {
             let (key, value) = keyValue(argument.text)
             if !seen.insert(key).inserted {
-                throw error(argument, "duplicate parameter \"\(key)\"")
+                throw error(argument, "duplicate parameter \"\(ConfigError.shown(key))\"")
             }
             switch (key, value) {
             case ("path", let value?):
-                guard value.hasPrefix("/"), value == "/" || !value.hasSuffix("/"), !value.contains("//"),
-                      !value.contains(where: { $0.isWhitespace })
-                else {
-                    throw error(argument, "invalid path \"\(value)\": a ZooKeeper path starts with \"/\" and has no empty segments")
+                if let problem = ServicePath.problem(with: value) {
+                    throw error(argument, "invalid path \"\(ConfigError.shown(value))\": \(problem)")
                 }
                 path = value
             case ("auth_file", let value?):
@@ -531,7 +556,7 @@ struct ConfigValidator {
             case ("fail_timeout", let value?):
                 source.failTimeout = try duration(argument, value, name: "fail_timeout")
             default:
-                throw error(argument, "invalid parameter \"\(argument.text)\" in \"zookeeper\" (supported: path=, auth_file=, session_timeout=, max_fails=, fail_timeout=)\(missingSemicolonHint(argument))")
+                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in \"zookeeper\" (supported: path=, auth_file=, session_timeout=, max_fails=, fail_timeout=)\(missingSemicolonHint(argument))")
             }
         }
         guard let path else {
@@ -541,33 +566,15 @@ struct ConfigValidator {
         return source
     }
 
-    /// `h1:2181,h2:2181/chroot`: every host non-empty, ports numeric; the chroot, if any, is a path.
+    /// `h1:2181,h2:2181/chroot`, by the one rule the ZooKeeper client applies when it connects.
     private func validateConnectString(_ argument: ConfigDirective.Argument) throws(ConfigError) {
-        var hosts = Substring(argument.text)
-        if let slash = hosts.firstIndex(of: "/") {
-            let chroot = hosts[slash...]
-            guard chroot.count > 1, !chroot.hasSuffix("/"), !chroot.contains("//") else {
-                throw error(argument, "invalid chroot \"\(chroot)\" in ZooKeeper hosts \"\(argument.text)\"")
-            }
-            hosts = hosts[..<slash]
-        }
         if argument.text.contains("=") {
             throw error(argument, "\"zookeeper\" takes the hosts first, e.g. zookeeper 127.0.0.1:2181 path=/muster/services/chat")
         }
-        for entry in hosts.split(separator: ",", omittingEmptySubsequences: false) {
-            let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
-            let valid: Bool
-            switch parts.count {
-            case 1: valid = !parts[0].isEmpty
-            case 2:
-                valid = !parts[0].isEmpty && !parts[1].isEmpty && parts[1].count <= 5
-                    && parts[1].utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-                    && (Int(parts[1]).map { (1...65535).contains($0) } ?? false)
-            default: valid = false
-            }
-            if !valid {
-                throw error(argument, "invalid ZooKeeper host \"\(entry)\" in \"\(argument.text)\" (expected host:port[,host:port][/chroot])")
-            }
+        do {
+            _ = try ZooKeeperConfiguration(connectString: argument.text).parsed()
+        } catch {
+            throw self.error(argument, error.description)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterBase
 
 /// Where and how a ``ZooKeeperClient`` connects.
 public struct ZooKeeperConfiguration: Sendable, Hashable {
@@ -17,26 +18,43 @@ public struct ZooKeeperConfiguration: Sendable, Hashable {
 
     /// The host list and the chroot, split. The chroot is applied by this client (so it can be
     /// created like any other parent), not by the C library.
+    ///
+    /// This is the one rule for a connect string: the balancer's config check, its quick start, the
+    /// agent and this client all call it, so a string that passes `balancer check` also connects.
+    /// Every server is `HOST:PORT` (a port is required; the host an IP address or a DNS name, IPv6
+    /// in brackets or bare as the C client takes it); the chroot, if any, is a ZooKeeper path
+    /// (trailing slashes are dropped).
     public func parsed() throws(ConfigurationError) -> (hosts: String, chroot: String) {
         let text = connectString.trimmingCharacters(in: .whitespaces)
+        let shown = UntrustedText.escaped(connectString, limit: 120)
         var hosts = text
         var chroot = ""
         if let slash = text.firstIndex(of: "/") {
             hosts = String(text[..<slash])
             chroot = String(text[slash...])
             while chroot.hasSuffix("/") { chroot.removeLast() }
-            if chroot.contains("//") {
-                throw ConfigurationError("invalid chroot in ZooKeeper connection string '\(connectString)'")
+            if !chroot.isEmpty, let problem = ServicePath.problem(with: chroot) {
+                throw ConfigurationError("invalid chroot in ZooKeeper connection string '\(shown)': \(problem)")
+            }
+            if chroot.isEmpty, text[slash...].count > 1 {
+                throw ConfigurationError("invalid chroot in ZooKeeper connection string '\(shown)'")
             }
         }
         if hosts.isEmpty {
             throw ConfigurationError("empty ZooKeeper connection string; expected host:port[,host:port...][/chroot]")
         }
         for entry in hosts.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
-                  let port = Int(entry[entry.index(after: colon)...]), (1...65535).contains(port)
+            guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex else {
+                throw ConfigurationError("invalid ZooKeeper host '\(UntrustedText.escaped(entry, limit: 80))' in '\(shown)'; expected host:port (a port is required)")
+            }
+            var host = entry[..<colon]
+            let portText = entry[entry.index(after: colon)...]
+            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+            guard HostSyntax.isValidMemberHost(String(host)),
+                (1...5).contains(portText.utf8.count), portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let port = Int(portText), (1...65535).contains(port)
             else {
-                throw ConfigurationError("invalid ZooKeeper server '\(entry)' in '\(connectString)'; expected host:port")
+                throw ConfigurationError("invalid ZooKeeper host '\(UntrustedText.escaped(entry, limit: 80))' in '\(shown)'; expected host:port")
             }
         }
         return (hosts, chroot)

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+@testable import Balancer
+
+/// `check` and `run` share one validation: what `balancer check` passes, `run` can start (issue #9, defect 5).
+@Suite("config validation: check's verdict is run's")
+struct ConfigValidationTests {
+    static let upstream = "upstream u { server 127.0.0.1:1; }"
+
+    static func error(_ text: String) -> ConfigError? {
+        error(bytes: Array(text.utf8))
+    }
+
+    static func error(bytes: [UInt8]) -> ConfigError? {
+        do {
+            _ = try BalancerConfiguration.parse(bytes: bytes, file: "v.conf")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("rejected with their position", arguments: [
+        // a ZooKeeper host without a port: run's client refuses it, so check does
+        ("stream { upstream u { zookeeper zk1 path=/p; } server { listen 1; proxy_pass u; } }", 33, "a port is required"),
+        ("stream { upstream u { zookeeper zk1:2181,zk2 path=/p; } server { listen 1; proxy_pass u; } }", 33, "a port is required"),
+        ("stream { upstream u { zookeeper h:+1 path=/p; } server { listen 1; proxy_pass u; } }", 33, "invalid ZooKeeper host"),
+        ("stream { upstream u { zookeeper h:1// path=/p; } server { listen 1; proxy_pass u; } }", 33, "invalid chroot"),
+        ("stream { upstream u { zookeeper h:1/a/.. path=/p; } server { listen 1; proxy_pass u; } }", 33, "invalid chroot"),
+        ("stream { \(upstream) server { listen 256.256.256.256:5; proxy_pass u; } }", 61, "an IP address is required"),
+        ("stream { \(upstream) server { listen localhost:5; proxy_pass u; } }", 61, "an IP address is required"),
+        ("stream { \(upstream) admin localhost:5; server { listen 6; proxy_pass u; } }", 51, "an IP address is required"),
+        ("stream { \(upstream) admin \"127.0.0.1\\\\0:5\"; server { listen 6; proxy_pass u; } }", 51, "an IP address is required"),
+        ("stream { \(upstream) admin \"127.0.0.1\u{0}:5\"; server { listen 6; proxy_pass u; } }", 51, "U+0000"),
+        ("stream { upstream u { zookeeper h:1 \"path=/p\u{1}\"; } server { listen 1; proxy_pass u; } }", 37, "U+0001"),
+        ("stream { upstream u { zookeeper h:1 path=/p \"auth_file=/a\u{7F}\"; } server { listen 1; proxy_pass u; } }", 45, "U+007F"),
+        ("stream { upstream u { zookeeper h:1 path=/p \"auth_file=/a\\nb\"; } server { listen 1; proxy_pass u; } }", 45, "U+000A"),
+        ("stream { upstream \"u\u{202E}\" { server 127.0.0.1:1; } server { listen 1; proxy_pass u; } }", 19, "U+202E"),
+        ("stream { upstream u { zookeeper h:1 path=/svc/..; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
+        ("stream { upstream u { zookeeper h:1 path=/svc/./x; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
+        ("stream { \(upstream) server { listen [::1]:5; proxy_pass u; } server { listen [0:0::1]:5; proxy_pass u; } }", 95, "duplicate listen port 5"),
+        ("stream { upstream u { server exa_mple:1; } server { listen 1; proxy_pass u; } }", 30, "expected an IP address or a DNS name"),
+    ] as [(String, Int, String)])
+    func rejected(text: String, column: Int, message: String) {
+        let error = Self.error(text)
+        #expect(error?.message.contains(message) == true, "\(String(describing: error))")
+        #expect(error?.line == 1 && error?.column == column, "\(String(describing: error))")
+    }
+
+    @Test("a config must be UTF-8: \\xff and \\xfe no longer decode to the same name")
+    func invalidUTF8() {
+        var bytes = Array("stream {\n  upstream ".utf8) + [0xFF] + Array(" { server 127.0.0.1:1; }\n  server { listen 1; proxy_pass ".utf8)
+        bytes += [0xFE] + Array("; }\n}\n".utf8)
+        let error = Self.error(bytes: bytes)
+        #expect(error?.line == 2 && error?.column == 12, "\(String(describing: error))")
+        #expect(error?.message.contains("not valid UTF-8 (byte 0xFF") == true)
+        // overlong and surrogate encodings too, even inside a comment
+        for bad: [UInt8] in [[0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82]] {
+            let error = Self.error(bytes: Array("# ".utf8) + bad + Array("\nstream {}".utf8))
+            #expect(error?.line == 1 && error?.column == 3, "\(bad): \(String(describing: error))")
+        }
+        // valid UTF-8 (a BOM, comments and names in other scripts) is fine
+        #expect(Self.error(bytes: [0xEF, 0xBB, 0xBF] + Array("# 所有\nstream { upstream ü { server 127.0.0.1:1; } server { listen 1; proxy_pass ü; } }".utf8)) == nil)
+    }
+
+    @Test("an error does not repeat a huge token: it is cut and escaped")
+    func hugeToken() {
+        let name = String(repeating: "x", count: 1_000_000) + "\u{1B}"
+        let error = Self.error("stream { \(Self.upstream) server { listen 1; proxy_pass \(name); } }")
+        #expect(error != nil)
+        #expect((error?.description.utf8.count ?? .max) < 400, "\(error?.description.utf8.count ?? 0) bytes")
+        #expect(error?.message.contains("more)") == true)
+    }
+
+    @Test("only regular files are read: a FIFO is refused at once instead of blocking")
+    func fifo() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        #expect {
+            try BalancerConfiguration.load(path: path)
+        } throws: { error in
+            (error as? ConfigError)?.message.contains("not a regular file") == true
+        }
+    }
+
+    @Test("check's own limits still pass what they should")
+    func accepted() throws {
+        let ok = [
+            "stream { upstream u { zookeeper zk1:2181,[::1]:2181/muster/ path=/p; } server { listen [::]:1; proxy_pass u; } }",
+            "stream { upstream u { zookeeper ::1:2181 path=/; } server { listen *:1; proxy_pass u; } }",
+            "stream { \(Self.upstream) admin 127.0.0.1:0; server { listen 0; proxy_pass u; } server { listen 0; proxy_pass u; } }",
+            "stream { \(Self.upstream) admin 8001; server { listen 127.0.0.1:8000; proxy_pass u; } server { listen 127.0.0.2:8000; proxy_pass u; } }",
+        ]
+        for text in ok {
+            #expect(Self.error(text) == nil, "\(text): \(String(describing: Self.error(text)))")
+        }
+    }
+
+    @Test("the listen and admin directives are recorded for bind errors")
+    func origins() throws {
+        let configuration = try BalancerConfiguration.parse(
+            "stream {\n  admin 127.0.0.1:9;\n  \(Self.upstream)\n  server { listen 127.0.0.1:7; proxy_pass u; }\n}", file: "b.conf")
+        #expect(configuration.listenOrigins["127.0.0.1:7"] == "listen, b.conf:4:12")
+        #expect(configuration.adminOrigin == "admin, b.conf:2:3")
+    }
+}
