@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import ProxyEngine
 
 /// Errors of the balancer's runtime (configuration errors are `ConfigError`).
 public enum BalancerError: Error, Sendable, CustomStringConvertible {
@@ -27,6 +28,9 @@ public enum BalancerError: Error, Sendable, CustomStringConvertible {
     static func reason(_ error: any Error) -> String {
         if let error = error as? IOError {
             return String(cString: strerror(error.errnoCode))
+        }
+        if let error = error as? EngineError, case .bind(_, let code) = error {
+            return String(cString: strerror(code))
         }
         return "\(error)"
     }

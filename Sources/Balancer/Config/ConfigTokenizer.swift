@@ -71,11 +71,11 @@ struct ConfigTokenizer {
         return length
     }
 
-    /// Whether a token may hold `scalar`: control and format characters, separators, private-use
+    /// Whether a token may hold `scalar`: control (but a tab, `\t` in quotes) and format characters, separators, private-use
     /// and unassigned code points are refused, so what a token says is what it shows (a NUL would
     /// cut a C string; a newline would forge a log line; a bidi override would reorder a name).
     static func isAllowedInToken(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "\\" || UntrustedText.isPlain(scalar)
+        scalar == "\\" || scalar == "\t" || UntrustedText.isPlain(scalar)
     }
 
     /// All tokens, ending with `.endOfFile`.
