@@ -7,7 +7,9 @@ import Registry
 
 @Suite("Upstream pool: membership, reconfiguration, status")
 struct UpstreamPoolTests {
-    static let zookeeper = ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/muster/services/chat", maxFails: 2, failTimeout: .seconds(5))
+    /// The panic threshold is off here: these tests are about plain removal (StormPoolTests has it on).
+    static let zookeeper = ZooKeeperSource(
+        connectString: "127.0.0.1:2181", path: "/muster/services/chat", maxFails: 2, failTimeout: .seconds(5), panicThreshold: 0)
 
     static func member(_ n: Int, weight: Int = 1, draining: Bool = false) -> DiscoveredMember {
         DiscoveredMember(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, draining: draining)
@@ -237,7 +239,7 @@ struct UpstreamPoolRegistryTests {
     @Test("MemberRecord snapshots apply like DiscoveredMember lists, stale ones never remove")
     func records() {
         let pool = UpstreamPool(configuration: UpstreamConfiguration(
-            name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m")))
+            name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m", panicThreshold: 0)))
         let one = MemberRecord(id: "chat-1", host: "127.0.0.1", port: 7001, weight: 2)
         let two = MemberRecord(id: "chat-2", host: "127.0.0.1", port: 7002, draining: true)
         let change = pool.apply(MembershipSnapshot(members: [one, two], stale: false))

@@ -14,6 +14,9 @@ public struct StaticServer: Sendable, Equatable {
     public var backup: Bool
     /// `down`: never used.
     public var down: Bool
+    /// `slow_start=T` (nginx Plus), default 0 (off): weight ramps from 10% over T after the member
+    /// comes back from unavailable or is added by a reload.
+    public var slowStart: Duration
 
     public init(
         host: String,
@@ -23,7 +26,8 @@ public struct StaticServer: Sendable, Equatable {
         failTimeout: Duration = .seconds(10),
         maxConns: Int = 0,
         backup: Bool = false,
-        down: Bool = false
+        down: Bool = false,
+        slowStart: Duration = .zero
     ) {
         self.host = host
         self.port = port
@@ -33,5 +37,6 @@ public struct StaticServer: Sendable, Equatable {
         self.maxConns = maxConns
         self.backup = backup
         self.down = down
+        self.slowStart = slowStart
     }
 }

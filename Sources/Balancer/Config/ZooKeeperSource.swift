@@ -15,6 +15,15 @@ public struct ZooKeeperSource: Sendable, Equatable {
     public var maxFails: Int
     /// `fail_timeout=T` applied to every discovered member, default 10s.
     public var failTimeout: Duration
+    /// `panic_threshold=N%`, default 50; 0 disables. Lost members that would leave fewer than this
+    /// share of the group in service stay in service as suspects.
+    public var panicThreshold: Int
+    /// `suspect_timeout=T`, default 10m: a suspect is removed after this long at the latest.
+    public var suspectTimeout: Duration
+    /// `slow_start=T` for every discovered member, default 0 (off).
+    public var slowStart: Duration
+    /// `flap_limit=`, `flap_window=`, `flap_hold=`, `flap_max_hold=`.
+    public var flapDamping: FlapDamping
 
     public init(
         connectString: String,
@@ -22,7 +31,11 @@ public struct ZooKeeperSource: Sendable, Equatable {
         authFile: String? = nil,
         sessionTimeout: Duration = .seconds(10),
         maxFails: Int = 1,
-        failTimeout: Duration = .seconds(10)
+        failTimeout: Duration = .seconds(10),
+        panicThreshold: Int = 50,
+        suspectTimeout: Duration = .seconds(600),
+        slowStart: Duration = .zero,
+        flapDamping: FlapDamping = FlapDamping()
     ) {
         self.connectString = connectString
         self.path = path
@@ -30,6 +43,10 @@ public struct ZooKeeperSource: Sendable, Equatable {
         self.sessionTimeout = sessionTimeout
         self.maxFails = maxFails
         self.failTimeout = failTimeout
+        self.panicThreshold = panicThreshold
+        self.suspectTimeout = suspectTimeout
+        self.slowStart = slowStart
+        self.flapDamping = flapDamping
     }
 
     /// The path whose children are member records.

@@ -10,12 +10,16 @@ public struct DiscoveredMember: Sendable, Equatable {
     public var port: Int
     public var weight: Int
     public var draining: Bool
+    /// The record's `leaving` mark: the member deregisters on purpose (the reason, e.g. `shutdown`).
+    /// It takes no new connections at once, and when its node goes it is removed, never a suspect.
+    public var leaving: String?
 
-    public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false) {
+    public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false, leaving: String? = nil) {
         self.id = id
         self.host = host
         self.port = port
         self.weight = weight
         self.draining = draining
+        self.leaving = leaving
     }
 }

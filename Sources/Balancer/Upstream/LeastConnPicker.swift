@@ -11,9 +11,9 @@ enum LeastConnPicker {
                 many = false
                 continue
             }
-            // Cross-multiplied to compare conns/weight without division.
-            let lhs = members[index].peer.active * members[best].peer.weight
-            let rhs = members[best].peer.active * members[index].peer.weight
+            // Cross-multiplied to compare conns/weight without division; weights ramp in slow start.
+            let lhs = members[index].peer.active * members[best].peer.weight * members[best].peer.rampPermille(now: context.now)
+            let rhs = members[best].peer.active * members[index].peer.weight * members[index].peer.rampPermille(now: context.now)
             if lhs < rhs {
                 best = index
                 many = false
@@ -26,11 +26,13 @@ enum LeastConnPicker {
         if many {
             for index in best..<members.count {
                 guard members[index].peer.backup == backup, context.isEligible(members, index) else { continue }
-                if members[index].peer.active * members[best].peer.weight != members[best].peer.active * members[index].peer.weight {
+                if members[index].peer.active * members[best].peer.weight * members[best].peer.rampPermille(now: context.now)
+                    != members[best].peer.active * members[index].peer.weight * members[index].peer.rampPermille(now: context.now) {
                     continue
                 }
-                members[index].peer.currentWeight += members[index].peer.effectiveWeight
-                total += members[index].peer.effectiveWeight
+                let weight = members[index].peer.effectiveWeight * members[index].peer.rampPermille(now: context.now)
+                members[index].peer.currentWeight += weight
+                total += weight
                 if members[index].peer.effectiveWeight < members[index].peer.weight {
                     members[index].peer.effectiveWeight += 1
                 }

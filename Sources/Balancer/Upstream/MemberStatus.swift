@@ -6,7 +6,9 @@ public struct MemberStatus: Codable, Sendable, Equatable {
     public var weight: Int
     /// `"static"` or `"zookeeper"`.
     public var source: String
-    /// `"up"`, `"down"`, `"draining"`, `"backup"` or `"unavailable"` (passive health tripped).
+    /// `"up"`, `"down"`, `"draining"`, `"backup"`, `"unavailable"` (passive health tripped),
+    /// `"leaving"` (its record says it deregisters), `"suspect"` (registration lost, kept under the
+    /// panic threshold), `"damped"` (held out for flapping) or `"slow_start"`.
     public var state: String
     /// Connections currently open (or being opened) to this member.
     public var active: Int
@@ -17,6 +19,11 @@ public struct MemberStatus: Codable, Sendable, Equatable {
     /// When the last failure happened, ISO 8601 (UTC).
     public var lastFailure: String?
     public var lastFailureReason: String?
+    /// Why the member is in its state, for `leaving`, `suspect`, `damped` and `slow_start`, e.g.
+    /// `registration lost 12s ago; kept: 1 of 4 registered, panic threshold 50%`.
+    public var reason: String?
+    /// Since when it is in that state, ISO 8601 (UTC), where the balancer knows.
+    public var since: String?
 
     public init(
         id: String,
@@ -28,7 +35,9 @@ public struct MemberStatus: Codable, Sendable, Equatable {
         total: Int,
         failures: Int,
         lastFailure: String? = nil,
-        lastFailureReason: String? = nil
+        lastFailureReason: String? = nil,
+        reason: String? = nil,
+        since: String? = nil
     ) {
         self.id = id
         self.address = address
@@ -40,5 +49,7 @@ public struct MemberStatus: Codable, Sendable, Equatable {
         self.failures = failures
         self.lastFailure = lastFailure
         self.lastFailureReason = lastFailureReason
+        self.reason = reason
+        self.since = since
     }
 }

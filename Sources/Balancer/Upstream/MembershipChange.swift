@@ -3,6 +3,10 @@ public struct MembershipChange: Sendable, Equatable {
     public var added: [MemberID] = []
     /// Members that stop taking new connections because they left the set.
     public var removed: [MemberID] = []
+    /// Lost members kept in service as suspects by the panic threshold.
+    public var suspected: [MemberID] = []
+    /// Members whose record newly carries a `leaving` mark (no new connections from now on).
+    public var leaving: [MemberID] = []
     /// Members whose address, weight or draining flag changed.
     public var updated: [MemberID] = []
     /// Records that were ignored, with why (bad port, empty host, duplicate id).
@@ -12,5 +16,5 @@ public struct MembershipChange: Sendable, Equatable {
 
     public init() {}
 
-    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && updated.isEmpty && rejected.isEmpty }
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && updated.isEmpty && rejected.isEmpty && suspected.isEmpty }
 }

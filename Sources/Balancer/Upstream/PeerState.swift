@@ -12,7 +12,18 @@ struct PeerState: Sendable {
     var draining = false
     /// Gone from the configuration or membership; kept only until its last connection closes.
     var removed = false
+    /// The record carries a `leaving` mark: no new connections, removed when its node goes.
+    var leaving = false
+    /// Lost from the registry but kept in service under the panic threshold.
+    var suspect = false
+    /// Held out by flap damping; still used when nothing else is left (see `PickContext`).
+    var damped = false
     var health: PassiveHealth
+
+    /// `slow_start=T`; zero = off.
+    var slowStart: Duration = .zero
+    /// When the current slow start began; nil outside one.
+    var slowStartBegan: Duration?
 
     // nginx smooth weighted round robin state.
     var currentWeight = 0
@@ -32,7 +43,7 @@ struct PeerState: Sendable {
 
     /// Takes no new connections, whatever its health: `down`, draining or removed.
     @inline(__always)
-    var inService: Bool { !down && !draining && !removed }
+    var inService: Bool { !down && !draining && !removed && !leaving }
 
     /// Part of nginx's peer list: everything except members removed and waiting to drain.
     @inline(__always)
@@ -40,11 +51,19 @@ struct PeerState: Sendable {
 
     /// nginx's skip order after `tried`: down, failed (`max_fails`), full (`max_conns`).
     @inline(__always)
-    func isUsable(now: Duration, single: Bool) -> Bool {
+    func isUsable(now: Duration, single: Bool, useDamped: Bool = false) -> Bool {
         guard inService else { return false }
+        if damped, !useDamped { return false }
         if !single, !health.isAvailable(at: now) { return false }
         if maxConns > 0, active >= maxConns { return false }
         return true
+    }
+
+    /// The weight factor in per-mille (1000 outside slow start); see `SlowStart`.
+    @inline(__always)
+    func rampPermille(now: Duration) -> Int {
+        guard let began = slowStartBegan else { return SlowStart.full }
+        return SlowStart.permille(elapsed: now - began, over: slowStart)
     }
 
     /// Changes the weight live; the smooth round robin restarts this member from full weight.

@@ -2,7 +2,8 @@
 ///
 /// Each eligible member gains its `effectiveWeight`; the one with the largest `currentWeight` wins
 /// and pays back the sum, so weights 5,1,1 give a a b a c a a. `effectiveWeight` drops on failures
-/// and climbs back by one each pass.
+/// and climbs back by one each pass. Weights count in per-mille (`SlowStart`) so a member in slow
+/// start gains only its ramped share; with no ramp that is nginx's sequence scaled by 1000.
 enum RoundRobinPicker {
     /// Picks among members with `backup == backup`; returns the chosen index.
     static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
@@ -10,8 +11,9 @@ enum RoundRobinPicker {
         var total = 0
         for index in members.indices {
             guard members[index].peer.backup == backup, context.isEligible(members, index) else { continue }
-            members[index].peer.currentWeight += members[index].peer.effectiveWeight
-            total += members[index].peer.effectiveWeight
+            let weight = members[index].peer.effectiveWeight * members[index].peer.rampPermille(now: context.now)
+            members[index].peer.currentWeight += weight
+            total += weight
             if members[index].peer.effectiveWeight < members[index].peer.weight {
                 members[index].peer.effectiveWeight += 1
             }

@@ -18,6 +18,10 @@ struct UpstreamMember: Sendable {
     /// Wall-clock seconds since 1970 (a `Double`, not `Date`, to keep the layout fixed and simple).
     var lastFailure: Double?
     var lastFailureReason: String?
+    /// The record's `leaving` reason, while it carries one.
+    var leavingReason: String?
+    /// When the member became a suspect (its registration was lost under the panic threshold).
+    var suspectSince: Duration?
 
     init(id: MemberID, host: String, port: Int, source: Source, weight: Int, maxFails: Int, failTimeout: Duration, maxConns: Int = 0, backup: Bool = false, down: Bool = false) {
         self.id = id

@@ -49,7 +49,10 @@ public final class UpstreamPool: Sendable {
 
     /// The connection to `id` is established: a trial connection after `fail_timeout` brings it back.
     public func connectSucceeded(_ id: MemberID) {
-        state.withLock { $0.connectSucceeded(id) }
+        if state.withLock({ $0.connectSucceeded(id) }) {
+            let now = clock() - origin
+            state.withLock { $0.recovered(id, now: now) }
+        }
     }
 
     /// Connecting to `id` failed or timed out: counts for passive health and releases the slot.
@@ -70,7 +73,8 @@ public final class UpstreamPool: Sendable {
     /// it drain. A stale one (registry unreachable) only adds and updates, so it never empties the pool.
     @discardableResult
     public func applyMembership(_ members: [DiscoveredMember], stale: Bool) -> MembershipChange {
-        state.withLock { $0.applyMembership(members, stale: stale) }
+        let now = clock() - origin
+        return state.withLock { $0.applyMembership(members, stale: stale, now: now) }
     }
 
     /// SIGHUP: applies a new configuration, keeping the counters of members that stay.
@@ -81,6 +85,12 @@ public final class UpstreamPool: Sendable {
     /// Every member, including removed ones still draining their connections.
     public func status() -> [MemberStatus] {
         let now = clock() - origin
-        return state.withLock { $0.status(now: now) }
+        let wall = wallClock()
+        return state.withLock { $0.status(now: now, wallClock: wall) }
+    }
+
+    /// Whether the group is in panic (lost members kept as suspects), and the storm counters.
+    public func storm() -> UpstreamStorm {
+        state.withLock { $0.storm }
     }
 }
