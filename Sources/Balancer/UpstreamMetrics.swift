@@ -9,7 +9,9 @@ import ProxyEngine
 /// in `engine`, one row per worker written without locks, and are summed into these metrics when
 /// `/metrics` is read (`recordMembers`).
 struct UpstreamMetrics: Sendable {
-    static let memberStates = ["up", "down", "draining", "backup", "unavailable"]
+    static let memberStates = [
+        "up", "down", "draining", "backup", "unavailable", "leaving", "suspect", "damped", "slow_start",
+    ]
 
     let connectionsTotal: Counter
     let connectionsActive: Meter
@@ -25,6 +27,12 @@ struct UpstreamMetrics: Sendable {
     private let published: NIOLockedValueBox<Published>
     /// Runs at every scrape before this group's figures are set (the engine-wide counters).
     private let onScrape: (@Sendable () -> Void)?
+    /// 1 while lost members are kept as suspects under the panic threshold.
+    let panic: Gauge
+    let panicEntries: Counter
+    let ejections: Counter
+    /// The pool's cumulative counts at the last scrape, to turn them into counter increments.
+    private let lastStorm = NIOLockedValueBox(UpstreamStorm())
 
     private struct Published {
         var connections = 0
@@ -49,6 +57,20 @@ struct UpstreamMetrics: Sendable {
         self.engine = EngineCounters(workers: workers)
         self.published = NIOLockedValueBox(Published())
         self.onScrape = onScrape
+        self.panic = Gauge(label: "balancer_panic", dimensions: labels, factory: factory)
+        self.panicEntries = Counter(label: "balancer_panic_entries_total", dimensions: labels, factory: factory)
+        self.ejections = Counter(label: "balancer_ejections_total", dimensions: labels, factory: factory)
+    }
+
+    /// Sets the panic gauge and advances the storm counters (called when metrics are scraped).
+    func recordStorm(_ storm: UpstreamStorm) {
+        panic.record(storm.panicking ? 1 : 0)
+        let last = lastStorm.withLockedValue { last in
+            defer { last = storm }
+            return last
+        }
+        if storm.panicEntries > last.panicEntries { panicEntries.increment(by: storm.panicEntries - last.panicEntries) }
+        if storm.ejections > last.ejections { ejections.increment(by: storm.ejections - last.ejections) }
     }
 
     /// Sets the member gauges from a status list and sums the workers' counters into the metrics

@@ -13,7 +13,10 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            _ = try BalancerConfiguration.load(path: self.config)
+            let configuration = try BalancerConfiguration.load(path: self.config)
+            for warning in configuration.warnings {
+                printError("balancer: warning: \(warning)")
+            }
         } catch {
             printError("balancer: \(error)")
             printError("balancer: configuration file \(self.config) test failed")

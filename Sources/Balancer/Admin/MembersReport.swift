@@ -21,10 +21,13 @@ public struct MembersReport: Codable, Sendable, Equatable {
         /// Why the ZooKeeper feed is not running (bad auth file, bad connect string), if it is not.
         public var membershipError: String?
         public var members: [MemberStatus]
+        /// True while lost members are kept as suspects under the panic threshold (nil from a
+        /// balancer that predates it).
+        public var panic: Bool?
 
         public init(
             name: String, method: String, zookeeper: String?, stale: Bool, membershipError: String?,
-            members: [MemberStatus]
+            members: [MemberStatus], panic: Bool? = nil
         ) {
             self.name = name
             self.method = method
@@ -32,6 +35,7 @@ public struct MembersReport: Codable, Sendable, Equatable {
             self.stale = stale
             self.membershipError = membershipError
             self.members = members
+            self.panic = panic
         }
     }
 

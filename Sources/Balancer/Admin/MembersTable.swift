@@ -19,6 +19,9 @@ public enum MembersTable {
                     ? " STALE: ZooKeeper unreachable, serving the last known members"
                     : " STALE: serving the last known members"
             }
+            if upstream.panic == true {
+                title += " PANIC: registrations lost below the panic threshold, lost members kept as suspects"
+            }
             out += title + "\n"
             if let error = upstream.membershipError {
                 out += "membership error: \(error)\n"
@@ -28,8 +31,10 @@ public enum MembersTable {
                 if let reason = member.lastFailureReason {
                     lastFailure += " (\(reason))"
                 }
+                // `suspect (registration lost 12s ago; ...)`, `slow_start (40%)`, `leaving (shutdown)`.
+                let state = member.reason.map { "\(member.state) (\($0))" } ?? member.state
                 return [
-                    member.id, member.address, String(member.weight), member.source, member.state,
+                    member.id, member.address, String(member.weight), member.source, state,
                     String(member.active), String(member.total), String(member.failures), lastFailure,
                 ]
             }

@@ -29,7 +29,8 @@ struct PublishedState: Sendable {
                     zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.membersPath)" },
                     stale: membership.stale,
                     membershipError: membership.error,
-                    members: upstream.runtime.pool.status())
+                    members: upstream.runtime.pool.status(),
+                    panic: upstream.runtime.pool.storm().panicking)
             })
     }
 

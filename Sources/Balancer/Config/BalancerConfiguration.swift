@@ -40,6 +40,9 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// Config files larger than this are refused (a real one is a few KiB; this stops `/dev/zero`).
     public static let maximumFileSize = 4 * 1024 * 1024
 
+    /// Every upstream's warnings, in file order.
+    public var warnings: [ConfigError] { upstreams.flatMap(\.warnings) }
+
     /// Reads and validates a config file. Throws `ConfigError` (also for an unreadable file).
     /// Only a regular file is read: a FIFO, a device or a directory is refused at once, without
     /// waiting for a writer or reading an endless stream.

@@ -422,11 +422,13 @@ struct ConfigValidator {
         var methodDirective: ConfigDirective?
         var zookeeperDirective: ConfigDirective?
         var backupArguments: [ConfigDirective.Argument] = []
+        var slowStartArguments: [ConfigDirective.Argument] = []
         var ids: [MemberID: ConfigDirective] = [:]
         for child in children {
             switch child.name {
             case "server":
-                let (server, backupArgument) = try upstreamServer(child)
+                let (server, backupArgument, slowStartArgument) = try upstreamServer(child)
+                if let slowStartArgument { slowStartArguments.append(slowStartArgument) }
                 let id = MemberID.staticServer(host: server.host, port: server.port)
                 if let previous = ids[id] {
                     throw error(child, "duplicate server \"\(ConfigError.shown(child.arguments[0].text))\" in upstream \"\(ConfigError.shown(upstream.name))\" (also at line \(previous.line)); use weight= instead")
@@ -443,7 +445,9 @@ struct ConfigValidator {
             case "zookeeper":
                 if zookeeperDirective != nil { throw duplicate(child) }
                 zookeeperDirective = child
-                upstream.zookeeper = try zookeeper(child)
+                let (source, slowStartArgument) = try zookeeper(child)
+                upstream.zookeeper = source
+                if let slowStartArgument { slowStartArguments.append(slowStartArgument) }
             default:
                 throw unknown(child, in: "\"upstream\"")
             }
@@ -452,6 +456,12 @@ struct ConfigValidator {
         case .hash, .random:
             if let first = backupArguments.first, let methodDirective {
                 throw error(first, "balancing method \"\(ConfigError.shown(methodDirective.name))\" does not support the \"backup\" parameter")
+            }
+            // nginx Plus ignores slow_start for hash methods; so do we, and `check` says so.
+            if let methodDirective {
+                for argument in slowStartArguments {
+                    upstream.warnings.append(error(argument, "\"slow_start\" is ignored by balancing method \"\(methodDirective.name)\" (only round robin and least_conn ramp weights)"))
+                }
             }
         case .roundRobin, .leastConn:
             break
@@ -465,12 +475,13 @@ struct ConfigValidator {
         return upstream
     }
 
-    private func upstreamServer(_ directive: ConfigDirective) throws(ConfigError) -> (StaticServer, ConfigDirective.Argument?) {
+    private func upstreamServer(_ directive: ConfigDirective) throws(ConfigError) -> (StaticServer, ConfigDirective.Argument?, ConfigDirective.Argument?) {
         try requireSimple(directive, arguments: 1...16)
         let (host, port) = try address(directive.arguments[0], what: "upstream server", allowPortOnly: false, defaultHost: "")
         var server = StaticServer(host: host, port: port)
         var seen: Set<Substring> = []
         var backupArgument: ConfigDirective.Argument?
+        var slowStartArgument: ConfigDirective.Argument?
         for argument in directive.arguments.dropFirst() {
             let (key, value) = keyValue(argument.text)
             if !seen.insert(key).inserted {
@@ -490,11 +501,14 @@ struct ConfigValidator {
                 backupArgument = argument
             case ("down", nil):
                 server.down = true
+            case ("slow_start", let value?):
+                server.slowStart = try duration(argument, value, name: "slow_start")
+                if server.slowStart > .zero { slowStartArgument = argument }
             default:
-                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in upstream \"server\" (supported: weight=, max_fails=, fail_timeout=, max_conns=, backup, down)\(missingSemicolonHint(argument))")
+                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in upstream \"server\" (supported: weight=, max_fails=, fail_timeout=, max_conns=, slow_start=, backup, down)\(missingSemicolonHint(argument))")
             }
         }
-        return (server, backupArgument)
+        return (server, backupArgument, slowStartArgument)
     }
 
     private func method(_ directive: ConfigDirective) throws(ConfigError) -> BalancingMethod {
@@ -528,8 +542,10 @@ struct ConfigValidator {
         }
     }
 
-    private func zookeeper(_ directive: ConfigDirective) throws(ConfigError) -> ZooKeeperSource {
-        try requireSimple(directive, arguments: 2...7)
+    private func zookeeper(_ directive: ConfigDirective) throws(ConfigError) -> (ZooKeeperSource, ConfigDirective.Argument?) {
+        try requireSimple(directive, arguments: 2...15)
+        var slowStartArgument: ConfigDirective.Argument?
+        var flapHoldArgument: ConfigDirective.Argument?
         let hosts = directive.arguments[0]
         try validateConnectString(hosts)
         var path: String?
@@ -555,15 +571,36 @@ struct ConfigValidator {
                 source.maxFails = try number(argument, value, name: "max_fails", minimum: 0)
             case ("fail_timeout", let value?):
                 source.failTimeout = try duration(argument, value, name: "fail_timeout")
+            case ("panic_threshold", let value?):
+                let digits = value.hasSuffix("%") ? String(value.dropLast()) : value
+                source.panicThreshold = try number(argument, digits, name: "panic_threshold", minimum: 0, maximum: 100)
+            case ("suspect_timeout", let value?):
+                source.suspectTimeout = try duration(argument, value, name: "suspect_timeout", allowZero: false)
+            case ("slow_start", let value?):
+                source.slowStart = try duration(argument, value, name: "slow_start")
+                if source.slowStart > .zero { slowStartArgument = argument }
+            case ("flap_limit", let value?):
+                source.flapDamping.limit = try number(argument, value, name: "flap_limit", minimum: 0, maximum: 1000)
+            case ("flap_window", let value?):
+                source.flapDamping.window = try duration(argument, value, name: "flap_window", allowZero: false)
+            case ("flap_hold", let value?):
+                source.flapDamping.hold = try duration(argument, value, name: "flap_hold", allowZero: false)
+                flapHoldArgument = argument
+            case ("flap_max_hold", let value?):
+                source.flapDamping.maxHold = try duration(argument, value, name: "flap_max_hold", allowZero: false)
+                flapHoldArgument = flapHoldArgument ?? argument
             default:
-                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in \"zookeeper\" (supported: path=, auth_file=, session_timeout=, max_fails=, fail_timeout=)\(missingSemicolonHint(argument))")
+                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in \"zookeeper\" (supported: path=, auth_file=, session_timeout=, max_fails=, fail_timeout=, panic_threshold=, suspect_timeout=, slow_start=, flap_limit=, flap_window=, flap_hold=, flap_max_hold=)\(missingSemicolonHint(argument))")
             }
+        }
+        if let flapHoldArgument, source.flapDamping.maxHold < source.flapDamping.hold {
+            throw error(flapHoldArgument, "flap_max_hold (\(source.flapDamping.maxHold)) is shorter than flap_hold (\(source.flapDamping.hold)); the hold-down grows from flap_hold up to flap_max_hold")
         }
         guard let path else {
             throw error(directive, "\"zookeeper\" needs path=/service/path (members are its /members children)")
         }
         source.path = path
-        return source
+        return (source, slowStartArgument)
     }
 
     /// `h1:2181,h2:2181/chroot`, by the one rule the ZooKeeper client applies when it connects.

@@ -6,6 +6,9 @@ public struct UpstreamConfiguration: Sendable, Equatable {
     public var servers: [StaticServer]
     /// Live membership; a group may mix static and discovered members.
     public var zookeeper: ZooKeeperSource?
+    /// What `balancer check` warns about (a setting that is accepted but has no effect), with
+    /// file, line and column.
+    public var warnings: [ConfigError] = []
 
     public init(
         name: String,
