@@ -93,8 +93,10 @@ actor BalancerController {
         }
         let published = self.published
         do {
-            self.admin = try await AdminServer.bind(host: address.host, port: address.port, group: self.group) {
-                method, path in
+            self.admin = try await AdminServer.bind(
+                host: address.host, port: address.port, group: self.group, limits: self.configuration.adminLimits,
+                metricsFactory: self.metricsFactory, logger: self.logger
+            ) { method, path in
                 AdminRoutes.respond(method: method, path: path, state: published.withLockedValue { $0 }, registry: metricsRegistry)
             }
         } catch {
@@ -174,6 +176,10 @@ actor BalancerController {
         }
         if !initial, self.options.adminAddress == nil, new.admin != self.configuration.admin {
             self.logger.warning("admin address change applies after a restart; the admin endpoint is kept")
+        }
+        if !initial, new.adminLimits != self.configuration.adminLimits {
+            self.admin?.update(limits: new.adminLimits)
+            self.logger.info("admin limits changed; they apply to admin connections accepted from now on")
         }
         for (key, listener) in self.listeners where keep[key] == nil {
             await listener.close()

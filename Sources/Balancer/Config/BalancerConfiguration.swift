@@ -7,6 +7,8 @@ public struct BalancerConfiguration: Sendable, Equatable {
     public var servers: [ServerConfiguration]
     /// `admin 127.0.0.1:8001;` inside `stream {}`, if given.
     public var admin: String?
+    /// The `admin` directive's `max_connections=`, `request_timeout=`, ... parameters.
+    public var adminLimits: AdminLimits = .default
     /// `events { worker_connections N; }`, if given.
     public var workerConnections: Int?
     /// `worker_processes N;` in the main context: the number of event loops (threads); nil for

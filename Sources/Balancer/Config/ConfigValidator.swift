@@ -251,10 +251,11 @@ struct ConfigValidator {
             case "admin":
                 if adminDirective != nil { throw duplicate(child) }
                 adminDirective = child
-                try requireSimple(child, arguments: 1...1)
+                try requireSimple(child, arguments: 1...6)
                 let (host, port) = try address(child.arguments[0], what: "admin address", allowPortOnly: true, defaultHost: "127.0.0.1", literal: true)
                 configuration.admin = MemberID.address(host: host, port: port)
                 configuration.adminOrigin = "admin, \(file):\(child.line):\(child.column)"
+                configuration.adminLimits = try adminLimits(child.arguments.dropFirst())
             default:
                 if try proxySetting(child, into: &defaults) { continue }
                 throw unknown(child, in: "\"stream\"")
@@ -295,6 +296,45 @@ struct ConfigValidator {
         if inet_pton(AF_INET, host, &buffer) == 1 { return Array(buffer[0..<4]) }
         if inet_pton(AF_INET6, host, &buffer) == 1 { return buffer }
         return Array(host.utf8) + [1]
+    }
+
+    /// `admin ADDR [max_connections=N] [request_timeout=T] [keepalive_timeout=T] [max_request_line=SIZE] [max_header_size=SIZE]`.
+    private func adminLimits(_ arguments: ArraySlice<ConfigDirective.Argument>) throws(ConfigError) -> AdminLimits {
+        var limits = AdminLimits()
+        var seen: Set<Substring> = []
+        for argument in arguments {
+            let (key, value) = keyValue(argument.text)
+            guard let value else {
+                throw error(argument, "unsupported parameter \"\(ConfigError.shown(argument.text))\" in \"admin\" (max_connections=N, request_timeout=T, keepalive_timeout=T, max_request_line=SIZE, max_header_size=SIZE)\(missingSemicolonHint(argument))")
+            }
+            if !seen.insert(key).inserted { throw error(argument, "duplicate \"\(ConfigError.shown(key))\" parameter") }
+            switch key {
+            case "max_connections": limits.maxConnections = try number(argument, value, name: "max_connections", minimum: 1, maximum: 1 << 20)
+            case "request_timeout": limits.requestTimeout = try duration(argument, value, name: "request_timeout", allowZero: false)
+            case "keepalive_timeout": limits.keepaliveTimeout = try duration(argument, value, name: "keepalive_timeout", allowZero: false)
+            case "max_request_line": limits.maxRequestLine = try size(argument, value, name: "max_request_line")
+            case "max_header_size": limits.maxHeaderSize = try size(argument, value, name: "max_header_size")
+            default:
+                throw error(argument, "unsupported parameter \"\(ConfigError.shown(key))\" in \"admin\" (max_connections=N, request_timeout=T, keepalive_timeout=T, max_request_line=SIZE, max_header_size=SIZE)")
+            }
+        }
+        return limits
+    }
+
+    /// nginx sizes: `512`, `8k`, `1m` (bytes), from 256 bytes to 1 MiB.
+    private func size(_ argument: ConfigDirective.Argument, _ text: String, name: String) throws(ConfigError) -> Int {
+        var digits = Substring(text)
+        var scale = 1
+        if let last = digits.last, "kKmM".contains(last) {
+            scale = (last == "k" || last == "K") ? 1024 : 1024 * 1024
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.utf8.count <= 7, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let value = Int(digits), (256...(1024 * 1024)).contains(value * scale)
+        else {
+            throw error(argument, "invalid \(name) \"\(ConfigError.shown(text))\": expected a size such as 4k or 8192, from 256 bytes to 1m")
+        }
+        return value * scale
     }
 
     /// Handles the `proxy_*` / `tcp_nodelay` directives; false if `directive` is not one of them.

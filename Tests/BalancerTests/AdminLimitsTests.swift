@@ -1,0 +1,174 @@
+import Balancer
+import Foundation
+import Registry
+import Testing
+
+/// The admin endpoint's bounds, against a running balancer over real loopback sockets.
+@Suite("Admin endpoint limits", .timeLimit(.minutes(1)))
+struct AdminLimitsTests {
+    private func balancer(_ limits: AdminLimits) async throws -> (RunningBalancer, TestBackend) {
+        let a = try await TestBackend.start(name: "a")
+        var configuration = BalancerConfiguration(
+            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()])
+        configuration.adminLimits = limits
+        return (try await RunningBalancer.start(configuration), a)
+    }
+
+    /// Resident set size of this process (the balancer runs in it), in bytes.
+    private func residentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        else { throw TestFailure("no VmRSS in /proc/self/status") }
+        return kilobytes * 1024
+    }
+
+    @Test("a client that pipelines 400,000 GET /metrics and never reads holds one answer: the endpoint stops reading")
+    func pipeliningWithoutReading() async throws {
+        let (balancer, a) = try await self.balancer(AdminLimits())
+        defer { Task { await balancer.stop(); await a.stop() } }
+        let client = try RawAdminSocket(port: balancer.adminPort, receiveBuffer: 4096, sendBuffer: 16 * 1024)
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        let all = Array(repeating: request, count: 400_000).flatMap { $0 }
+        let before = try self.residentBytes()
+        var offset = 0
+        var lastProgress = ContinuousClock.now
+        // Write until the socket takes nothing for a second (the endpoint stopped reading), or all is sent.
+        while offset < all.count, ContinuousClock.now - lastProgress < .seconds(1) {
+            let written = client.sendWithoutBlocking(all[offset..<min(all.count, offset + 64 * 1024)])
+            if written > 0 {
+                offset += written
+                lastProgress = ContinuousClock.now
+            } else {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let growth = try self.residentBytes() - before
+        // Before the bound, the balancer read everything and queued an answer to each (27 MB -> 425 MB).
+        #expect(offset < all.count / 4, "the endpoint kept reading: \(offset) of \(all.count) bytes taken")
+        #expect(growth < 16 * 1024 * 1024, "resident memory grew by \(growth) bytes")
+
+        // The endpoint still answers others, and the stuck connection is closed once its answer times out.
+        let metrics = try await AdminClient.get("/healthz", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))
+        #expect(String(decoding: metrics, as: UTF8.self) == "ok\n")
+    }
+
+    @Test("slowloris: requests that do not complete within request_timeout are closed")
+    func slowRequestsClosed() async throws {
+        let (balancer, a) = try await self.balancer(AdminLimits(requestTimeout: .milliseconds(800)))
+        defer { Task { await balancer.stop(); await a.stop() } }
+        let clients = try (0..<20).map { _ in try RawAdminSocket(port: balancer.adminPort) }
+        let start = ContinuousClock.now
+        for client in clients { try client.send("GET /metrics HTTP/1.1\r\n") }
+        var closed = Set<Int>()
+        // One header byte per client every 100 ms, until every one is closed (bounded: 5 s).
+        for round in 0..<50 where closed.count < clients.count {
+            for (index, client) in clients.enumerated() where !closed.contains(index) {
+                if client.sendWithoutBlocking(Array("X-\(round)".utf8)[...]) == 0 || client.receive(timeout: .milliseconds(1)).closed {
+                    closed.insert(index)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(closed.count == clients.count)
+        #expect(ContinuousClock.now - start < .seconds(3))
+        // A silent connection is held no longer either.
+        let silent = try RawAdminSocket(port: balancer.adminPort)
+        #expect(silent.receive(timeout: .seconds(3)).closed)
+    }
+
+    @Test("an idle keep-alive connection is closed after keepalive_timeout")
+    func idleKeepAliveClosed() async throws {
+        let (balancer, a) = try await self.balancer(AdminLimits(keepaliveTimeout: .milliseconds(500)))
+        defer { Task { await balancer.stop(); await a.stop() } }
+        let client = try RawAdminSocket(port: balancer.adminPort)
+        try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let first = try #require(client.response())
+        #expect(first.status == 200 && first.body == "ok\n")
+        try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(client.response()?.status == 200)
+        let start = ContinuousClock.now
+        #expect(client.receive(timeout: .seconds(5)).closed)
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test("over max_connections a connection is closed at once, and counted; a freed slot is reused")
+    func connectionCap() async throws {
+        let (balancer, a) = try await self.balancer(AdminLimits(maxConnections: 3))
+        defer { Task { await balancer.stop(); await a.stop() } }
+        var held: [RawAdminSocket] = []
+        for _ in 0..<3 {
+            let client = try RawAdminSocket(port: balancer.adminPort)
+            try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(client.response()?.status == 200)
+            held.append(client)
+        }
+        let extra = try RawAdminSocket(port: balancer.adminPort)
+        let answer = extra.receive(timeout: .seconds(3))
+        #expect(answer.closed && answer.bytes.isEmpty)
+        held.removeLast()
+        // With a slot freed, a client gets its answer again.
+        #expect(await eventually {
+            guard let client = try? RawAdminSocket(port: balancer.adminPort) else { return false }
+            try? client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return client.response(timeout: .milliseconds(500))?.status == 200
+        })
+        held.removeAll()
+        // Only the over-limit connections are counted (one at least: the `extra` one).
+        #expect(await eventually {
+            let text = (try? await AdminClient.get("/metrics", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))) ?? []
+            return String(decoding: text, as: UTF8.self).contains("balancer_admin_connections_refused_total")
+        })
+    }
+
+    @Test("a request target over max_request_line gets 414, a head over max_header_size 431, and both are closed")
+    func oversizedRequests() async throws {
+        let (balancer, a) = try await self.balancer(AdminLimits(maxRequestLine: 1024, maxHeaderSize: 4096))
+        defer { Task { await balancer.stop(); await a.stop() } }
+
+        let long = try RawAdminSocket(port: balancer.adminPort)
+        try long.send("GET /\(String(repeating: "a", count: 2000)) HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(long.response()?.status == 414)
+        #expect(long.receive(timeout: .seconds(3)).closed)
+
+        let big = try RawAdminSocket(port: balancer.adminPort)
+        try big.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 5000))\r\n\r\n")
+        #expect(big.response()?.status == 431)
+        #expect(big.receive(timeout: .seconds(3)).closed)
+
+        let many = try RawAdminSocket(port: balancer.adminPort)
+        try many.send("GET /healthz HTTP/1.1\r\n" + (0..<200).map { "X-\($0): 1\r\n" }.joined() + "\r\n")
+        #expect(many.response()?.status == 431)
+
+        // Just under the limits is answered.
+        let fine = try RawAdminSocket(port: balancer.adminPort)
+        try fine.send("GET /healthz?\(String(repeating: "q", count: 900)) HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(fine.response()?.status == 200)
+    }
+
+    @Test("the admin directive's limits parse, with nginx sizes and durations, and bad ones name their position")
+    func configuration() throws {
+        let text = """
+            stream {
+                admin 127.0.0.1:8001 max_connections=8 request_timeout=2s keepalive_timeout=1m max_request_line=2k max_header_size=16384;
+                upstream u { server 127.0.0.1:6000; }
+                server { listen 8000; proxy_pass u; }
+            }
+            """
+        let configuration = try BalancerConfiguration.parse(text, file: "t.conf")
+        #expect(configuration.admin == "127.0.0.1:8001")
+        #expect(configuration.adminLimits == AdminLimits(
+            maxConnections: 8, requestTimeout: .seconds(2), keepaliveTimeout: .seconds(60), maxRequestLine: 2048,
+            maxHeaderSize: 16384))
+        #expect(try BalancerConfiguration.parse(
+            "stream { admin 8001; upstream u { server 127.0.0.1:6000; } server { listen 8000; proxy_pass u; } }",
+            file: "t.conf").adminLimits == AdminLimits())
+        for bad in ["max_connections=0", "request_timeout=0s", "max_header_size=10", "max_request_line=2g", "timeout=1s", "max_connections=1 max_connections=2", "fast"] {
+            #expect(throws: ConfigError.self, "\(bad)") {
+                _ = try BalancerConfiguration.parse(
+                    "stream { admin 8001 \(bad); upstream u { server 127.0.0.1:6000; } server { listen 8000; proxy_pass u; } }",
+                    file: "t.conf")
+            }
+        }
+    }
+}
