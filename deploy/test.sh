@@ -43,10 +43,15 @@ bounded() {
 }
 
 bounded 1800 swift test
+# 1,100 generated malformed configs through `balancer check` (about a minute): exit 0, or 1 with
+# FILE:LINE:COL; never a signal or a hang.
+bounded 600 Fuzz/malformed-configs.py
+# libFuzzer: replay the checked-in corpus, then fuzz each target (FUZZ_SECONDS, default 60 s each).
+bounded 900 Fuzz/run.sh
 bounded 900 Tests/e2e/cluster.sh
 # A short benchmark smoke run (about 40 s): every chat-bench mode, direct and through the balancer.
 bounded 900 bench/compare --quick
 
-# Each step above stops the script on failure, so reaching here means all three passed.
-echo "test.sh: swift test, Tests/e2e/cluster.sh and bench/compare --quick all passed"
-echo "steps: 3 passed, 0 failed"
+# Each step above stops the script on failure, so reaching here means all of them passed.
+echo "test.sh: swift test, Fuzz/malformed-configs.py, Fuzz/run.sh, Tests/e2e/cluster.sh and bench/compare --quick all passed"
+echo "steps: 5 passed, 0 failed"
