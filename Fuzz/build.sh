@@ -24,8 +24,10 @@ BASE=("$ROOT"/Sources/MusterBase/*.swift)
 REGISTRY_RULES=("$ROOT/Sources/Registry/HostSyntax.swift" "$ROOT/Sources/Registry/HostPort.swift"
     "$ROOT/Sources/Registry/ServicePath.swift" "$ROOT/Sources/Registry/ZooKeeper/ZooKeeperConfiguration.swift")
 
+# When the config code starts to use a type from elsewhere, add its file here (the build then fails
+# with "cannot find type X in scope", naming it).
 config=$(stage config "${BASE[@]}" "${REGISTRY_RULES[@]}" "$ROOT"/Sources/Balancer/Config/*.swift \
-    "$ROOT/Sources/Balancer/Upstream/MemberID.swift" Targets/FuzzConfig.swift)
+    "$ROOT/Sources/Balancer/Upstream/MemberID.swift" "$ROOT/Sources/Balancer/Upstream/FlapDamping.swift" Targets/FuzzConfig.swift)
 record=$(stage member-record "${BASE[@]}" "$ROOT/Sources/Registry/HostSyntax.swift" \
     "$ROOT/Sources/Registry/MemberRecord.swift" "$ROOT/Sources/Registry/StrictJSON.swift" Targets/FuzzMemberRecord.swift)
 
