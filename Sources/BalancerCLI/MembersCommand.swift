@@ -55,7 +55,7 @@ struct MembersCommand: AsyncParsableCommand {
                     connectString: zookeeper, path: path, authFile: self.authFile, timeout: self.timeout.duration,
                     logger: logger)
                 if self.json {
-                    print(try RegistryMembers.json(records))
+                    print(try RegistryMembers.json(records, connectString: zookeeper, path: path))
                 } else {
                     print(RegistryMembers.render(records, connectString: zookeeper, path: path), terminator: "")
                 }

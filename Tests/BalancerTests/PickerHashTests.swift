@@ -76,8 +76,8 @@ struct PickerHashTests {
     func leaveMovesOnlyItsClients() throws {
         let pool = Self.discoveredPool(count: 10)
         let before = Self.manyClients.map { pool.pick(clientAddress: $0).map(\.host) }
-        for status in pool.status() where status.active > 0 {
-            for _ in 0..<status.active { pool.connectionClosed(MemberID(rawValue: status.id)) }
+        for status in pool.status() where (status.active ?? 0) > 0 {
+            for _ in 0..<(status.active ?? 0) { pool.connectionClosed(MemberID(rawValue: status.id)) }
         }
         let perMember = Dictionary(grouping: before, by: { $0 }).mapValues(\.count)
         // Each of 10 members of equal weight holds roughly a tenth of the clients.

@@ -13,7 +13,8 @@ public struct MembersReport: Codable, Sendable, Equatable {
 
     public struct Upstream: Codable, Sendable, Equatable {
         public var name: String
-        public var method: String
+        /// The balancing method; nil (absent) when read from the registry, where no balancer picks.
+        public var method: String?
         /// "HOSTS PATH" of the ZooKeeper source, if the group has one.
         public var zookeeper: String?
         /// True while the group serves the last known members because ZooKeeper is unreachable.
@@ -26,7 +27,7 @@ public struct MembersReport: Codable, Sendable, Equatable {
         public var panic: Bool?
 
         public init(
-            name: String, method: String, zookeeper: String?, stale: Bool, membershipError: String?,
+            name: String, method: String?, zookeeper: String?, stale: Bool, membershipError: String?,
             members: [MemberStatus], panic: Bool? = nil
         ) {
             self.name = name

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// Renders a `MembersReport` as the plain-text table `balancer members` prints.
 public enum MembersTable {
     static let headers = ["ID", "ADDRESS", "WEIGHT", "SOURCE", "STATE", "ACTIVE", "TOTAL", "FAILURES", "LAST FAILURE"]
@@ -9,7 +11,7 @@ public enum MembersTable {
         }
         for upstream in report.upstreams {
             if !out.isEmpty { out += "\n" }
-            var title = "upstream \(upstream.name) (\(upstream.method)"
+            var title = "upstream \(upstream.name) (\(upstream.method ?? "registry")"
             if let zookeeper = upstream.zookeeper {
                 title += ", zookeeper \(zookeeper)"
             }
@@ -24,7 +26,7 @@ public enum MembersTable {
             }
             out += title + "\n"
             if let error = upstream.membershipError {
-                out += "membership error: \(error)\n"
+                out += "membership error: \(UntrustedText.displayed(error, limit: 1000))\n"
             }
             let rows = upstream.members.map { member -> [String] in
                 var lastFailure = member.lastFailure ?? "-"
@@ -35,8 +37,9 @@ public enum MembersTable {
                 let state = member.reason.map { "\(member.state) (\($0))" } ?? member.state
                 return [
                     member.id, member.address, String(member.weight), member.source, state,
-                    String(member.active), String(member.total), String(member.failures), lastFailure,
-                ]
+                    member.active.map(String.init) ?? "-", member.total.map(String.init) ?? "-",
+                    member.failures.map(String.init) ?? "-", lastFailure,
+                ].map { UntrustedText.displayed($0) }
             }
             out += Self.table(headers: Self.headers, rows: rows)
             if rows.isEmpty {

@@ -1,3 +1,4 @@
+import MusterBase
 /// The view of the running balancer that the admin endpoint reads (swapped whole on start/reload).
 struct PublishedState: Sendable {
     enum Phase: Sendable {
@@ -28,8 +29,8 @@ struct PublishedState: Sendable {
                     method: Self.describe(upstream.configuration.method),
                     zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.membersPath)" },
                     stale: membership.stale,
-                    membershipError: membership.error,
-                    members: upstream.runtime.pool.status(),
+                    membershipError: membership.error.map { UntrustedText.displayed($0, limit: 1000) },
+                    members: upstream.runtime.pool.status().map(\.escapingUntrustedText),
                     panic: upstream.runtime.pool.storm().panicking)
             })
     }

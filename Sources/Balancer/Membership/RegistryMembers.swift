@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterBase
 import Registry
 
 /// Reads member records straight from ZooKeeper, for `balancer members --zookeeper` when no
@@ -51,15 +52,33 @@ public enum RegistryMembers {
         }
     }
 
+    /// What the registry holds, in the admin endpoint's `GET /members` shape: one upstream named
+    /// after the members path, no listeners, no method and no counters (no balancer is involved);
+    /// untrusted fields escaped as the endpoint escapes them.
+    public static func report(_ records: [MemberRecord], connectString: String, path: String) -> MembersReport {
+        let members = records.map { record in
+            MemberStatus(
+                id: "zk:\(record.id)", address: record.address, weight: record.weight, source: "zookeeper",
+                state: record.draining ? "draining" : "up", active: nil, total: nil, failures: nil,
+                metadata: record.metadata.isEmpty ? nil : record.metadata
+            ).escapingUntrustedText
+        }
+        return MembersReport(
+            listeners: [],
+            upstreams: [
+                .init(
+                    name: UntrustedText.escaped(path), method: nil,
+                    zookeeper: UntrustedText.escaped("\(connectString) \(path)"), stale: false, membershipError: nil,
+                    members: members)
+            ])
+    }
+
     /// The same table as `MembersTable`, with the balancer-only columns shown as "-".
     public static func render(_ records: [MemberRecord], connectString: String, path: String) -> String {
-        var out = "registry \(connectString) \(path) (read directly: no connection counters)\n"
-        let rows = records.map { record -> [String] in
-            let address = record.host.contains(":") ? "[\(record.host)]:\(record.port)" : "\(record.host):\(record.port)"
-            return [
-                "zk:\(record.id)", address, String(record.weight), "zookeeper", record.draining ? "draining" : "up",
-                "-", "-", "-", "-",
-            ]
+        let report = Self.report(records, connectString: connectString, path: path)
+        var out = "registry \(report.upstreams[0].zookeeper ?? "") (read directly: no connection counters)\n"
+        let rows = report.upstreams[0].members.map { member -> [String] in
+            [member.id, member.address, String(member.weight), member.source, member.state, "-", "-", "-", "-"]
         }
         out += MembersTable.table(headers: MembersTable.headers, rows: rows)
         if rows.isEmpty {
@@ -68,8 +87,8 @@ public enum RegistryMembers {
         return out
     }
 
-    /// The records as JSON (sorted keys, pretty), for `--json`.
-    public static func json(_ records: [MemberRecord]) throws -> String {
-        String(decoding: try AdminRoutes.encoder().encode(records), as: UTF8.self)
+    /// The report as JSON in `GET /members`'s encoding, for `--json`: the same shape.
+    public static func json(_ records: [MemberRecord], connectString: String, path: String) throws -> String {
+        String(decoding: try AdminRoutes.encoder().encode(Self.report(records, connectString: connectString, path: path)), as: UTF8.self)
     }
 }

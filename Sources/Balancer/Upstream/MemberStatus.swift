@@ -10,12 +10,13 @@ public struct MemberStatus: Codable, Sendable, Equatable {
     /// `"leaving"` (its record says it deregisters), `"suspect"` (registration lost, kept under the
     /// panic threshold), `"damped"` (held out for flapping) or `"slow_start"`.
     public var state: String
-    /// Connections currently open (or being opened) to this member.
-    public var active: Int
-    /// Connections ever picked for this member.
-    public var total: Int
-    /// Failed connects ever recorded for this member.
-    public var failures: Int
+    /// Connections currently open (or being opened) to this member; nil (absent from the JSON)
+    /// when read from the registry, where no balancer counts.
+    public var active: Int?
+    /// Connections ever picked for this member; nil when read from the registry.
+    public var total: Int?
+    /// Failed connects ever recorded for this member; nil when read from the registry.
+    public var failures: Int?
     /// When the last failure happened, ISO 8601 (UTC).
     public var lastFailure: String?
     public var lastFailureReason: String?
@@ -24,6 +25,8 @@ public struct MemberStatus: Codable, Sendable, Equatable {
     public var reason: String?
     /// Since when it is in that state, ISO 8601 (UTC), where the balancer knows.
     public var since: String?
+    /// The record's metadata, when read from the registry (`balancer members --zookeeper`).
+    public var metadata: [String: String]?
 
     public init(
         id: String,
@@ -31,13 +34,14 @@ public struct MemberStatus: Codable, Sendable, Equatable {
         weight: Int,
         source: String,
         state: String,
-        active: Int,
-        total: Int,
-        failures: Int,
+        active: Int?,
+        total: Int?,
+        failures: Int?,
         lastFailure: String? = nil,
         lastFailureReason: String? = nil,
         reason: String? = nil,
-        since: String? = nil
+        since: String? = nil,
+        metadata: [String: String]? = nil
     ) {
         self.id = id
         self.address = address
@@ -51,5 +55,6 @@ public struct MemberStatus: Codable, Sendable, Equatable {
         self.lastFailureReason = lastFailureReason
         self.reason = reason
         self.since = since
+        self.metadata = metadata
     }
 }
