@@ -169,8 +169,9 @@ struct ProxyMembershipTests {
         #expect(direct.out.contains("registry \(zk.connectString) \(Self.path)/members"))
         #expect(direct.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
         let json = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
-        let records = try JSONDecoder().decode([MemberRecord].self, from: Data(json.out.utf8))
-        #expect(records.map(\.id) == ["a"])
+        // The same shape as the admin endpoint's GET /members.
+        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.out.utf8))
+        #expect(report.upstreams.flatMap(\.members).map(\.id) == ["zk:a"])
 
         let missing = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(missing.status == 1)
