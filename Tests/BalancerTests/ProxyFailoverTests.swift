@@ -27,7 +27,9 @@ struct ProxyFailoverTests {
                 upstreams: [
                     UpstreamConfiguration(
                         name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: dead), .backend(a)])
+                        // fail_timeout 60 s rather than the default 10: twenty clients once took
+                        // longer than 10 s on a loaded machine, and the member was back up.
+                        servers: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(60)), .backend(a)])
                 ],
                 servers: [.test()]))
         var names: [String: Int] = [:]
