@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""bench/engine_counts.py: counts, not timings, for the balancer's data path, against nginx.
+
+  bench/engine_counts.py [--small N] [--large N] [--no-nginx]
+
+Runs the release `balancer` (and nginx's stream proxy) twice, with a small and a large amount of
+work from a sequential client on loopback, and divides the difference of the two totals by the
+difference of the work, so start-up and shutdown cancel out:
+
+- heap allocations per forwarded message: the whole process's malloc/calloc/realloc/posix_memalign
+  calls, counted by bench/malloc_count.c (LD_PRELOAD); one proxied connection, 64-byte messages
+  echoed through it;
+- system calls per proxied connection and per message (`strace -f -c`): connect, send 1 byte, read
+  the echo, close, one at a time.
+
+These are counts, not timings: they repeat on a loaded machine. (Instructions per connection would be
+callgrind's job, but valgrind 3.19 here cannot run the Swift 6.3 binaries: it fails on their DWARF 5
+debug info and, stripped, crashes in its signal handling; `perf stat` has no counters on this VM.)
+"""
+import argparse, os, re, signal, socket, subprocess, sys, tempfile, threading, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BALANCER = os.path.join(ROOT, ".build", "release", "balancer")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def echo_backend(listener):
+    def serve(conn):
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                conn.sendall(data)
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def wait_port(port, deadline=60):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def messages(port, count):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    payload = b"m" * 64
+    for _ in range(count):
+        s.sendall(payload)
+        got = 0
+        while got < 64:
+            chunk = s.recv(64 - got)
+            if not chunk:
+                raise RuntimeError("closed")
+            got += len(chunk)
+    s.close()
+
+
+def connections(port, count):
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"x")
+        if s.recv(1) != b"x":
+            raise RuntimeError("no echo")
+        s.close()
+
+
+def run(command, port, work, count, tool, parse):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        prefix, env = tool(out)
+        proc = subprocess.Popen(prefix + command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, **env})
+        try:
+            if not wait_port(port):
+                raise RuntimeError("proxy did not start: " + " ".join(prefix + command))
+            work(port, 10)
+            work(port, count)
+            time.sleep(0.5)
+        finally:
+            # Under strace, the proxy is strace's child: it gets the signal.
+            target = proc.pid
+            try:
+                children = open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
+                if prefix and children:
+                    target = int(children[0])
+            except OSError:
+                pass
+            os.kill(target, signal.SIGTERM)
+            proc.wait(timeout=120)
+        time.sleep(0.2)
+        return parse(out)
+
+
+MALLOC_SO = "/tmp/malloc_count.so"
+
+
+def malloc_tool(out):
+    return [], {"LD_PRELOAD": MALLOC_SO, "MALLOC_COUNT_FILE": out}
+
+
+def malloc_parse(out):
+    return int(open(out).read().strip())
+
+
+def strace_tool(out):
+    return ["strace", "-f", "-c", "-o", out], {}
+
+
+def strace_parse(out):
+    for line in open(out):
+        fields = line.split()
+        if fields and fields[-1] == "total":
+            # "100.00 0.001 1 1234 56 total": calls is the fourth column (errors may be missing)
+            numbers = [f for f in fields[:-1]]
+            return int(numbers[3]) if len(numbers) >= 4 else int(numbers[-1])
+    raise RuntimeError("no strace total in " + out)
+
+
+def per_unit(label, command, port, work, small, large, tool_args, parse):
+    a = run(command, port, work, small, tool_args, parse)
+    b = run(command, port, work, large, tool_args, parse)
+    value = (b - a) / (large - small)
+    print(f"{label}: {a} at {small}, {b} at {large}: {value:.2f} per unit", flush=True)
+    return value
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", type=int, default=200)
+    parser.add_argument("--large", type=int, default=2200)
+    parser.add_argument("--no-nginx", action="store_true")
+    args = parser.parse_args()
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    backend = listener.getsockname()[1]
+    threading.Thread(target=echo_backend, args=(listener,), daemon=True).start()
+
+    tmp = tempfile.mkdtemp()
+    port, admin = free_port(), free_port()
+    conf = os.path.join(tmp, "balancer.conf")
+    with open(conf, "w") as f:
+        f.write("worker_processes 1;\nstream {\n  upstream u { server 127.0.0.1:%d; }\n"
+                "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (backend, port))
+    balancer = [BALANCER, "run", "--config", conf, "--admin", "127.0.0.1:%d" % admin, "--log-level", "error"]
+
+    subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", MALLOC_SO,
+                           os.path.join(ROOT, "bench", "malloc_count.c"), "-ldl"])
+    results = {}
+    results["muster heap allocations per forwarded message"] = per_unit(
+        "muster mallocs, messages", balancer, port, messages, args.small, args.large, malloc_tool, malloc_parse)
+    results["muster heap allocations per proxied connection"] = per_unit(
+        "muster mallocs, connections", balancer, port, connections, args.small, args.large, malloc_tool,
+        malloc_parse)
+    results["muster system calls per proxied connection"] = per_unit(
+        "muster strace, connections", balancer, port, connections, args.small, args.large, strace_tool,
+        strace_parse)
+    results["muster system calls per echoed message"] = per_unit(
+        "muster strace, messages", balancer, port, messages, args.small, args.large, strace_tool, strace_parse)
+    if not args.no_nginx:
+        nport = free_port()
+        nconf = os.path.join(tmp, "nginx.conf")
+        with open(nconf, "w") as f:
+            f.write("load_module /usr/lib/nginx/modules/ngx_stream_module.so;\ndaemon off;\nmaster_process off;\nworker_processes 1;\nerror_log %s/nginx.err;\npid %s/nginx.pid;\n"
+                    "events { worker_connections 1024; }\nstream {\n  upstream u { server 127.0.0.1:%d; }\n"
+                    "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (tmp, tmp, backend, nport))
+        nginx = ["/usr/sbin/nginx", "-c", nconf, "-p", tmp]
+        results["nginx system calls per proxied connection"] = per_unit(
+            "nginx strace, connections", nginx, nport, connections, args.small, args.large, strace_tool,
+            strace_parse)
+        results["nginx system calls per echoed message"] = per_unit(
+            "nginx strace, messages", nginx, nport, messages, args.small, args.large, strace_tool, strace_parse)
+    print()
+    for key, value in results.items():
+        print(f"| {key} | {value:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
