@@ -46,7 +46,9 @@ struct AdminLimitsTests {
         let growth = try self.residentBytes() - before
         // Before the bound, the balancer read everything and queued an answer to each (27 MB -> 425 MB).
         #expect(offset < all.count / 4, "the endpoint kept reading: \(offset) of \(all.count) bytes taken")
-        #expect(growth < 16 * 1024 * 1024, "resident memory grew by \(growth) bytes")
+        // The whole test process's RSS, which suites running in parallel also move (17.9 MB seen
+        // once); without the bound it grew by about 300 MB.
+        #expect(growth < 64 * 1024 * 1024, "resident memory grew by \(growth) bytes")
 
         // The endpoint still answers others, and the stuck connection is closed once its answer times out.
         let metrics = try await AdminClient.get("/healthz", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))
