@@ -7,6 +7,8 @@ import MusterBase
 /// ```json
 /// {"version":1,"id":"chat-1","host":"10.0.0.5","port":6000,"weight":1,"draining":false,"metadata":{"zone":"a"}}
 /// ```
+/// A member that deregisters on purpose first rewrites its record with `"leaving": "<reason>"`,
+/// then deletes the node: balancers tell a member that leaves from one that is lost.
 /// The format is described once, in the README's "The member record". Readers take UTF-8 JSON
 /// only and reject an object that names a key twice (``decode(_:)``); they read a record of a
 /// newer `version` for the fields they know and ignore keys they do not know, so a writer can add
@@ -38,8 +40,14 @@ public struct MemberRecord: Codable, Sendable, Hashable {
     /// Free-form string pairs (zone, build, ...); at most 64 entries. Untrusted text: escape it
     /// (`UntrustedText`) wherever it is shown.
     public var metadata: [String: String]
+    /// Set when the member deregisters on purpose, just before its node is deleted: `shutdown`,
+    /// `health: <last failure>` or `child exited ...`. Absent (nil) otherwise; readers that do not
+    /// know the key ignore it. Untrusted text: escape it wherever it is shown.
+    public var leaving: String?
+    /// A writer keeps `leaving` to this many bytes.
+    public static let maximumLeavingLength = 512
 
-    public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false, metadata: [String: String] = [:]) {
+    public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false, metadata: [String: String] = [:], leaving: String? = nil) {
         self.version = Self.formatVersion
         self.id = id
         self.host = host
@@ -47,10 +55,11 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         self.weight = weight
         self.draining = draining
         self.metadata = metadata
+        self.leaving = leaving
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, id, host, port, weight, draining, metadata
+        case version, id, host, port, weight, draining, metadata, leaving
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,6 +71,7 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         weight = try container.decodeIfPresent(Int.self, forKey: .weight) ?? 1
         draining = try container.decodeIfPresent(Bool.self, forKey: .draining) ?? false
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata) ?? [:]
+        leaving = try container.decodeIfPresent(String.self, forKey: .leaving)
     }
 
     /// The address a balancer dials, `host:port` (IPv6 hosts in brackets).
@@ -77,6 +87,9 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         try validateFields()
         guard (1...Self.maximumWeight).contains(weight) else {
             throw .invalid("weight \(weight) is out of range 1-\(Self.maximumWeight)")
+        }
+        if let leaving, leaving.utf8.count > Self.maximumLeavingLength {
+            throw .invalid("leaving reason is \(leaving.utf8.count) bytes; at most \(Self.maximumLeavingLength)")
         }
     }
 

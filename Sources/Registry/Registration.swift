@@ -13,10 +13,16 @@ import ServiceLifecycle
 /// otherwise it is another member's and is left alone (logged as a conflict, retried).
 ///
 /// On cancellation or graceful shutdown, ``run()`` deletes the node before it returns.
+///
+/// Leaving on purpose (``setActive(_:leaving:)``, shutdown) first rewrites the record with a
+/// `leaving` reason and waits `leaveGrace` before the delete, so balancers stop sending new
+/// connections at once and know the member left rather than was lost.
 public final class Registration: Service, Sendable {
     private struct Desired: Sendable, Equatable {
         var active: Bool
         var record: MemberRecord
+        /// Why the member goes, while inactive: written into the record before the delete.
+        var leaving: String?
     }
 
     private struct State: Sendable {
@@ -32,6 +38,7 @@ public final class Registration: Service, Sendable {
     private let acl: NodeACL
     private let parentACL: NodeACL
     private let logger: Logger
+    private let leaveGrace: Duration
     private let state: Locked<State>
     private let wake = WakeSignal()
 
@@ -39,8 +46,11 @@ public final class Registration: Service, Sendable {
     ///   - path: the members path; the node is `<path>/<record.id>`.
     ///   - active: whether to register at once (`setActive` changes it later).
     ///   - acl: the node's ACL; with digest credentials use `.creatorAllWorldRead`.
+    ///   - leaveGrace: how long a `leaving` record stays before its node is deleted; zero deletes at
+    ///     once without the mark.
     public init(client: ZooKeeperClient, path: String, record: MemberRecord, active: Bool = true,
-                acl: NodeACL = .open, parentACL: NodeACL = .open, logger: Logger) {
+                acl: NodeACL = .open, parentACL: NodeACL = .open, leaveGrace: Duration = .zero, logger: Logger) {
+        self.leaveGrace = leaveGrace
         self.client = client
         self.path = path
         self.acl = acl
@@ -63,7 +73,18 @@ public final class Registration: Service, Sendable {
 
     /// `true` keeps the node; `false` deletes it (deregisters) while the registration keeps running.
     public func setActive(_ active: Bool) {
-        state.withLock { $0.desired.active = active }
+        setActive(active, leaving: nil)
+    }
+
+    /// Like ``setActive(_:)``; going inactive with a `leaving` reason marks the record first.
+    public func setActive(_ active: Bool, leaving: String?) {
+        state.withLock {
+            let before = $0.desired
+            $0.desired.active = active
+            $0.desired.leaving = active ? nil : leaving
+            // A pass in flight may still hold what it achieved before: not settled until the next.
+            if $0.desired != before { $0.achieved = nil }
+        }
         wake.signal()
     }
 
@@ -113,7 +134,7 @@ public final class Registration: Service, Sendable {
             return denied
         }
         // Deregister on the way out, in a fresh task: this one is cancelled, but the delete must run.
-        await Task { await self.removeOwnNode(reason: denied == nil ? "registration stopped" : "not authorized") }.value
+        await Task { await self.removeOwnNode(reason: denied == nil ? "registration stopped" : "not authorized", leaving: denied == nil ? "shutdown" : nil) }.value
         if let denied { throw denied }
     }
 
@@ -157,7 +178,7 @@ public final class Registration: Service, Sendable {
     private func reconcile(_ desired: Desired) async throws -> NodeWatch? {
         let nodePath = self.nodePath
         guard desired.active else {
-            try await removeStaleOrOwnNode(nodePath: nodePath, record: desired.record)
+            try await removeStaleOrOwnNode(nodePath: nodePath, record: desired.record, leaving: desired.leaving)
             markAchieved(desired)
             return nil
         }
@@ -219,9 +240,12 @@ public final class Registration: Service, Sendable {
     }
 
     /// Inactive: delete our node, and a stale node of a previous session that names our address.
-    private func removeStaleOrOwnNode(nodePath: String, record: MemberRecord) async throws {
+    private func removeStaleOrOwnNode(nodePath: String, record: MemberRecord, leaving: String?) async throws {
         guard let stat = try await client.exists(nodePath) else { return }
         if stat.ephemeralOwner == client.sessionID {
+            try await markLeaving(nodePath: nodePath, record: record, reason: leaving)
+            // Active again during the grace: keep the node; the next pass rewrites the record.
+            guard state.withLock({ !$0.desired.active }) else { return }
             do {
                 try await client.delete(nodePath)
                 logger.info("deregistered", metadata: ["zk.node": "\(nodePath)"])
@@ -235,7 +259,24 @@ public final class Registration: Service, Sendable {
         }
     }
 
-    private func removeOwnNode(reason: String) async {
+    /// Writes the record with its `leaving` reason, then waits `leaveGrace` (a balancer's watch
+    /// fires and it stops new connections before the node goes).
+    private func markLeaving(nodePath: String, record: MemberRecord, reason: String?) async throws {
+        guard leaveGrace > .zero, let reason else { return }
+        var marked = record
+        marked.leaving = String(decoding: Array(reason.utf8.prefix(MemberRecord.maximumLeavingLength)), as: UTF8.self)
+        guard let data = try? marked.encoded() else { return }
+        do {
+            try await client.setData(nodePath, data: data)
+            logger.info("leaving: record marked, node deleted after the grace",
+                        metadata: ["zk.node": "\(nodePath)", "member.leaving": "\(marked.leaving ?? "")", "leave.grace": "\(leaveGrace)"])
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return
+        }
+        try? await Task.sleep(for: leaveGrace)
+    }
+
+    private func removeOwnNode(reason: String, leaving: String?) async {
         guard client.state == .connected else {
             logger.warning("cannot delete the node while disconnected; it goes when the session ends", metadata: ["reason": "\(reason)"])
             return
@@ -243,6 +284,7 @@ public final class Registration: Service, Sendable {
         let nodePath = self.nodePath
         do {
             if let stat = try await client.exists(nodePath), stat.ephemeralOwner == client.sessionID {
+                try await markLeaving(nodePath: nodePath, record: record, reason: leaving)
                 try await client.delete(nodePath)
                 logger.info("deregistered", metadata: ["zk.node": "\(nodePath)", "reason": "\(reason)"])
             }

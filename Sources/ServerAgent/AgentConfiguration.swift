@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var drainSignal: DrainSignal?
     /// Supervisor mode: how long the child gets between SIGTERM and SIGKILL.
     public var stopTimeout: Duration
+    /// `--leave-grace`: a deregistration writes `leaving` into the record this long before the delete.
+    public var leaveGrace: Duration
     /// Supervisor mode when non-empty: executable and arguments of the server to run.
     public var command: [String]
 
@@ -95,6 +97,12 @@ public struct AgentConfiguration: Sendable, Equatable {
         interval = try Self.positiveDuration(options.interval, flag: "--interval")
         timeout = try Self.positiveDuration(options.timeout, flag: "--timeout")
         stopTimeout = try Self.positiveDuration(options.stopTimeout, flag: "--stop-timeout")
+        do { leaveGrace = try DurationSyntax.parse(options.leaveGrace) } catch {
+            throw AgentConfigurationError(flag: "--leave-grace", problem: error.description)
+        }
+        guard leaveGrace <= .seconds(60) else {
+            throw AgentConfigurationError(flag: "--leave-grace", problem: "at most 60s (balancers only need their watch to fire)")
+        }
         guard timeout <= interval else {
             throw AgentConfigurationError(
                 flag: "--timeout",

@@ -20,6 +20,8 @@ public struct AgentOptions: Sendable, Equatable {
     public var fall = 2
     public var drainSignal = "USR1"
     public var stopTimeout = "10s"
+    /// How long the `leaving` record stays before the node is deleted; 0 deletes at once.
+    public var leaveGrace = "500ms"
     /// Supervisor mode: the server command line after `--`.
     public var command: [String] = []
 

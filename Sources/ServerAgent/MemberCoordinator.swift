@@ -54,7 +54,9 @@ public final class MemberCoordinator: Sendable {
                 metadata: ["check.reason": "\(reason)", "check.consecutive_failures": "\(streak)"])
         }
         guard let (transition, record) = decision else { return }
-        apply(transition, record: record)
+        var leaving: String?
+        if case .unhealthy(let why) = outcome { leaving = "health: \(why)" }
+        apply(transition, record: record, leaving: leaving)
     }
 
     /// The supervised server exited: deregister now, without waiting for failed checks, and never
@@ -64,11 +66,13 @@ public final class MemberCoordinator: Sendable {
             state.finished = true
             return state.machine.forceDown(reason: reason, at: now)
         }
+        // "server process exited with status 3" -> leaving "child exited with status 3".
+        let leaving = reason.hasPrefix("server process ") ? "child " + reason.dropFirst("server process ".count) : "child exited: \(reason)"
         if let transition {
-            apply(transition, record: currentRecord)
+            apply(transition, record: currentRecord, leaving: leaving)
         } else {
             logger.notice("server exited while not registered", metadata: ["reason": "\(reason)"])
-            registration.setActive(false)
+            registration.setActive(false, leaving: leaving)
         }
     }
 
@@ -97,7 +101,7 @@ public final class MemberCoordinator: Sendable {
         return record.draining
     }
 
-    private func apply(_ transition: Machine.Transition, record: MemberRecord) {
+    private func apply(_ transition: Machine.Transition, record: MemberRecord, leaving: String? = nil) {
         let metadata: Logger.Metadata = [
             "member.id": "\(record.id)",
             "health.from": "\(transition.from.rawValue)",
@@ -111,7 +115,7 @@ public final class MemberCoordinator: Sendable {
             registration.setActive(true)
         case .down:
             logger.warning("server unhealthy: deregistering", metadata: metadata)
-            registration.setActive(false)
+            registration.setActive(false, leaving: leaving ?? "health: \(transition.reason)")
         }
     }
 }

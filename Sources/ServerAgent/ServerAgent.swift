@@ -58,7 +58,8 @@ public struct ServerAgent: Sendable {
         // node while everyone (the balancers) may read it.
         let registration = Registration(
             client: client, path: configuration.membersPath, record: record, active: false,
-            acl: client.configuration.credentials == nil ? .open : .creatorAllWorldRead, logger: logger)
+            acl: client.configuration.credentials == nil ? .open : .creatorAllWorldRead,
+            leaveGrace: configuration.leaveGrace, logger: logger)
         let coordinator = MemberCoordinator(
             record: record, rise: configuration.rise, fall: configuration.fall,
             registration: registration, logger: logger)

@@ -83,6 +83,9 @@ struct ServerAgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Supervisor mode: time between SIGTERM and SIGKILL for the child.", valueName: "DURATION"))
     var stopTimeout = "10s"
 
+    @Option(name: .long, help: ArgumentHelp("On deregistering, how long the record says 'leaving' before the node is deleted (0 = at once).", valueName: "DURATION"))
+    var leaveGrace = "500ms"
+
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "LEVEL"))
     var logLevel = "info"
 
@@ -109,6 +112,7 @@ struct ServerAgentCommand: AsyncParsableCommand {
         options.fall = fall
         options.drainSignal = drainSignal
         options.stopTimeout = stopTimeout
+        options.leaveGrace = leaveGrace
         options.command = command
         return options
     }

@@ -295,3 +295,33 @@ struct StormPoolTests {
         #expect(damper.ejections == 4)
     }
 }
+
+@Suite("Upstream pool: storms that arrive snapshot by snapshot")
+struct StormSequenceTests {
+    @Test("losses spread over several snapshots within a session timeout are judged together")
+    func sequentialLosses() {
+        let clock = ManualClock()
+        let pool = StormPoolTests.pool(StormPoolTests.source(), clock: clock)
+        pool.applyMembership(StormPoolTests.members(1, 2, 3), stale: false)
+        // chat-3 lost: 2 of 3 remain, a plain removal.
+        #expect(pool.applyMembership(StormPoolTests.members(1, 2), stale: false).removed == [.discovered("chat-3")])
+        clock.advance(by: .seconds(2))
+        // chat-2 lost too: 1 of 3 registered, below 50%: both come back as suspects.
+        let change = pool.applyMembership(StormPoolTests.members(1), stale: false)
+        #expect(Set(change.suspected) == [.discovered("chat-2"), .discovered("chat-3")])
+        #expect(StormPoolTests.states(pool) == ["chat-1=up", "chat-2=suspect", "chat-3=suspect"])
+        #expect(PickerRoundRobinTests.sequence(pool, 3).sorted() == [7001, 7002, 7003])
+    }
+
+    @Test("a loss older than the session timeout is not counted again (a kill -9 stays removed)")
+    func oldLossForgotten() {
+        let clock = ManualClock()
+        let pool = StormPoolTests.pool(StormPoolTests.source(), clock: clock)
+        pool.applyMembership(StormPoolTests.members(1, 2, 3, 4), stale: false)
+        #expect(pool.applyMembership(StormPoolTests.members(1, 2, 3), stale: false).removed == [.discovered("chat-4")])
+        clock.advance(by: .seconds(11))
+        // 2 of 3 after the earlier loss is forgotten: plain removal.
+        #expect(pool.applyMembership(StormPoolTests.members(1, 2), stale: false).removed == [.discovered("chat-3")])
+        #expect(pool.storm().panicking == false)
+    }
+}

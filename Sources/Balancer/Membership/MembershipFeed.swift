@@ -47,7 +47,7 @@ final class MembershipFeed: Service, Sendable {
         for await snapshot in watch.snapshots().cancelOnGracefulShutdown() {
             let change = self.upstream.pool.applyMembership(
                 snapshot.members.map {
-                    DiscoveredMember(id: $0.id, host: $0.host, port: $0.port, weight: $0.weight, draining: $0.draining)
+                    DiscoveredMember(id: $0.id, host: $0.host, port: $0.port, weight: $0.weight, draining: $0.draining, leaving: $0.leaving)
                 },
                 stale: snapshot.stale)
             var changed = false

@@ -3,7 +3,7 @@ import Registry
 extension DiscoveredMember {
     /// The fields of a registry record the pool balances on.
     public init(_ record: MemberRecord) {
-        self.init(id: record.id, host: record.host, port: record.port, weight: record.weight, draining: record.draining)
+        self.init(id: record.id, host: record.host, port: record.port, weight: record.weight, draining: record.draining, leaving: record.leaving)
     }
 }
 

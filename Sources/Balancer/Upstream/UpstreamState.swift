@@ -1,5 +1,4 @@
 import Foundation
-import MusterBase
 
 /// The pure state of one upstream group: members, nginx balancing state, passive health and
 /// counters. No locking and no I/O; `UpstreamPool` wraps it in a mutex and supplies the clock.
@@ -26,6 +25,10 @@ struct UpstreamState: Sendable {
     /// Lost members are being kept as suspects.
     private(set) var panicking = false
     private(set) var panicEntries = 0
+    /// Members lost without panic within the last session timeout, kept so a storm that arrives as
+    /// several snapshots (sessions expiring one by one, a `deleteall` child by child) is judged
+    /// against the whole group: if the threshold is crossed they come back as suspects.
+    private var recentlyLost: [(member: UpstreamMember, lostAt: Duration)] = []
 
     init(configuration: UpstreamConfiguration, seed: UInt64) {
         self.configuration = configuration
@@ -298,13 +301,35 @@ struct UpstreamState: Sendable {
                     lost.append(index)
                 }
             }
-            if PanicThreshold.panics(registered: registered, lost: lost.count, percent: source.panicThreshold) {
+            recentlyLost.removeAll { now - $0.lostAt >= source.sessionTimeout || seen.contains($0.member.id) }
+            let lostCount = lost.count + recentlyLost.count
+            if PanicThreshold.panics(registered: registered, lost: lostCount, percent: source.panicThreshold) {
                 for index in lost where !members[index].peer.suspect {
                     members[index].peer.suspect = true
                     members[index].suspectSince = now
                     change.suspected.append(members[index].id)
                     schedule(now + source.suspectTimeout)
                 }
+                for (saved, lostAt) in recentlyLost {
+                    if let index = indexByID[saved.id] {
+                        // Still draining its connections: back in service.
+                        members[index].peer.removed = false
+                        members[index].peer.suspect = true
+                        members[index].suspectSince = lostAt
+                    } else {
+                        var member = saved
+                        member.peer.removed = false
+                        member.peer.active = 0
+                        member.peer.suspect = true
+                        member.suspectSince = lostAt
+                        members.append(member)
+                        indexByID[member.id] = members.count - 1
+                    }
+                    change.suspected.append(saved.id)
+                    schedule(lostAt + source.suspectTimeout)
+                    structural = true
+                }
+                recentlyLost.removeAll()
                 if !panicking {
                     panicking = true
                     panicEntries += 1
@@ -313,7 +338,10 @@ struct UpstreamState: Sendable {
                 // Back above the threshold (or never below it): lost members and any remaining
                 // suspects drain like removed members.
                 gone += lost
-                for index in lost { noteChange(index, now: now) }
+                for index in lost {
+                    noteChange(index, now: now)
+                    if !members[index].peer.suspect { recentlyLost.append((members[index], now)) }
+                }
                 panicking = false
             }
             for index in gone.sorted().reversed() {
@@ -500,7 +528,8 @@ struct UpstreamState: Sendable {
                 state = "draining"
             } else if member.peer.leaving {
                 state = "leaving"
-                reason = UntrustedText.escaped(member.leavingReason ?? "")
+                // Raw here; the admin layer escapes every outside text it shows.
+                reason = member.leavingReason ?? ""
             } else if member.peer.down {
                 state = "down"
             } else if member.peer.damped, let history = damper.history(member.id), let until = history.heldUntil {

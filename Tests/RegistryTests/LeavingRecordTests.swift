@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import Registry
+import Testing
+import TestSupport
+
+@Suite("Leaving records", .serialized)
+struct LeavingRecordTests {
+    static let logger = Logger(label: "test.leaving")
+    static let path = "/muster/services/chat/members"
+
+    @Test func aRecordWithoutTheMarkEncodesAsBeforeAndTheMarkRoundTrips() throws {
+        let plain = MemberRecord(id: "m1", host: "127.0.0.1", port: 6000)
+        let text = String(decoding: try plain.encoded(), as: UTF8.self)
+        #expect(!text.contains("leaving"))
+        var marked = plain
+        marked.leaving = "shutdown"
+        let decoded = try MemberRecord.decode(try marked.encoded())
+        #expect(decoded.leaving == "shutdown")
+        marked.leaving = String(repeating: "x", count: MemberRecord.maximumLeavingLength + 1)
+        #expect(throws: MemberRecordError.self) { try marked.encoded() }
+    }
+
+    static func client(_ server: ZooKeeperServer) async throws -> ZooKeeperClient {
+        let client = try ZooKeeperClient(
+            configuration: ZooKeeperConfiguration(connectString: server.connectString, sessionTimeout: .seconds(4)), logger: logger)
+        try await client.waitUntilConnected(timeout: .seconds(20))
+        return client
+    }
+
+    static func leaving(_ observer: ZooKeeperClient, _ node: String) async -> String? {
+        guard let data = try? await observer.getData(node).data else { return nil }
+        return (try? MemberRecord.decode(data))?.leaving
+    }
+
+    @Test func deregisteringMarksTheRecordThenDeletesAfterTheGrace() async throws {
+        try await ZooKeeperServer.with { server in
+            let client = try await Self.client(server)
+            let observer = try await Self.client(server)
+            defer { Task { await client.close(); await observer.close() } }
+            let node = "\(Self.path)/m1"
+            let registration = Registration(
+                client: client, path: Self.path, record: MemberRecord(id: "m1", host: "127.0.0.1", port: 6000),
+                leaveGrace: .seconds(1), logger: Self.logger)
+            let running = Task { try? await registration.run() }
+            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
+            #expect(await Self.leaving(observer, node) == nil)
+
+            registration.setActive(false, leaving: "health: connection refused")
+            #expect(await waitUntil(timeout: .seconds(5)) { await Self.leaving(observer, node) == "health: connection refused" })
+            let marked = ContinuousClock.now
+            #expect(try await waitUntil(timeout: .seconds(5)) { try await observer.exists(node) == nil })
+            #expect(ContinuousClock.now - marked > .milliseconds(700))
+
+            // Registering again writes the record without the mark.
+            registration.setActive(true)
+            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
+            #expect(try await observer.exists(node) != nil)
+            #expect(await Self.leaving(observer, node) == nil)
+
+            // Shutdown: "shutdown", then the node goes before run() returns.
+            running.cancel()
+            #expect(await waitUntil(timeout: .seconds(5)) { await Self.leaving(observer, node) == "shutdown" })
+            await running.value
+            #expect(try await observer.exists(node) == nil)
+        }
+    }
+}
