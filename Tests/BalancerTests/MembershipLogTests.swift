@@ -73,7 +73,9 @@ struct MembershipLogTests {
         let service = BalancerService(
             configuration: BalancerConfiguration(
                 upstreams: [
-                    UpstreamConfiguration(name: "chat", zookeeper: ZooKeeperSource(connectString: zk.connectString, path: Self.path))
+                    // Panic threshold off: deleting 20 of 21 members within seconds is a storm it would
+                    // answer with suspects; this test is about the log, not about panic.
+                    UpstreamConfiguration(name: "chat", zookeeper: ZooKeeperSource(connectString: zk.connectString, path: Self.path, panicThreshold: 0))
                 ],
                 servers: [.test(upstream: "chat")]),
             options: .init(adminAddress: "127.0.0.1:0", drainTimeout: .seconds(5), eventLoopThreads: 1),
