@@ -9,7 +9,7 @@ import MusterBase
 /// ```
 /// A member that deregisters on purpose first rewrites its record with `"leaving": "<reason>"`,
 /// then deletes the node: balancers tell a member that leaves from one that is lost.
-/// The format is described once, in the README's "The member record". Readers take UTF-8 JSON
+/// The format is described once, in docs/record.md. Readers take UTF-8 JSON
 /// only and reject an object that names a key twice (``decode(_:)``); they read a record of a
 /// newer `version` for the fields they know and ignore keys they do not know, so a writer can add
 /// fields without older readers dropping its members. Adding a field: a property, its coding key,

@@ -170,32 +170,16 @@ struct ConfigParserTests {
             connectTimeout: .milliseconds(250), tcpNoDelay: false, halfClose: false))
     }
 
-    @Test("the example in the README's configuration reference parses")
+    @Test("the example in docs/config.md parses")
     func readmeExample() throws {
-        let text = """
-            events { worker_connections 20000; }
-
-            stream {
-                admin 127.0.0.1:8001;                 # admin/metrics endpoint (optional)
-                proxy_connect_timeout 1s;             # stream-level defaults are inherited by every server {}
-
-                upstream chat {
-                    least_conn;
-                    server 10.0.0.5:6000 weight=2 max_fails=3 fail_timeout=30s;   # static members ...
-                    server 10.0.0.9:6000 backup;
-                    zookeeper 10.0.0.2:2181,10.0.0.3:2181 path=/muster/services/chat
-                              auth_file=/etc/muster/zk.auth max_fails=3 fail_timeout=30s;  # ... plus live ones
-                }
-
-                server {
-                    listen 8000 backlog=8192;
-                    proxy_pass chat;
-                    proxy_timeout 10m;
-                    tcp_nodelay on;
-                }
-            }
-            """
-        let configuration = try BalancerConfiguration.parse(text, file: "README")
+        // The example is read from the page itself, so the documented file and the tested one are one.
+        let page = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/config.md")
+        let markdown = try String(contentsOf: page, encoding: .utf8)
+        let block = try #require(markdown.components(separatedBy: "```nginx\n").dropFirst().first)
+        let text = try #require(block.components(separatedBy: "\n```").first)
+        let configuration = try BalancerConfiguration.parse(text, file: "docs/config.md")
         #expect(configuration.servers == [ServerConfiguration(listenPort: 8000, backlog: 8192, proxyPass: "chat", connectTimeout: .seconds(1))])
         #expect(configuration.upstreams.first?.zookeeper?.maxFails == 3)
         #expect(configuration.upstreams.first?.servers.map(\.backup) == [false, true])
