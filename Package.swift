@@ -100,6 +100,7 @@ let package = Package(
         .executableTarget(
             name: "MusterACL",
             dependencies: [
+                "MusterBase",
                 "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Balancer
 import Logging
+import MusterBase
 import Registry
 
 /// `balancer members`: what a running balancer sees (its admin endpoint), or with `--zookeeper`

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MusterBase
 import Registry
 
 /// Locks a service's members path down with digest ACLs: the operator (`--admin`) may do

@@ -4,12 +4,14 @@ import Registry
 /// Everything the agent needs to run, validated. Built from ``AgentOptions``.
 public struct AgentConfiguration: Sendable, Equatable {
     public var zookeeper: String
-    /// The service path; the member's node is `<servicePath>/members/<memberID>`.
-    public var servicePath: String
-    /// Where member nodes live: `<servicePath>/members` (the Registry's layout, watched by balancers).
-    public var membersPath: String { ServicePath.members(of: servicePath) }
+    /// The service; the member's node is `<service>/members/<memberID>`.
+    public var service: ServicePath
+    /// The service path as given (`--path`).
+    public var servicePath: String { service.node }
+    /// Where member nodes live: `<service>/members` (the layout balancers watch).
+    public var membersPath: String { service.members }
     /// This member's znode.
-    public var nodePath: String { membersPath + "/" + memberID }
+    public var nodePath: String { service.member(memberID) }
     /// Where health checks go.
     public var server: HostPort
     /// What the balancer dials (published in the record).
@@ -46,7 +48,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         } catch {
             throw AgentConfigurationError(flag: "--zookeeper", problem: error.description)
         }
-        servicePath = try Self.validatedPath(options.path)
+        service = try Self.validatedPath(options.path)
 
         guard let serverText = options.server else {
             throw AgentConfigurationError(flag: "--server", problem: "missing; give the ChatServer's HOST:PORT to health-check")
@@ -159,21 +161,18 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
     }
 
-    static func validatedPath(_ path: String) throws(AgentConfigurationError) -> String {
-        guard path.hasPrefix("/"), path.count > 1 else {
-            throw AgentConfigurationError(flag: "--path", problem: "must be an absolute znode path below the root, e.g. /muster/services/chat, got '\(path)'")
+    /// The service path by the one rule every part checks (``ServicePath``). The agent also
+    /// refuses the root: registering at `/members` is what a mistyped `--path /` would do, and no
+    /// layout of Muster's puts a service there.
+    static func validatedPath(_ path: String) throws(AgentConfigurationError) -> ServicePath {
+        let service: ServicePath
+        do { service = try ServicePath(path) } catch {
+            throw AgentConfigurationError(flag: "--path", problem: "\(error.description); expected an absolute znode path, e.g. /muster/services/chat")
         }
-        guard !path.hasSuffix("/") else {
-            throw AgentConfigurationError(flag: "--path", problem: "must not end with '/', got '\(path)'")
+        guard !service.isRoot else {
+            throw AgentConfigurationError(flag: "--path", problem: "must be a znode path below the root, e.g. /muster/services/chat, got '/'")
         }
-        let components = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        guard !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-            throw AgentConfigurationError(flag: "--path", problem: "empty, '.' or '..' component in '\(path)'")
-        }
-        guard !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw AgentConfigurationError(flag: "--path", problem: "contains control characters")
-        }
-        return path
+        return service
     }
 
     static func positiveDuration(_ text: String, flag: String) throws(AgentConfigurationError) -> Duration {

@@ -1,6 +1,7 @@
 import Balancer
 import Foundation
 import Logging
+import MusterBase
 import Registry
 import TestSupport
 import Testing

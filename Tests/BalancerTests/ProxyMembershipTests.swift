@@ -2,6 +2,7 @@ import Balancer
 import Foundation
 import Logging
 import NIOCore
+import MusterBase
 import Registry
 import TestSupport
 import Testing

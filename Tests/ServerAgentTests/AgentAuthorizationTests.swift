@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterBase
 import Registry
 import Testing
 import TestSupport

@@ -1,3 +1,4 @@
+import MusterBase
 import Registry
 
 /// The `zookeeper HOSTS path=/p ...;` directive of an `upstream` block: members discovered live.

@@ -2,6 +2,7 @@ import CZooKeeper
 import Dispatch
 import Foundation
 import Logging
+import MusterBase
 
 /// An async client for ZooKeeper over the C library (libzookeeper-mt).
 ///
@@ -327,7 +328,7 @@ public final class ZooKeeperClient: Sendable {
     // MARK: Paths
 
     func fullPath(_ path: String, operation: String) throws -> String {
-        guard path.hasPrefix("/"), path == "/" || !path.hasSuffix("/"), !path.contains("//"), !path.contains("\0") else {
+        guard ServicePath.zooKeeperProblem(with: path) == nil else {
             throw ZooKeeperError(.badArguments, operation: operation, path: path)
         }
         if chroot.isEmpty { return path }
