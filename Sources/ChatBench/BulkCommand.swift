@@ -22,13 +22,11 @@ struct BulkCommand: AsyncParsableCommand {
     var warmup: Double = 0.5
 
     func validate() throws {
-        for count in self.streams where !(1...1024).contains(count) {
-            throw ValidationError("--streams must be 1-1024, got \(count)")
+        for count in self.streams {
+            try requireOption("--streams", count, in: 1...1024)
         }
-        guard (1...16_777_216).contains(self.chunk) else { throw ValidationError("--chunk must be 1-16777216, got \(self.chunk)") }
-        guard self.warmup >= 0, self.warmup <= 60 else {
-            throw ValidationError("--warmup must be 0-60 seconds, got \(self.warmup)")
-        }
+        try requireOption("--chunk", self.chunk, in: 1...16_777_216)
+        try requireOption("--warmup", self.warmup, in: 0...60, unit: " seconds")
     }
 
     struct Run: Codable {
@@ -61,19 +59,12 @@ struct BulkCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        OpenFileLimit.raise()
-        let target = try BenchTarget(parsing: self.common.target)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.common.threads)
-        do {
+        try await self.common.run { target, group, _ in
             var runs: [Run] = []
             for streams in self.streams.isEmpty ? [1, 4] : self.streams {
                 runs.append(try await self.measure(streams: streams, target: target, group: group))
             }
-            try? await group.shutdownGracefully()
-            try Report(target: target.description, chunk: self.chunk, runs: runs).emit(json: self.common.json)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
+            return Report(target: target.description, chunk: self.chunk, runs: runs)
         }
     }
 
@@ -98,16 +89,9 @@ struct BulkCommand: AsyncParsableCommand {
                     }
                 }
                 .connect(to: target.address)
-                .flatMapErrorThrowing { error in
-                    finished.fail(error)
-                    throw error
-                }
+                .failing(finished)
         }
-        let now = BenchClock.now()
-        let start = BulkHandler.Start(
-            measureFrom: now + UInt64(self.warmup * 1e9),
-            stopAt: now + UInt64(self.warmup * 1e9) + self.common.durationNanos
-        )
+        let start = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup, durationNanos: self.common.durationNanos)
         for channel in outcome.channels {
             channel.pipeline.fireUserInboundEventTriggered(start)
         }

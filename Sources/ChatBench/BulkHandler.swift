@@ -6,10 +6,7 @@ final class BulkHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     /// Sent down the pipeline once every stream is open, so all start together.
-    struct Start: Sendable {
-        var measureFrom: UInt64
-        var stopAt: UInt64
-    }
+    typealias Start = MeasuredWindow
 
     private let chunkSize: Int
     private let stats: BulkStats

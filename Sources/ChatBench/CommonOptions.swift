@@ -1,5 +1,7 @@
 import ArgumentParser
 import NIOCore
+import NIOPosix
+import SystemLimits
 
 /// Options every mode shares.
 struct CommonOptions: ParsableArguments {
@@ -20,12 +22,79 @@ struct CommonOptions: ParsableArguments {
         guard self.duration > 0, self.duration <= 3600 else {
             throw ValidationError("--duration must be in (0, 3600] seconds, got \(self.duration)")
         }
-        guard (1...64).contains(self.threads) else {
-            throw ValidationError("--threads must be 1-64, got \(self.threads)")
-        }
+        try requireOption("--threads", self.threads, in: 1...64)
     }
 
     var durationNanos: UInt64 {
         UInt64(self.duration * 1e9)
+    }
+
+    /// The frame every mode runs in: the open-files limit raised, the target parsed, one event
+    /// loop group for the run, shut down whatever happens, then the report printed.
+    func run<Report: BenchReport>(
+        _ measure: (_ target: BenchTarget, _ group: MultiThreadedEventLoopGroup, _ openFilesLimit: UInt64) async throws -> Report
+    ) async throws {
+        let limit = OpenFileLimit.raise()
+        let target = try BenchTarget(parsing: self.target)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
+        let report: Report
+        do {
+            report = try await measure(target, group, limit.soft)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+        try report.emit(json: self.json)
+    }
+}
+
+/// One rule for every numeric option: inside its range, or a message naming the flag.
+func requireOption<Value: Comparable>(_ flag: String, _ value: Value, in range: ClosedRange<Value>, unit: String = "") throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be \(range.lowerBound)-\(range.upperBound)\(unit), got \(value)")
+    }
+}
+
+/// The same for an option with only a lower bound.
+func requireOption<Value: Comparable>(_ flag: String, _ value: Value, in range: PartialRangeFrom<Value>) throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be at least \(range.lowerBound), got \(value)")
+    }
+}
+
+/// `--sources N` spreads source addresses over 127.0.0.2 ... 127.0.0.(1+N), which only an IPv4
+/// target can use.
+func requireSources(_ sources: Int, for target: BenchTarget) throws {
+    guard sources == 0 || target.isIPv4 else {
+        throw ValidationError("--sources needs an IPv4 loopback --target (or --sources 0)")
+    }
+}
+
+/// The measured part of a run, in BenchClock nanoseconds: warm-up before `measureFrom`, nothing
+/// sent from `stopAt` on.
+struct MeasuredWindow: Sendable {
+    var measureFrom: UInt64
+    var stopAt: UInt64
+
+    init(startingAt start: UInt64, warmup: Double, durationNanos: UInt64) {
+        self.measureFrom = start + UInt64(warmup * 1e9)
+        self.stopAt = self.measureFrom + durationNanos
+    }
+
+    /// Seconds measured by now (a count cap can end a run before `stopAt`), never zero.
+    var elapsedSeconds: Double {
+        let now = BenchClock.now()
+        return max(Double(min(now, self.stopAt) - min(self.measureFrom, now)) / 1e9, 1e-9)
+    }
+}
+
+extension EventLoopFuture where Value == any Channel {
+    /// A connect that fails also fails the connection's `finished` promise, so nobody waits for it.
+    func failing(_ finished: EventLoopPromise<Void>) -> EventLoopFuture<any Channel> {
+        self.flatMapErrorThrowing { error in
+            finished.fail(error)
+            throw error
+        }
     }
 }

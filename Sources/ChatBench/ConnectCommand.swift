@@ -29,15 +29,11 @@ struct ConnectCommand: AsyncParsableCommand {
     var warmup: Double = 1
 
     func validate() throws {
-        guard (1...10_000).contains(self.concurrency) else {
-            throw ValidationError("--concurrency must be 1-10000, got \(self.concurrency)")
-        }
-        guard self.count >= 0 else { throw ValidationError("--count must not be negative, got \(self.count)") }
-        guard (1...65536).contains(self.size) else { throw ValidationError("--size must be 1-65536, got \(self.size)") }
-        guard (0...250).contains(self.sources) else { throw ValidationError("--sources must be 0-250, got \(self.sources)") }
-        guard self.warmup >= 0, self.warmup <= 60 else {
-            throw ValidationError("--warmup must be 0-60 seconds, got \(self.warmup)")
-        }
+        try requireOption("--concurrency", self.concurrency, in: 1...10_000)
+        try requireOption("--count", self.count, in: 0...)
+        try requireOption("--size", self.size, in: 1...65536)
+        try requireOption("--sources", self.sources, in: 0...250)
+        try requireOption("--warmup", self.warmup, in: 0...60, unit: " seconds")
     }
 
     struct Report: BenchReport, Encodable {
@@ -71,27 +67,15 @@ struct ConnectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        OpenFileLimit.raise()
-        let target = try BenchTarget(parsing: self.common.target)
-        guard self.sources == 0 || target.isIPv4 else {
-            throw ValidationError("--sources needs an IPv4 loopback --target")
-        }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.common.threads)
-        do {
-            let report = try await self.measure(target: target, group: group)
-            try? await group.shutdownGracefully()
-            try report.emit(json: self.common.json)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
+        try await self.common.run { target, group, _ in
+            try requireSources(self.sources, for: target)
+            return try await self.measure(target: target, group: group)
         }
     }
 
     private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Report {
         let shards = try await EventLoopShards<ConnectStats>.make(on: group) { ConnectStats() }
-        let now = BenchClock.now()
-        let measureFrom = now + UInt64(self.warmup * 1e9)
-        let stopAt = measureFrom + self.common.durationNanos
+        let window = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup, durationNanos: self.common.durationNanos)
         let budget = self.count > 0 ? (self.count + self.concurrency - 1) / self.concurrency : Int.max
         var done: [EventLoopFuture<Void>] = []
         for index in 0..<self.concurrency {
@@ -107,8 +91,7 @@ struct ConnectCommand: AsyncParsableCommand {
                     target: target.address,
                     source: source,
                     size: size,
-                    measureFrom: measureFrom,
-                    stopAt: stopAt,
+                    window: window,
                     budget: budget,
                     stats: stats.value,
                     done: promise
@@ -118,8 +101,7 @@ struct ConnectCommand: AsyncParsableCommand {
         for future in done {
             try await future.get()
         }
-        let measuredNanos = min(BenchClock.now(), stopAt) - min(measureFrom, BenchClock.now())
-        let measuredSeconds = max(Double(measuredNanos) / 1e9, 1e-9)
+        let measuredSeconds = window.elapsedSeconds
 
         let parts = try await shards.collect { stats in
             (stats.connectLatency, stats.firstEchoLatency, stats.completed, stats.failures, stats.firstError)

@@ -7,8 +7,7 @@ final class ConnectWorker {
     private let target: SocketAddress
     private let source: SocketAddress?
     private let size: Int
-    private let measureFrom: UInt64
-    private let stopAt: UInt64
+    private let window: MeasuredWindow
     private var budget: Int
     private let stats: ConnectStats
     private let done: EventLoopPromise<Void>
@@ -18,8 +17,7 @@ final class ConnectWorker {
         target: SocketAddress,
         source: SocketAddress?,
         size: Int,
-        measureFrom: UInt64,
-        stopAt: UInt64,
+        window: MeasuredWindow,
         budget: Int,
         stats: ConnectStats,
         done: EventLoopPromise<Void>
@@ -28,8 +26,7 @@ final class ConnectWorker {
         self.target = target
         self.source = source
         self.size = size
-        self.measureFrom = measureFrom
-        self.stopAt = stopAt
+        self.window = window
         self.budget = budget
         self.stats = stats
         self.done = done
@@ -38,14 +35,14 @@ final class ConnectWorker {
     /// Starts the next cycle, or finishes; call on `loop`.
     func next() {
         let startedAt = BenchClock.now()
-        guard startedAt < self.stopAt, self.budget > 0 else {
+        guard startedAt < self.window.stopAt, self.budget > 0 else {
             self.done.succeed()
             return
         }
         self.budget -= 1
         let stats = NIOLoopBound(self.stats, eventLoop: self.loop)
         let size = self.size
-        let measureFrom = self.measureFrom
+        let measureFrom = self.window.measureFrom
         var bootstrap = ClientBootstrap(group: self.loop)
             .connectTimeout(.seconds(5))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)

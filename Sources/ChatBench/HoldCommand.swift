@@ -28,14 +28,10 @@ struct HoldCommand: AsyncParsableCommand {
     var settle: Double = 1
 
     func validate() throws {
-        guard (1...1_000_000).contains(self.connections) else {
-            throw ValidationError("--connections must be 1-1000000, got \(self.connections)")
-        }
-        guard (0...250).contains(self.sources) else { throw ValidationError("--sources must be 0-250, got \(self.sources)") }
-        guard (1...10_000).contains(self.concurrency) else {
-            throw ValidationError("--concurrency must be 1-10000, got \(self.concurrency)")
-        }
-        guard self.settle >= 0, self.settle <= 60 else { throw ValidationError("--settle must be 0-60 s, got \(self.settle)") }
+        try requireOption("--connections", self.connections, in: 1...1_000_000)
+        try requireOption("--sources", self.sources, in: 0...250)
+        try requireOption("--concurrency", self.concurrency, in: 1...10_000)
+        try requireOption("--settle", self.settle, in: 0...60, unit: " s")
         for pid in self.pid where ProcessMemory.residentBytes(pid: pid) == nil {
             throw ValidationError("--pid \(pid): cannot read VmRSS from /proc/\(pid)/status (no such process?)")
         }
@@ -79,19 +75,9 @@ struct HoldCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let limit = OpenFileLimit.raise()
-        let target = try BenchTarget(parsing: self.common.target)
-        guard self.sources == 0 || target.isIPv4 else {
-            throw ValidationError("--sources needs an IPv4 loopback --target (or --sources 0)")
-        }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.common.threads)
-        do {
-            let report = try await self.measure(target: target, group: group, openFilesLimit: limit.soft)
-            try? await group.shutdownGracefully()
-            try report.emit(json: self.common.json)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
+        try await self.common.run { target, group, openFilesLimit in
+            try requireSources(self.sources, for: target)
+            return try await self.measure(target: target, group: group, openFilesLimit: openFilesLimit)
         }
     }
 

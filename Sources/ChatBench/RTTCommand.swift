@@ -29,21 +29,11 @@ struct RTTCommand: AsyncParsableCommand {
     var warmup: Double = 1
 
     func validate() throws {
-        guard (1...50_000).contains(self.connections) else {
-            throw ValidationError("--connections must be 1-50000, got \(self.connections)")
-        }
-        guard (1...1_048_576).contains(self.size) else {
-            throw ValidationError("--size must be 1-1048576 bytes, got \(self.size)")
-        }
-        guard self.rate >= 0, self.rate <= 10_000_000 else {
-            throw ValidationError("--rate must be 0 (flat out) to 10000000 messages/s, got \(self.rate)")
-        }
-        guard self.messages >= 0 else {
-            throw ValidationError("--messages must not be negative, got \(self.messages)")
-        }
-        guard self.warmup >= 0, self.warmup <= 60 else {
-            throw ValidationError("--warmup must be 0-60 seconds, got \(self.warmup)")
-        }
+        try requireOption("--connections", self.connections, in: 1...50_000)
+        try requireOption("--size", self.size, in: 1...1_048_576, unit: " bytes")
+        try requireOption("--rate", self.rate, in: 0...10_000_000, unit: " messages/s (0 = flat out)")
+        try requireOption("--messages", self.messages, in: 0...)
+        try requireOption("--warmup", self.warmup, in: 0...60, unit: " seconds")
     }
 
     struct Report: BenchReport, Encodable {
@@ -81,16 +71,8 @@ struct RTTCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        OpenFileLimit.raise()
-        let target = try BenchTarget(parsing: self.common.target)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.common.threads)
-        do {
-            let report = try await self.measure(target: target, group: group)
-            try? await group.shutdownGracefully()
-            try report.emit(json: self.common.json)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
+        try await self.common.run { target, group, _ in
+            try await self.measure(target: target, group: group)
         }
     }
 
@@ -131,17 +113,14 @@ struct RTTCommand: AsyncParsableCommand {
                     }
                 }
                 .connect(to: target.address)
-                .flatMapErrorThrowing { error in
-                    finished.fail(error)
-                    throw error
-                }
+                .failing(finished)
         }
 
-        let now = BenchClock.now()
+        // Sending begins 50 ms from now, so every connection starts together.
+        let begin = BenchClock.now() + 50_000_000
         let start = RTTHandler.Start(
-            at: now + 50_000_000,
-            measureFrom: now + 50_000_000 + UInt64(self.warmup * 1e9),
-            stopAt: now + 50_000_000 + UInt64(self.warmup * 1e9) + self.common.durationNanos
+            at: begin,
+            window: MeasuredWindow(startingAt: begin, warmup: self.warmup, durationNanos: self.common.durationNanos)
         )
         for channel in outcome.channels {
             channel.pipeline.fireUserInboundEventTriggered(start)
@@ -150,8 +129,7 @@ struct RTTCommand: AsyncParsableCommand {
             _ = try? await future.get()
         }
         // A --messages cap can end the run before --duration.
-        let measuredNanos = min(BenchClock.now(), start.stopAt) - min(start.measureFrom, BenchClock.now())
-        let measuredSeconds = max(Double(measuredNanos) / 1e9, 1e-9)
+        let measuredSeconds = start.window.elapsedSeconds
 
         let parts = try await shards.collect { stats in
             (stats.histogram, stats.completed, stats.lost, stats.connectionErrors)

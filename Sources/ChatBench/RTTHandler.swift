@@ -13,10 +13,8 @@ final class RTTHandler: ChannelInboundHandler {
     struct Start: Sendable {
         /// When sending begins.
         var at: UInt64
-        /// Messages sent before this are warm-up and not recorded.
-        var measureFrom: UInt64
-        /// No message is sent from this time on.
-        var stopAt: UInt64
+        /// Messages sent before `measureFrom` are warm-up and not recorded; none is sent from `stopAt` on.
+        var window: MeasuredWindow
     }
 
     private let size: Int
@@ -31,7 +29,7 @@ final class RTTHandler: ChannelInboundHandler {
     private var head = 0
     private var partial = 0
     private var sent = 0
-    private var window: Start?
+    private var window: MeasuredWindow?
     private var nextSend: UInt64 = 0
     private var stopping = false
     private var done = false
@@ -57,7 +55,7 @@ final class RTTHandler: ChannelInboundHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
-        self.window = start
+        self.window = start.window
         self.nextSend = start.at + self.firstOffset
         self.scheduleTick(context: context)
     }
