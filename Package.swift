@@ -128,9 +128,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What chat-bench measures with, apart from its commands: the loopback-only target rule, the
+        // clock and the latency summary (a library, so tests import it rather than the executable).
+        .target(
+            name: "ChatBenchCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         .executableTarget(
             name: "ChatBench",
             dependencies: [
+                "ChatBenchCore",
                 "SystemLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,6 +167,7 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ChatBenchTests", dependencies: ["ChatBenchCore"]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "CProxyEngine"]),
         .testTarget(
             name: "BalancerTests",
@@ -180,7 +192,6 @@ let package = Package(
             name: "ChatServerTests",
             dependencies: [
                 "ChatProtocol",
-                "ChatBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import ChatBenchCore
 import NIOCore
 
 /// One `bulk` stream: keeps the socket's send buffer full and counts the bytes echoed back.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatBenchCore
 import NIOCore
 import NIOPosix
 import SystemLimits

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatBenchCore
 import Histogram
 import NIOCore
 import NIOPosix

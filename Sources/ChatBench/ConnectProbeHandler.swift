@@ -1,3 +1,4 @@
+import ChatBenchCore
 import NIOCore
 
 /// One `connect` cycle on an established connection: send one message, wait for its echo, close.

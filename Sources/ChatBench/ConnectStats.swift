@@ -1,3 +1,4 @@
+import ChatBenchCore
 import Histogram
 
 /// `connect` results of the workers on one event loop.

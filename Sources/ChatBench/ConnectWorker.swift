@@ -1,3 +1,4 @@
+import ChatBenchCore
 import NIOCore
 import NIOPosix
 

@@ -1,3 +1,4 @@
+import ChatBenchCore
 import NIOCore
 
 /// Drives one `rtt` connection: sends fixed-size messages and times each echo.

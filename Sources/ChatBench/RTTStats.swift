@@ -1,3 +1,4 @@
+import ChatBenchCore
 import Histogram
 
 /// Round-trip results of the connections on one event loop.

@@ -1,20 +1,20 @@
 import Histogram
 
 /// Percentiles of one latency distribution, in microseconds.
-struct LatencySummary: Codable, Sendable {
-    var count: UInt64
-    var p50Micros: Double
-    var p99Micros: Double
-    var p999Micros: Double
-    var maxMicros: Double
-    var meanMicros: Double
+package struct LatencySummary: Codable, Sendable {
+    package var count: UInt64
+    package var p50Micros: Double
+    package var p99Micros: Double
+    package var p999Micros: Double
+    package var maxMicros: Double
+    package var meanMicros: Double
 
     /// A histogram of nanosecond latencies from 1 ns to 60 s at three significant digits.
-    static func makeHistogram() -> Histogram<UInt64> {
+    package static func makeHistogram() -> Histogram<UInt64> {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
     }
 
-    init(_ histogram: Histogram<UInt64>) {
+    package init(_ histogram: Histogram<UInt64>) {
         self.count = histogram.totalCount
         guard histogram.totalCount > 0 else {
             self.p50Micros = 0
@@ -32,11 +32,11 @@ struct LatencySummary: Codable, Sendable {
     }
 
     /// One table cell: `p50 / p99 / p99.9 / max` in microseconds.
-    var cell: String {
+    package var cell: String {
         "\(Self.format(self.p50Micros)) / \(Self.format(self.p99Micros)) / \(Self.format(self.p999Micros)) / \(Self.format(self.maxMicros)) us"
     }
 
-    static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         let scaled = (value * 10).rounded() / 10
         return value >= 100 ? String(Int(value.rounded())) : String(scaled)
     }
@@ -44,7 +44,7 @@ struct LatencySummary: Codable, Sendable {
 
 extension Histogram<UInt64> {
     /// Records a latency, clamping values beyond the trackable range instead of dropping them.
-    mutating func recordLatency(_ nanos: UInt64) {
+    package mutating func recordLatency(_ nanos: UInt64) {
         _ = self.record(Swift.min(Swift.max(nanos, 1), self.highestTrackableValue))
     }
 }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ChatBench
+import ChatBenchCore
 
 /// chat-bench must never load anything but this machine, and must report latencies faithfully.
 @Suite struct ChatBenchSafetyTests {

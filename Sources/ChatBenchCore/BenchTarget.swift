@@ -3,12 +3,12 @@ import NIOCore
 
 /// The address under load. Only loopback addresses are accepted, so the tool cannot be pointed
 /// at someone else's machine.
-struct BenchTarget: Sendable, CustomStringConvertible {
-    let host: String
-    let port: Int
-    let address: SocketAddress
+package struct BenchTarget: Sendable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
+    package let address: SocketAddress
 
-    init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         guard let colon = text.lastIndex(of: ":") else {
             throw ValidationError("--target must be host:port, got '\(text)'")
         }
@@ -37,12 +37,12 @@ struct BenchTarget: Sendable, CustomStringConvertible {
     }
 
     /// True when the target is IPv4, so source addresses can be spread over 127.0.0.x.
-    var isIPv4: Bool {
+    package var isIPv4: Bool {
         if case .v4 = self.address { return true }
         return false
     }
 
-    var description: String {
+    package var description: String {
         "\(self.host):\(self.port)"
     }
 
