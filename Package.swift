@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "MusterBase"),
         // The proxy engine's data path (epoll workers), over a small C shim for epoll, accept4 and atomics.
         .target(name: "CProxyEngine"),
-        .target(name: "ProxyEngine", dependencies: ["CProxyEngine"]),
+        .target(name: "ProxyEngine", dependencies: ["MusterBase", "CProxyEngine"]),
         .target(
             name: "Registry",
             dependencies: [
@@ -120,6 +120,7 @@ let package = Package(
             name: "ChatServer",
             dependencies: [
                 "SystemLimits",
+                "MusterBase",
                 "ChatProtocol",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,6 +134,7 @@ let package = Package(
         .target(
             name: "ChatBenchCore",
             dependencies: [
+                "MusterBase",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

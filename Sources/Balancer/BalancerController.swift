@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import MusterBase
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -87,9 +88,17 @@ actor BalancerController {
             self.engine = try ProxyEngine(workers: self.eventLoops)
         }
         try await self.apply(self.configuration, initial: true)
-        let adminText = self.options.adminAddress ?? self.configuration.admin ?? BalancerService.defaultAdminAddress
-        guard let address = HostPort(parsing: adminText) else {
-            throw BalancerError.badAddress(adminText)
+        let address: Endpoint
+        do {
+            if let flag = self.options.adminAddress {
+                address = try Endpoint.parse(flag, .adminFlag)
+            } else if let directive = self.configuration.admin {
+                address = try Endpoint.parse(directive, .admin)
+            } else {
+                address = BalancerConfiguration.defaultAdmin
+            }
+        } catch {
+            throw BalancerError.badAddress(error.input)
         }
         let published = self.published
         do {
@@ -280,7 +289,7 @@ actor BalancerController {
         for key in self.listeners.keys.sorted() {
             guard let listener = self.listeners[key] else { continue }
             let target = listener.currentTarget
-            let address = Self.describe(host: target.server.listenHost, port: listener.port)
+            let address = Endpoint(host: target.server.listenHost, port: listener.port).description
             listeners.append(.init(address: address, upstream: target.upstream.name))
         }
         let upstreams = self.configuration.upstreams.compactMap { configuration in
@@ -290,10 +299,6 @@ actor BalancerController {
             state.listeners = listeners
             state.upstreams = upstreams
         }
-    }
-
-    static func describe(host: String, port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     func listenerAddresses() -> [String: SocketAddress] {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import MusterBase
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -15,7 +16,8 @@ import ServiceLifecycle
 public final class BalancerService: Service, Sendable {
     /// Settings that do not come from the config file.
     public struct Options: Sendable {
-        /// Overrides the config's `admin` directive; nil = the directive, else 127.0.0.1:8001.
+        /// Overrides the config's `admin` directive (`run --admin`'s form, ``MusterBase/Endpoint/Form/adminFlag``);
+        /// nil = the directive, else ``BalancerConfiguration/defaultAdmin``.
         public var adminAddress: String?
         /// How long a graceful shutdown waits for open connections before closing them.
         public var drainTimeout: Duration
@@ -32,8 +34,6 @@ public final class BalancerService: Service, Sendable {
             self.eventLoopThreads = eventLoopThreads
         }
     }
-
-    public static let defaultAdminAddress = "127.0.0.1:8001"
 
     /// The registry `/metrics` is rendered from; pass your own to share it with other parts.
     public let metricsRegistry: PrometheusCollectorRegistry

@@ -17,7 +17,7 @@ struct MembersCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "Admin endpoint of the running balancer.")
-    var admin: String = BalancerService.defaultAdminAddress
+    var admin: String = BalancerConfiguration.defaultAdmin.description
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -34,9 +34,12 @@ struct MembersCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long to wait for an answer.", transform: DurationArgument.parse)
     var timeout = DurationArgument(.seconds(5))
 
+    /// The admin endpoint to ask: `run --admin`'s form, but a name is fine here, since it is dialled.
+    static let adminForm = Endpoint.Form(hosts: .dialable, defaultHost: BalancerConfiguration.defaultAdminHost)
+
     func validate() throws {
-        guard HostPort(parsing: self.admin) != nil else {
-            throw ValidationError("bad --admin '\(self.admin)': expected host:port, e.g. 127.0.0.1:8001")
+        do { _ = try Endpoint.parse(self.admin, Self.adminForm) } catch {
+            throw ValidationError("bad --admin: \(error)")
         }
         if (self.zookeeper == nil) != (self.path == nil) {
             throw ValidationError("--zookeeper and --path go together")
@@ -62,7 +65,7 @@ struct MembersCommand: AsyncParsableCommand {
                 }
                 return
             }
-            guard let address = HostPort(parsing: self.admin) else { throw ExitCode(2) }
+            let address = try Endpoint.parse(self.admin, Self.adminForm)
             let report = try await AdminClient.members(from: address, timeout: self.timeout.duration)
             if self.json {
                 print(try AdminClient.json(report))

@@ -51,8 +51,10 @@ struct RunCommand: AsyncParsableCommand {
             guard self.listen != nil, self.zookeeper != nil, self.path != nil else {
                 throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
             }
-            guard let listen = self.listen, Self.listenAddress(listen) != nil else {
-                throw ValidationError("bad --listen '\(self.listen ?? "")': expected [host:]port, e.g. 0.0.0.0:8000")
+            if let listen = self.listen {
+                do { _ = try Endpoint.parse(listen, .listen) } catch {
+                    throw ValidationError("bad --listen: \(error)")
+                }
             }
             // The rules the config's zookeeper directive is checked by, so both ways agree.
             if let zookeeper = self.zookeeper {
@@ -64,27 +66,27 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("bad --path '\(UntrustedText.escaped(path))': \(problem)")
             }
         }
-        if let admin = self.admin, HostPort(parsing: admin) == nil {
-            throw ValidationError("bad --admin '\(admin)': expected host:port, e.g. 127.0.0.1:8001")
+        if let admin = self.admin {
+            do { _ = try Endpoint.parse(admin, .adminFlag) } catch {
+                throw ValidationError("bad --admin: \(error)")
+            }
         }
     }
 
-    static func listenAddress(_ text: String) -> HostPort? {
-        if let port = Int(text), (0...65535).contains(port) {
-            return HostPort(host: "0.0.0.0", port: port)
-        }
-        return HostPort(parsing: text, defaultHost: "0.0.0.0")
+    /// `--listen`, by the `listen` directive's rule (an IP address, not a name).
+    static func listenAddress(_ text: String) -> Endpoint? {
+        try? Endpoint.parse(text, .listen)
     }
 
     /// The quick start's configuration: one listener, one group fed from ZooKeeper.
-    static func quickStart(listen: HostPort, zookeeper: String, path: String, authFile: String?) -> BalancerConfiguration {
+    static func quickStart(listen: Endpoint, zookeeper: String, path: String, authFile: String?) -> BalancerConfiguration {
         let upstream = UpstreamConfiguration(
             name: "default",
             zookeeper: ZooKeeperSource(connectString: zookeeper, path: path, authFile: authFile))
         let server = ServerConfiguration(
             listenHost: listen.host, listenPort: listen.port, proxyPass: upstream.name, connectTimeout: .seconds(1))
         var configuration = BalancerConfiguration(upstreams: [upstream], servers: [server])
-        configuration.listenOrigins["\(server.listenHost):\(server.listenPort)"] = "--listen"
+        configuration.listenOrigins[server.listenAddress.description] = "--listen"
         return configuration
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MusterBase
 import NIOCore
 
 /// The address under load. Only loopback addresses are accepted, so the tool cannot be pointed
@@ -9,19 +10,12 @@ package struct BenchTarget: Sendable, CustomStringConvertible {
     package let address: SocketAddress
 
     package init(parsing text: String) throws {
-        guard let colon = text.lastIndex(of: ":") else {
-            throw ValidationError("--target must be host:port, got '\(text)'")
+        let endpoint: Endpoint
+        do { endpoint = try Endpoint.parse(text, .dial) } catch {
+            throw ValidationError("--target: \(error)")
         }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") {
-            host = String(host.dropFirst().dropLast())
-        }
-        if host == "localhost" {
-            host = "127.0.0.1"
-        }
-        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ValidationError("--target port must be 1-65535 in '\(text)'")
-        }
+        let host = endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host
+        let port = endpoint.port
         let address: SocketAddress
         do {
             address = try SocketAddress(ipAddress: host, port: port)
@@ -43,7 +37,7 @@ package struct BenchTarget: Sendable, CustomStringConvertible {
     }
 
     package var description: String {
-        "\(self.host):\(self.port)"
+        Endpoint(host: self.host, port: self.port).description
     }
 
     private static func isLoopback(_ address: SocketAddress) -> Bool {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MusterBase
 import ChatProtocol
 import Logging
 import NIOPosix
@@ -35,8 +36,16 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    /// `HOST:PORT` (or `[v6]:PORT`), an IP address to bind, port 0 for any free one: the
+    /// balancer's rule for what it binds.
+    static func listenAddress(_ text: String) throws -> Endpoint {
+        do { return try Endpoint.parse(text, .bind(defaultHost: "127.0.0.1")) } catch {
+            throw ValidationError("bad --listen: \(error)")
+        }
+    }
+
     func validate() throws {
-        _ = try ListenAddress(parsing: self.listen)
+        _ = try Self.listenAddress(self.listen)
         guard !self.name.isEmpty, self.name.utf8.count <= 64,
             self.name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
         else {
@@ -64,7 +73,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         let limit = OpenFileLimit.raise()
         logger.info("open files limit", metadata: ["limit.soft": "\(limit.soft)", "limit.hard": "\(limit.hard)"])
 
-        let address = try ListenAddress(parsing: self.listen)
+        let address = try Self.listenAddress(self.listen)
         let server = ChatServerService(
             configuration: ChatServerConfiguration(
                 host: address.host,

@@ -1,5 +1,6 @@
 import CProxyEngine
 import Foundation
+import MusterBase
 import Synchronization
 
 /// The balancer's data path: `workers` threads, each an edge-triggered epoll loop (`WorkerCore`)
@@ -71,7 +72,7 @@ public final class ProxyEngine: Sendable {
     public func bind(
         host: String, port: Int, backlog: Int, reusePort: Bool, tcpNoDelay: Bool
     ) throws(EngineError) -> Listener {
-        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let address = Endpoint(host: host, port: port).description
         guard var socketAddress = EngineAddress(numericHost: host, port: port) else {
             throw EngineError.badListenAddress(address)
         }

@@ -18,34 +18,26 @@ import MusterBase
 public struct MemberRecord: Codable, Sendable, Hashable {
     /// The format version this code writes.
     public static let formatVersion = 1
-    /// Records larger than this are rejected (ZooKeeper's own limit is 1 MiB; a member needs little).
-    public static let maxEncodedSize = 16 * 1024
-    /// Weights run from 1 to this (nginx's `weight=` range in Muster); a reader takes a larger
-    /// weight as this one.
-    public static let maximumWeight = 1000
-    /// At most this many metadata entries.
-    public static let maximumMetadataEntries = 64
+    // The limits (weight, id, size, metadata, leaving) are ``MemberLimits``.
 
     /// The format version the record was written in (a reader keeps what it read).
     public var version: Int
-    /// The member's id, also its znode's name: 1–128 characters of `A-Z a-z 0-9 . _ : -`.
+    /// The member's id, also its znode's name (``MemberLimits/isValidID(_:)``).
     public var id: String
     /// The host a balancer dials: an IP address or a DNS name (see ``HostSyntax``).
     public var host: String
     public var port: Int
-    /// Relative share of new connections, 1...1000 (nginx's `weight`).
+    /// Relative share of new connections, ``MemberLimits/weights`` (nginx's `weight`).
     public var weight: Int
     /// A draining member takes no new connections; established ones continue.
     public var draining: Bool
-    /// Free-form string pairs (zone, build, ...); at most 64 entries. Untrusted text: escape it
+    /// Free-form string pairs (zone, build, ...); at most ``MemberLimits/maximumMetadataEntries``. Untrusted text: escape it
     /// (`UntrustedText`) wherever it is shown.
     public var metadata: [String: String]
     /// Set when the member deregisters on purpose, just before its node is deleted: `shutdown`,
     /// `health: <last failure>` or `child exited ...`. Absent (nil) otherwise; readers that do not
     /// know the key ignore it. Untrusted text: escape it wherever it is shown.
     public var leaving: String?
-    /// A writer keeps `leaving` to this many bytes.
-    public static let maximumLeavingLength = 512
 
     public init(id: String, host: String, port: Int, weight: Int = 1, draining: Bool = false, metadata: [String: String] = [:], leaving: String? = nil) {
         self.version = Self.formatVersion
@@ -74,10 +66,11 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         leaving = try container.decodeIfPresent(String.self, forKey: .leaving)
     }
 
+    /// The address a balancer dials.
+    public var endpoint: Endpoint { Endpoint(host: host, port: port) }
+
     /// The address a balancer dials, `host:port` (IPv6 hosts in brackets).
-    public var address: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
+    public var address: String { endpoint.description }
 
     /// Checks every field as a writer must: the error says which field is wrong.
     public func validate() throws(MemberRecordError) {
@@ -85,19 +78,20 @@ public struct MemberRecord: Codable, Sendable, Hashable {
             throw .invalid("version \(version) cannot be written; this code writes version \(Self.formatVersion)")
         }
         try validateFields()
-        guard (1...Self.maximumWeight).contains(weight) else {
-            throw .invalid("weight \(weight) is out of range 1-\(Self.maximumWeight)")
+        guard MemberLimits.weights.contains(weight) else {
+            throw .invalid("weight \(weight) is out of range \(MemberLimits.weights.lowerBound)-\(MemberLimits.weights.upperBound)")
         }
-        if let leaving, leaving.utf8.count > Self.maximumLeavingLength {
-            throw .invalid("leaving reason is \(leaving.utf8.count) bytes; at most \(Self.maximumLeavingLength)")
+        if let leaving, leaving.utf8.count > MemberLimits.maximumLeavingLength {
+            throw .invalid("leaving reason is \(leaving.utf8.count) bytes; at most \(MemberLimits.maximumLeavingLength)")
         }
     }
 
     /// The rules a reader and a writer share (everything but the version and the weight's top).
     private func validateFields() throws(MemberRecordError) {
         guard version >= 1 else { throw .invalid("version must be >= 1, got \(version)") }
-        guard Self.isValidID(id) else {
-            throw .invalid("id '\(UntrustedText.escaped(id, limit: 64))' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
+        guard MemberLimits.isValidID(id) else {
+            throw .invalid(
+                "id '\(UntrustedText.escaped(id, limit: 64))' must be \(MemberLimits.idLengths.lowerBound)-\(MemberLimits.idLengths.upperBound) characters of \(MemberLimits.idCharacters)")
         }
         guard HostSyntax.isValidMemberHost(host) else {
             throw .invalid(
@@ -108,17 +102,8 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         guard weight >= 1 else {
             throw .invalid("weight \(weight) is below 1 (to take no new connections, set draining)")
         }
-        guard metadata.count <= Self.maximumMetadataEntries else {
-            throw .invalid("metadata has \(metadata.count) entries; at most \(Self.maximumMetadataEntries)")
-        }
-    }
-
-    /// Whether `id` can be a member id (and so a znode name).
-    public static func isValidID(_ id: String) -> Bool {
-        guard (1...128).contains(id.utf8.count), id != ".", id != ".." else { return false }
-        return id.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x2E || byte == 0x5F || byte == 0x3A || byte == 0x2D
+        guard metadata.count <= MemberLimits.maximumMetadataEntries else {
+            throw .invalid("metadata has \(metadata.count) entries; at most \(MemberLimits.maximumMetadataEntries)")
         }
     }
 
@@ -133,7 +118,7 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         } catch {
             throw .invalid("cannot encode: \(error)")
         }
-        guard bytes.count <= Self.maxEncodedSize else {
+        guard bytes.count <= MemberLimits.maximumRecordSize else {
             throw .tooLarge(bytes.count)
         }
         return bytes
@@ -145,10 +130,10 @@ public struct MemberRecord: Codable, Sendable, Hashable {
     }
 
     /// ``decode(_:)``, and what the reader made of fields it could not take as written (a weight
-    /// above ``maximumWeight`` read as that, a newer format version read for the fields this code
+    /// above ``MemberLimits/weights`` read as the largest, a newer format version read for the fields this code
     /// knows), for a log line.
     public static func decodeNoting(_ bytes: [UInt8]) throws(MemberRecordError) -> (record: MemberRecord, notes: [String]) {
-        guard bytes.count <= maxEncodedSize else { throw .tooLarge(bytes.count) }
+        guard bytes.count <= MemberLimits.maximumRecordSize else { throw .tooLarge(bytes.count) }
         guard !bytes.isEmpty else { throw .malformed("empty data") }
         // JSONDecoder would guess the encoding and keep one of two duplicate keys: check first.
         if let problem = StrictJSON.checkObject(bytes) {
@@ -172,9 +157,9 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         if record.version > formatVersion {
             notes.append("format version \(record.version) is newer than this reader's (\(formatVersion)): read for the fields it knows")
         }
-        if record.weight > maximumWeight {
-            notes.append("weight \(record.weight) read as \(maximumWeight), the largest weight")
-            record.weight = maximumWeight
+        if record.weight > MemberLimits.weights.upperBound {
+            notes.append("weight \(record.weight) read as \(MemberLimits.weights.upperBound), the largest weight")
+            record.weight = MemberLimits.clampedWeight(record.weight)
         }
         return (record, notes)
     }
@@ -194,7 +179,7 @@ public enum MemberRecordError: Error, Sendable, Hashable, CustomStringConvertibl
         switch self {
         case .malformed(let why): "malformed member record: \(why)"
         case .invalid(let why): "invalid member record: \(why)"
-        case .tooLarge(let size): "member record of \(size) bytes exceeds \(MemberRecord.maxEncodedSize) bytes"
+        case .tooLarge(let size): "member record of \(size) bytes exceeds \(MemberLimits.maximumRecordSize) bytes"
         }
     }
 }

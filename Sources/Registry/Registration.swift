@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import ServiceLifecycle
 
 /// Keeps one EPHEMERAL node `<path>/<record.id>` alive, with the member record as its data, for as
@@ -264,7 +265,7 @@ public final class Registration: Service, Sendable {
     private func markLeaving(nodePath: String, record: MemberRecord, reason: String?) async throws {
         guard leaveGrace > .zero, let reason else { return }
         var marked = record
-        marked.leaving = String(decoding: Array(reason.utf8.prefix(MemberRecord.maximumLeavingLength)), as: UTF8.self)
+        marked.leaving = String(decoding: Array(reason.utf8.prefix(MemberLimits.maximumLeavingLength)), as: UTF8.self)
         guard let data = try? marked.encoded() else { return }
         do {
             try await client.setData(nodePath, data: data)

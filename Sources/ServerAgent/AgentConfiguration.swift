@@ -13,9 +13,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// This member's znode.
     public var nodePath: String { service.member(memberID) }
     /// Where health checks go.
-    public var server: HostPort
+    public var server: Endpoint
     /// What the balancer dials (published in the record).
-    public var advertise: HostPort
+    public var advertise: Endpoint
     public var memberID: String
     public var weight: Int
     public var metadata: [String: String]
@@ -35,7 +35,6 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var command: [String]
 
     /// Upper bounds: the weight's is the record format's; rise/fall's keeps typos (1e6 checks) out.
-    static let maximumWeight = 1_000
     static let maximumRiseFall = 1_000
 
     public init(_ options: AgentOptions) throws(AgentConfigurationError) {
@@ -53,11 +52,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard let serverText = options.server else {
             throw AgentConfigurationError(flag: "--server", problem: "missing; give the ChatServer's HOST:PORT to health-check")
         }
-        do { server = try HostPort.parse(serverText) } catch {
+        do { server = try Endpoint.parse(serverText) } catch {
             throw AgentConfigurationError(flag: "--server", problem: error.description)
         }
         if let advertiseText = options.advertise {
-            do { advertise = try HostPort.parse(advertiseText) } catch {
+            do { advertise = try Endpoint.parse(advertiseText) } catch {
                 throw AgentConfigurationError(flag: "--advertise", problem: error.description)
             }
         } else {
@@ -66,8 +65,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         memberID = options.id ?? Self.defaultMemberID(for: advertise)
         try Self.validateMemberID(memberID)
 
-        guard (1...Self.maximumWeight).contains(options.weight) else {
-            throw AgentConfigurationError(flag: "--weight", problem: "must be from 1 to \(Self.maximumWeight), got \(options.weight)")
+        guard MemberLimits.weights.contains(options.weight) else {
+            throw AgentConfigurationError(
+                flag: "--weight",
+                problem: "must be from \(MemberLimits.weights.lowerBound) to \(MemberLimits.weights.upperBound), got \(options.weight)")
         }
         weight = options.weight
 
@@ -141,10 +142,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     /// The member id used when `--id` is not given: `127.0.0.1-6000` for `127.0.0.1:6000`.
-    public static func defaultMemberID(for address: HostPort) -> String {
-        // The id is a znode name limited to A-Z a-z 0-9 . _ : - ; anything else in a host name becomes '_'.
-        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
-        let host = String(address.host.map { allowed.contains($0) ? $0 : "_" })
+    public static func defaultMemberID(for address: Endpoint) -> String {
+        // The id is a znode name of MemberLimits' id characters; anything else in a host becomes '_'.
+        let host = String(decoding: address.host.utf8.map { MemberLimits.isIDCharacter($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
         return "\(host)-\(address.port)"
     }
 
@@ -156,8 +156,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         guard !id.contains("/") else {
             throw AgentConfigurationError(flag: "--id", problem: "'\(id)' contains '/'; the id is a single znode name")
         }
-        guard MemberRecord.isValidID(id) else {
-            throw AgentConfigurationError(flag: "--id", problem: "'\(id)' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
+        guard MemberLimits.isValidID(id) else {
+            throw AgentConfigurationError(
+                flag: "--id",
+                problem: "'\(id)' must be \(MemberLimits.idLengths.lowerBound)-\(MemberLimits.idLengths.upperBound) characters of \(MemberLimits.idCharacters)")
         }
     }
 

@@ -1,3 +1,4 @@
+import MusterBase
 import NIOCore
 import NIOPosix
 import Registry
@@ -13,7 +14,7 @@ public protocol HealthCheck: Sendable {
 public enum HealthChecks {
     public static func make(
         _ spec: HealthCheckSpec,
-        target: HostPort,
+        target: Endpoint,
         timeout: Duration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) -> any HealthCheck {

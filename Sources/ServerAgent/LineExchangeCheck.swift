@@ -7,7 +7,7 @@ import Registry
 /// all within the timeout. A hung server still completes TCP handshakes from the kernel's accept
 /// backlog, so only an answer proves it is serving.
 public struct LineExchangeCheck: HealthCheck {
-    public var target: HostPort
+    public var target: Endpoint
     /// Sent followed by `\n`; `nil` sends nothing (for servers that greet first).
     public var send: String?
     public var expect: String
@@ -15,7 +15,7 @@ public struct LineExchangeCheck: HealthCheck {
     let group: any EventLoopGroup
 
     public init(
-        target: HostPort,
+        target: Endpoint,
         send: String?,
         expect: String,
         timeout: Duration,
@@ -101,14 +101,14 @@ final class ReplyMatcher: ChannelInboundHandler {
     static let maxKeptLineBytes = 256
 
     private let expected: [UInt8]
-    private let target: HostPort
+    private let target: Endpoint
     private let verdict: Verdict
     private let skipNonMatching: Bool
     private var line: [UInt8] = []
     private var skipped = 0
     private var decided = false
 
-    init(expected: [UInt8], target: HostPort, verdict: Verdict, skipNonMatching: Bool) {
+    init(expected: [UInt8], target: Endpoint, verdict: Verdict, skipNonMatching: Bool) {
         self.expected = expected
         self.target = target
         self.verdict = verdict

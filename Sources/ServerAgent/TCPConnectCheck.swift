@@ -1,3 +1,4 @@
+import MusterBase
 import NIOCore
 import NIOPosix
 import Registry
@@ -5,11 +6,11 @@ import Registry
 /// Healthy when a TCP connection to the target opens within the timeout. Cheap, but a hung server
 /// whose kernel still completes handshakes passes it; use ``LineExchangeCheck`` for that.
 public struct TCPConnectCheck: HealthCheck {
-    public var target: HostPort
+    public var target: Endpoint
     public var timeout: Duration
     let group: any EventLoopGroup
 
-    public init(target: HostPort, timeout: Duration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(target: Endpoint, timeout: Duration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.target = target
         self.timeout = timeout
         self.group = group

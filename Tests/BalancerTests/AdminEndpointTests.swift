@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import Registry
 import Testing
 
@@ -15,7 +16,7 @@ struct AdminEndpointTests {
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a, weight: 2), .backend(b)])],
                 servers: [.test()]))
-        let admin = HostPort(host: "127.0.0.1", port: balancer.adminPort)
+        let admin = Endpoint(host: "127.0.0.1", port: balancer.adminPort)
         for _ in 0..<3 {
             _ = try await TestClient.name(port: balancer.port)
         }
@@ -125,19 +126,19 @@ struct AdminEndpointTests {
         defer { Task { await stuck.stop() } }
         let start = ContinuousClock.now
         await #expect(throws: AdminClient.Failure.self) {
-            _ = try await AdminClient.get("/members", from: HostPort(host: "127.0.0.1", port: stuck.port), timeout: .milliseconds(300))
+            _ = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: stuck.port), timeout: .milliseconds(300))
         }
         #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test("host:port parsing for --admin and --listen")
     func hostPort() {
-        #expect(HostPort(parsing: "127.0.0.1:8001") == HostPort(host: "127.0.0.1", port: 8001))
-        #expect(HostPort(parsing: ":8001") == HostPort(host: "127.0.0.1", port: 8001))
-        #expect(HostPort(parsing: "[::1]:8001") == HostPort(host: "::1", port: 8001))
-        #expect(HostPort(parsing: "[::1]:8001")?.description == "[::1]:8001")
-        #expect(HostPort(parsing: "8001") == nil)
-        #expect(HostPort(parsing: "host:99999") == nil)
-        #expect(HostPort(parsing: "host:x") == nil)
+        #expect((try? Endpoint.parse("127.0.0.1:8001", .adminFlag)) == Endpoint(host: "127.0.0.1", port: 8001))
+        #expect((try? Endpoint.parse(":8001", .adminFlag)) == Endpoint(host: "127.0.0.1", port: 8001))
+        #expect((try? Endpoint.parse("[::1]:8001", .adminFlag)) == Endpoint(host: "::1", port: 8001))
+        #expect((try? Endpoint.parse("[::1]:8001", .adminFlag))?.description == "[::1]:8001")
+        #expect((try? Endpoint.parse("8001", .adminFlag)) == nil)
+        #expect((try? Endpoint.parse("host:99999", .adminFlag)) == nil)
+        #expect((try? Endpoint.parse("host:x", .adminFlag)) == nil)
     }
 }

@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import Registry
 import Testing
 
@@ -51,7 +52,7 @@ struct AdminLimitsTests {
         #expect(growth < 64 * 1024 * 1024, "resident memory grew by \(growth) bytes")
 
         // The endpoint still answers others, and the stuck connection is closed once its answer times out.
-        let metrics = try await AdminClient.get("/healthz", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))
+        let metrics = try await AdminClient.get("/healthz", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
         #expect(String(decoding: metrics, as: UTF8.self) == "ok\n")
     }
 
@@ -118,7 +119,7 @@ struct AdminLimitsTests {
         held.removeAll()
         // Only the over-limit connections are counted (one at least: the `extra` one).
         #expect(await eventually {
-            let text = (try? await AdminClient.get("/metrics", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))) ?? []
+            let text = (try? await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))) ?? []
             return String(decoding: text, as: UTF8.self).contains("balancer_admin_connections_refused_total")
         })
     }

@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import Registry
 import Testing
 
@@ -91,7 +92,7 @@ struct AdminUntrustedTextTests {
                 servers: [.test()]))
         defer { Task { await balancer.stop() } }
         #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError != nil })
-        let body = try await AdminClient.get("/members", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))
+        let body = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
         #expect(!body.contains(0x1B))
         let report = try JSONDecoder().decode(MembersReport.self, from: Data(body))
         let error = try #require(report.upstreams[0].membershipError)
@@ -123,7 +124,7 @@ struct AdminUntrustedTextTests {
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
         defer { Task { await balancer.stop() } }
-        let adminJSON = try await AdminClient.get("/members", from: HostPort(host: "127.0.0.1", port: balancer.adminPort))
+        let adminJSON = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
         let admin = try JSONDecoder().decode(MembersReport.self, from: Data(adminJSON))
         #expect(admin.upstreams[0].members[0].active == 0)
         #expect(admin.upstreams[0].method == "round_robin")

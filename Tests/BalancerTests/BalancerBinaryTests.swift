@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import NIOCore
 import Registry
 import Testing
@@ -90,6 +91,13 @@ struct BalancerBinaryTests {
         let missing = try Self.run(["run", "--listen", "8000"])
         #expect(missing.status != 0)
         #expect(missing.err.contains("--zookeeper"))
+        // Bind addresses are IP literals, on the command line as in the config.
+        let named = try Self.run(["run", "--listen", "localhost:8000", "--zookeeper", "127.0.0.1:1", "--path", "/p"])
+        #expect(named.status != 0)
+        #expect(named.err.contains("an IP address is required"), "\(named.err)")
+        let namedAdmin = try Self.run(["run", "--config", path, "--admin", "localhost:0"])
+        #expect(namedAdmin.status != 0)
+        #expect(namedAdmin.err.contains("an IP address is required"), "\(namedAdmin.err)")
     }
 
     @Test("a real SIGHUP reloads with a connection open; SIGTERM drains and exits 0; members prints the table")
@@ -117,7 +125,7 @@ struct BalancerBinaryTests {
                 kill(process.processIdentifier, SIGKILL)
             }
         }
-        let admin = HostPort(host: "127.0.0.1", port: adminPort)
+        let admin = Endpoint(host: "127.0.0.1", port: adminPort)
         #expect(await eventually { (try? await AdminClient.get("/healthz", from: admin)) != nil })
 
         let members = try Self.run(["members", "--admin", "127.0.0.1:\(adminPort)"])

@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import NIOCore
 import Registry
 import Testing
@@ -24,7 +25,7 @@ struct ConfigReloadBinaryTests {
             "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--log-level", "warning",
         ])
         defer { balancer.kill() }
-        let admin = HostPort(host: "127.0.0.1", port: adminPort)
+        let admin = Endpoint(host: "127.0.0.1", port: adminPort)
         #expect(await eventually { (try? await AdminClient.get("/healthz", from: admin)) != nil })
 
         let bad = [

@@ -1,4 +1,6 @@
 import Foundation
+import MusterBase
+import Registry
 import Testing
 
 @testable import Balancer
@@ -104,5 +106,43 @@ struct ConfigValidationTests {
             "stream {\n  admin 127.0.0.1:9;\n  \(Self.upstream)\n  server { listen 127.0.0.1:7; proxy_pass u; }\n}", file: "b.conf")
         #expect(configuration.listenOrigins["127.0.0.1:7"] == "listen, b.conf:4:12")
         #expect(configuration.adminOrigin == "admin, b.conf:2:3")
+    }
+
+    /// Connect strings on both sides of the ZooKeeper host:port rule.
+    static let connectStrings = [
+        "zk1", "zk1:2181", "zk1:2181,zk2", "zk1:2181,zk2:2182/muster", ":2181", "[::1]:2181", "::1:2181", "[::1]",
+        "zk1:0", "zk1:+1", "zk1:65536", "my_host:2181", "zk1:2181,", "zk1:2181/a/..", "127.0.0.1:2181/",
+    ]
+
+    @Test("check and the ZooKeeper client give one verdict on a connect string", arguments: connectStrings)
+    func connectStringVerdict(_ hosts: String) {
+        let client = Result { try ZooKeeperConfiguration(connectString: hosts).parsed() }
+        let check = Self.error("stream { upstream u { zookeeper \(hosts) path=/p; } server { listen 1; proxy_pass u; } }")
+        #expect((check == nil) == ((try? client.get()) != nil), "\(hosts): check \(String(describing: check)), client \(client)")
+    }
+
+    /// Addresses on both sides of the bind rule (IP literals only, port 0 allowed).
+    static let bindAddresses = [
+        "8000", ":8000", "*:8000", "0.0.0.0:0", "127.0.0.1:8000", "[::1]:8000", "[::]:1", "localhost:8000",
+        "chat.example:8000", "256.0.0.1:1", "::1:8000", "127.0.0.1:65536", "127.0.0.1:+1", "[::1]", "",
+    ]
+
+    @Test("run --listen takes what the listen directive takes", arguments: bindAddresses)
+    func listenFlagVerdict(_ text: String) {
+        let flag = try? Endpoint.parse(text, .listen)
+        let directive = Self.error("stream { \(Self.upstream) server { listen \"\(text)\"; proxy_pass u; } }")
+        #expect((flag != nil) == (directive == nil), "\(text): flag \(String(describing: flag)), directive \(String(describing: directive))")
+    }
+
+    @Test("run --admin takes the admin directive's hosts (a bare port aside)", arguments: bindAddresses)
+    func adminFlagVerdict(_ text: String) {
+        let flag = try? Endpoint.parse(text, .adminFlag)
+        let directive = Self.error("stream { \(Self.upstream) admin \"\(text)\"; server { listen 1; proxy_pass u; } }")
+        if text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), !text.isEmpty {
+            #expect(flag == nil)
+            #expect(directive == nil)
+        } else {
+            #expect((flag != nil) == (directive == nil), "\(text): flag \(String(describing: flag)), directive \(String(describing: directive))")
+        }
     }
 }

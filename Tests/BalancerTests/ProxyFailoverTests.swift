@@ -1,4 +1,5 @@
 import Balancer
+import MusterBase
 import Registry
 import TestSupport
 import Testing
@@ -145,7 +146,7 @@ struct ProxyFailoverTests {
         // Turned away without waiting for any connect (the connect timeout is 30s).
         #expect(ContinuousClock.now - start < .seconds(10))
         let metrics = String(
-            decoding: try await AdminClient.get("/metrics", from: HostPort(host: "127.0.0.1", port: balancer.adminPort)),
+            decoding: try await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort)),
             as: UTF8.self)
         #expect(metrics.contains(#"balancer_no_live_upstreams_total{upstream="backends"} 6"#))
         #expect(metrics.contains(#"balancer_connect_failures_total{upstream="backends"} 2"#))

@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import NIOCore
 import Registry
 import Testing
@@ -86,7 +87,7 @@ struct ProxyLifecycleTests {
         }
         // The third is accepted by the kernel and closed without reaching a member.
         #expect(try await TestClient.hold(port: port) == nil)
-        let admin = HostPort(host: "127.0.0.1", port: balancer.adminPort)
+        let admin = Endpoint(host: "127.0.0.1", port: balancer.adminPort)
         let metrics = String(decoding: try await AdminClient.get("/metrics", from: admin), as: UTF8.self)
         #expect(metrics.contains("balancer_connections_refused_total 1"), "\(metrics)")
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MusterBase
 import Testing
 
 @testable import Balancer
@@ -130,7 +131,7 @@ struct UpstreamPoolTests {
         ], stale: false)
         #expect(change.added == [.discovered("ok")])
         #expect(change.rejected.count == 4)
-        #expect(pool.status().map(\.weight) == [ConfigValidator.maximumWeight])
+        #expect(pool.status().map(\.weight) == [MemberLimits.weights.upperBound])
     }
 
     @Test("discovered members use the zookeeper directive's max_fails and fail_timeout")

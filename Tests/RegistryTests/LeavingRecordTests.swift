@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterBase
 import Registry
 import Testing
 import TestSupport
@@ -17,7 +18,7 @@ struct LeavingRecordTests {
         marked.leaving = "shutdown"
         let decoded = try MemberRecord.decode(try marked.encoded())
         #expect(decoded.leaving == "shutdown")
-        marked.leaving = String(repeating: "x", count: MemberRecord.maximumLeavingLength + 1)
+        marked.leaving = String(repeating: "x", count: MemberLimits.maximumLeavingLength + 1)
         #expect(throws: MemberRecordError.self) { try marked.encoded() }
     }
 

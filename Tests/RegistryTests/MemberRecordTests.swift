@@ -180,20 +180,20 @@ struct MemberRecordTests {
         #expect(accepted > 0)
     }
     @Test func rejectsOversizedRecords() {
-        let huge = Array(repeating: UInt8(ascii: " "), count: MemberRecord.maxEncodedSize + 1)
-        #expect(throws: MemberRecordError.tooLarge(MemberRecord.maxEncodedSize + 1)) { try MemberRecord.decode(huge) }
+        let huge = Array(repeating: UInt8(ascii: " "), count: MemberLimits.maximumRecordSize + 1)
+        #expect(throws: MemberRecordError.tooLarge(MemberLimits.maximumRecordSize + 1)) { try MemberRecord.decode(huge) }
         var record = MemberRecord(id: "a", host: "h", port: 1)
-        record.metadata = ["blob": String(repeating: "x", count: MemberRecord.maxEncodedSize)]
+        record.metadata = ["blob": String(repeating: "x", count: MemberLimits.maximumRecordSize)]
         #expect(throws: MemberRecordError.self) { try record.encoded() }
     }
 
     @Test func ids() {
-        #expect(MemberRecord.isValidID("127.0.0.1-6000"))
-        #expect(MemberRecord.isValidID("chat_1:a"))
-        #expect(!MemberRecord.isValidID(""))
-        #expect(!MemberRecord.isValidID(".."))
-        #expect(!MemberRecord.isValidID("a b"))
-        #expect(!MemberRecord.isValidID(String(repeating: "a", count: 129)))
+        #expect(MemberLimits.isValidID("127.0.0.1-6000"))
+        #expect(MemberLimits.isValidID("chat_1:a"))
+        #expect(!MemberLimits.isValidID(""))
+        #expect(!MemberLimits.isValidID(".."))
+        #expect(!MemberLimits.isValidID("a b"))
+        #expect(!MemberLimits.isValidID(String(repeating: "a", count: 129)))
     }
 }
 

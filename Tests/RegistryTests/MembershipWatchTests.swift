@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MusterBase
 import Registry
 import Testing
 import TestSupport
@@ -118,7 +119,7 @@ struct MembershipWatchTests {
             try await writer.create("\(Self.path)/good", data: try Self.record("good").encoded(), makeParents: true)
             try await writer.create("\(Self.path)/garbage", data: Array("{not json".utf8))
             try await writer.create("\(Self.path)/empty")
-            try await writer.create("\(Self.path)/huge", data: Array(repeating: 0x20, count: MemberRecord.maxEncodedSize + 10))
+            try await writer.create("\(Self.path)/huge", data: Array(repeating: 0x20, count: MemberLimits.maximumRecordSize + 10))
             try await writer.create("\(Self.path)/misnamed", data: try Self.record("other").encoded())
             let recorder = SnapshotRecorder(MembershipWatch(client: reader, path: Self.path, logger: Self.logger))
             defer { recorder.stop() }

@@ -25,7 +25,7 @@ struct AgentConfigurationTests {
         let configuration = try AgentConfiguration(options())
         #expect(configuration.zookeeper == "127.0.0.1:2181")
         #expect(configuration.servicePath == "/muster/services/chat")
-        #expect(configuration.server == HostPort(host: "127.0.0.1", port: 6000))
+        #expect(configuration.server == Endpoint(host: "127.0.0.1", port: 6000))
         #expect(configuration.advertise == configuration.server)
         #expect(configuration.memberID == "127.0.0.1-6000")
         #expect(configuration.weight == 1)
@@ -43,11 +43,11 @@ struct AgentConfigurationTests {
     @Test func idDefaultsToTheAdvertisedAddress() throws {
         let configuration = try AgentConfiguration(options { $0.advertise = "10.0.0.7:7000" })
         #expect(configuration.memberID == "10.0.0.7-7000")
-        #expect(configuration.advertise == HostPort(host: "10.0.0.7", port: 7000))
+        #expect(configuration.advertise == Endpoint(host: "10.0.0.7", port: 7000))
         let v6 = try AgentConfiguration(options { $0.server = "[::1]:6000" })
         #expect(v6.memberID == "::1-6000")
         #expect(v6.nodePath == "/muster/services/chat/members/::1-6000")
-        #expect(AgentConfiguration.defaultMemberID(for: HostPort(host: "chat+1.example", port: 6000)) == "chat_1.example-6000")
+        #expect(AgentConfiguration.defaultMemberID(for: Endpoint(host: "chat+1.example", port: 6000)) == "chat_1.example-6000")
         // A host that is no IP address or RFC 1123 name could not be read by a balancer: refused at start.
         #expect(throws: AgentConfigurationError.self) { try AgentConfiguration(options { $0.server = "chat+1.example:6000" }) }
         #expect(problem { $0.advertise = "my_host:6000" }?.flag == "--advertise")

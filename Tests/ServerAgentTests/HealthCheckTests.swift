@@ -1,3 +1,4 @@
+import MusterBase
 import Registry
 import TestSupport
 import Testing
@@ -13,13 +14,13 @@ struct HealthCheckTests {
 
     @Test func tcpConnectSeesAServerAndItsAbsence() async throws {
         let server = try await LoopbackServer.start()
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)
         await server.stop()
         // Absence on a port that stays reserved (bound, never listening): the stopped server's port
         // could be taken at once by a test running in parallel (seen in CI).
         let dead = try DeadPort()
-        let outcome = await TCPConnectCheck(target: HostPort(host: "127.0.0.1", port: dead.port), timeout: timeout).run()
+        let outcome = await TCPConnectCheck(target: Endpoint(host: "127.0.0.1", port: dead.port), timeout: timeout).run()
         guard case .unhealthy(let reason) = outcome else {
             Issue.record("expected unhealthy, got \(outcome)")
             return
@@ -29,7 +30,7 @@ struct HealthCheckTests {
 
     @Test func lineExchangeAcceptsTheExpectedPrefix() async throws {
         let server = try await LoopbackServer.start(behaviour: .reply("PONG ok"))
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: patience).run() == .healthy)
         // A line that does not match is skipped; without the answer the deadline decides.
         let wrong = await LineExchangeCheck(target: target, send: "PING", expect: "HELLO", timeout: timeout).run()
@@ -42,14 +43,14 @@ struct HealthCheckTests {
     @Test func lineExchangeSkipsAGreetingBeforeTheAnswer() async throws {
         // The chat server greets every connection with "HELLO <name>" before it reads PING.
         let server = try await LoopbackServer.start(behaviour: .greetThenReply(banner: "HELLO chat-1", reply: "PONG"))
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: patience).run() == .healthy)
         await server.stop()
     }
 
     @Test func bannerCheckJudgesTheFirstLine() async throws {
         let server = try await LoopbackServer.start(behaviour: .greet("WELCOME"))
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         let outcome = await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: .seconds(5)).run()
         #expect(outcome == .unhealthy("reply from 127.0.0.1:\(server.port) does not start with the expected prefix: 'WELCOME'"))
         await server.stop()
@@ -57,14 +58,14 @@ struct HealthCheckTests {
 
     @Test func lineExchangeWithoutSendReadsTheBanner() async throws {
         let server = try await LoopbackServer.start(behaviour: .greet("HELLO chat 1.0"))
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: patience).run() == .healthy)
         await server.stop()
     }
 
     @Test func lineExchangeFailsWhenTheServerHangsUp() async throws {
         let server = try await LoopbackServer.start(behaviour: .hangUp)
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         let outcome = await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run()
         #expect(!outcome.isHealthy)
         await server.stop()
@@ -72,7 +73,7 @@ struct HealthCheckTests {
 
     @Test func lineExchangeCatchesAServerThatAcceptsButNeverAnswers() async throws {
         let server = try await LoopbackServer.start(behaviour: .silent)
-        let target = HostPort(host: "127.0.0.1", port: server.port)
+        let target = Endpoint(host: "127.0.0.1", port: server.port)
         // The TCP check is fooled by the hung server ...
         #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)
         // ... the application check is not, and it gives up on time.

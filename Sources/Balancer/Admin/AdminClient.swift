@@ -1,4 +1,5 @@
 import Foundation
+import MusterBase
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -22,7 +23,7 @@ public enum AdminClient {
     }
 
     /// GET `path` and return the body of a 200 answer.
-    public static func get(_ path: String, from address: HostPort, timeout: Duration = .seconds(5)) async throws -> [UInt8] {
+    public static func get(_ path: String, from address: Endpoint, timeout: Duration = .seconds(5)) async throws -> [UInt8] {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -70,7 +71,7 @@ public enum AdminClient {
 
     /// Sends the request and reads until the endpoint closes (the request asks it to).
     private static func exchange(
-        _ path: String, on channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, address: HostPort
+        _ path: String, on channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, address: Endpoint
     ) async throws -> [UInt8] {
         try await channel.executeThenClose { inbound, outbound in
             let request = "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n"
@@ -87,7 +88,7 @@ public enum AdminClient {
     }
 
     /// The balancer's members report.
-    public static func members(from address: HostPort, timeout: Duration = .seconds(5)) async throws -> MembersReport {
+    public static func members(from address: Endpoint, timeout: Duration = .seconds(5)) async throws -> MembersReport {
         let body = try await Self.get("/members", from: address, timeout: timeout)
         do {
             return try JSONDecoder().decode(MembersReport.self, from: Data(body))

@@ -1,4 +1,5 @@
 import Foundation
+import MusterBase
 
 /// The whole balancer configuration, read from an nginx `stream {}` style file.
 public struct BalancerConfiguration: Sendable, Equatable {
@@ -7,6 +8,10 @@ public struct BalancerConfiguration: Sendable, Equatable {
     public var servers: [ServerConfiguration]
     /// `admin 127.0.0.1:8001;` inside `stream {}`, if given.
     public var admin: String?
+    /// The admin endpoint's address without an `admin` directive or `--admin`.
+    public static let defaultAdmin = Endpoint(host: defaultAdminHost, port: 8001)
+    /// The host of an `admin` address that gives only a port.
+    public static let defaultAdminHost = "127.0.0.1"
     /// The `admin` directive's `max_connections=`, `request_timeout=`, ... parameters.
     public var adminLimits: AdminLimits = .default
     /// `events { worker_connections N; }`, if given.

@@ -9,9 +9,6 @@ import Registry
 struct ConfigValidator {
     let file: String
 
-    /// Largest accepted `weight`: consistent hashing places 160 points per weight unit, so an absurd
-    /// weight would cost memory rather than balance better.
-    static let maximumWeight = 1000
     /// Event loops beyond this are a typo, not a machine.
     static let maximumWorkerProcesses = 1024
 
@@ -117,56 +114,26 @@ struct ConfigValidator {
         }
     }
 
-    /// Splits `host:port` / `[v6]:port` / (when `portOnly` is allowed) `port`.
-    /// `literal`: the host must be an IP address (or `*`), as for `listen` and `admin`.
-    private func address(_ argument: ConfigDirective.Argument, what: String, allowPortOnly: Bool, defaultHost: String, literal: Bool = false) throws(ConfigError) -> (host: String, port: Int) {
+    /// `host:port` / `[v6]:port` / `*:port` / `port`, by `Endpoint`'s one rule for the form; the
+    /// problem is worded here as nginx words it, with the argument's position.
+    private func address(_ argument: ConfigDirective.Argument, what: String, form: Endpoint.Form) throws(ConfigError) -> Endpoint {
         let text = argument.text
         if text.hasPrefix("unix:") {
             throw error(argument, "unix domain sockets are not supported in \(what) \"\(ConfigError.shown(text))\"")
         }
-        var host: Substring
-        var portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else {
-                throw error(argument, "invalid \(what) \"\(ConfigError.shown(text))\": missing \"]\" after the IPv6 address")
+        do {
+            return try Endpoint.parse(text, form)
+        } catch {
+            let shown = "\(what) \"\(ConfigError.shown(text))\""
+            switch error.problem {
+            case .missingBracket: throw self.error(argument, "invalid \(shown): missing \"]\" after the IPv6 address")
+            case .missingPort: throw self.error(argument, "no port in \(shown)")
+            case .unbracketedIPv6: throw self.error(argument, "invalid \(shown): write IPv6 addresses in brackets, e.g. [::1]:8000")
+            case .invalidHost: throw self.error(argument, "invalid host in \(shown)")
+            case .hostNotIPLiteral, .hostNotDialable: throw self.error(argument, "invalid host in \(shown): \(error.problem)")
+            case .invalidPort: throw self.error(argument, "invalid port in \(shown)")
             }
-            host = text[text.index(after: text.startIndex)..<close]
-            let after = text[text.index(after: close)...]
-            guard after.hasPrefix(":") else {
-                throw error(argument, "no port in \(what) \"\(ConfigError.shown(text))\"")
-            }
-            portText = after.dropFirst()
-        } else if let colon = text.lastIndex(of: ":") {
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            if host.contains(":") {
-                throw error(argument, "invalid \(what) \"\(ConfigError.shown(text))\": write IPv6 addresses in brackets, e.g. [::1]:8000")
-            }
-        } else if allowPortOnly, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-            host = Substring(defaultHost)
-            portText = Substring(text)
-        } else {
-            throw error(argument, "no port in \(what) \"\(ConfigError.shown(text))\"")
         }
-        if host == "*" { host = "0.0.0.0" }
-        guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "[" || $0 == "]" }) else {
-            throw error(argument, "invalid host in \(what) \"\(ConfigError.shown(text))\"")
-        }
-        // Bind addresses are IP literals, not names: a name's meaning depends on the resolver of the
-        // machine that runs `check`, and two names for one address (localhost, 127.0.0.1) would only
-        // collide at bind time, so check could pass what run then fails to bind.
-        if literal, !HostSyntax.isIPv4(String(host)), !HostSyntax.isIPv6(String(host)) {
-            throw error(argument, "invalid host in \(what) \"\(ConfigError.shown(text))\": an IP address is required (e.g. 127.0.0.1, [::1] or *), not a name")
-        }
-        if !literal, !HostSyntax.isValidMemberHost(String(host)) {
-            throw error(argument, "invalid host in \(what) \"\(ConfigError.shown(text))\": expected an IP address or a DNS name")
-        }
-        guard portText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), !portText.isEmpty,
-              portText.count <= 5, let port = Int(portText), port >= (allowPortOnly ? 0 : 1), port <= 65535
-        else {
-            throw error(argument, "invalid port in \(what) \"\(ConfigError.shown(text))\"")
-        }
-        return (String(host), port)
     }
 
     /// `key=value` split; nil value for a bare word.
@@ -252,8 +219,10 @@ struct ConfigValidator {
                 if adminDirective != nil { throw duplicate(child) }
                 adminDirective = child
                 try requireSimple(child, arguments: 1...6)
-                let (host, port) = try address(child.arguments[0], what: "admin address", allowPortOnly: true, defaultHost: "127.0.0.1", literal: true)
-                configuration.admin = MemberID.address(host: host, port: port)
+                let endpoint = try address(
+                    child.arguments[0], what: "admin address",
+                    form: .admin)
+                configuration.admin = endpoint.description
                 configuration.adminOrigin = "admin, \(file):\(child.line):\(child.column)"
                 configuration.adminLimits = try adminLimits(child.arguments.dropFirst())
             default:
@@ -273,7 +242,7 @@ struct ConfigValidator {
                     throw error(listenDirective, "duplicate listen port \(server.listenPort) (already used by \"listen\" at line \(clash.directive.line))")
                 }
                 listeners.append((server.listenHost, server.listenPort, listenDirective))
-                let key = "\(server.listenHost):\(server.listenPort)"
+                let key = server.listenAddress.description
                 if configuration.listenOrigins[key] == nil {
                     configuration.listenOrigins[key] = "listen, \(file):\(listenDirective.line):\(listenDirective.column)"
                 }
@@ -424,7 +393,9 @@ struct ConfigValidator {
 
     private func listen(_ directive: ConfigDirective) throws(ConfigError) -> Listen {
         try requireSimple(directive, arguments: 1...8)
-        let (host, port) = try address(directive.arguments[0], what: "listen", allowPortOnly: true, defaultHost: "0.0.0.0", literal: true)
+        let endpoint = try address(
+            directive.arguments[0], what: "listen", form: .listen)
+        let (host, port) = (endpoint.host, endpoint.port)
         var backlog: Int?
         var reusePort = false
         for argument in directive.arguments.dropFirst() {
@@ -517,8 +488,8 @@ struct ConfigValidator {
 
     private func upstreamServer(_ directive: ConfigDirective) throws(ConfigError) -> (StaticServer, ConfigDirective.Argument?, ConfigDirective.Argument?) {
         try requireSimple(directive, arguments: 1...16)
-        let (host, port) = try address(directive.arguments[0], what: "upstream server", allowPortOnly: false, defaultHost: "")
-        var server = StaticServer(host: host, port: port)
+        let endpoint = try address(directive.arguments[0], what: "upstream server", form: .dial)
+        var server = StaticServer(host: endpoint.host, port: endpoint.port)
         var seen: Set<Substring> = []
         var backupArgument: ConfigDirective.Argument?
         var slowStartArgument: ConfigDirective.Argument?
@@ -529,7 +500,7 @@ struct ConfigValidator {
             }
             switch (key, value) {
             case ("weight", let value?):
-                server.weight = try number(argument, value, name: "weight", minimum: 1, maximum: Self.maximumWeight)
+                server.weight = try number(argument, value, name: "weight", minimum: 1, maximum: MemberLimits.weights.upperBound)
             case ("max_fails", let value?):
                 server.maxFails = try number(argument, value, name: "max_fails", minimum: 0)
             case ("fail_timeout", let value?):

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// One listener: a `listen` of a `server { ... }` block with that block's proxy settings.
 public struct ServerConfiguration: Sendable, Equatable {
     /// Default `"0.0.0.0"` when `listen` gives only a port.
@@ -28,10 +30,15 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// passed through), and the session lasts until both sides have sent EOF.
     public var halfClose: Bool
 
+    /// `listenHost:listenPort`, as the listener is named in logs, reports and bind errors.
+    public var listenAddress: Endpoint { Endpoint(host: listenHost, port: listenPort) }
+
     public static let defaultBacklog = 4096
+    /// The host of a `listen` that gives only a port.
+    public static let defaultListenHost = "0.0.0.0"
 
     public init(
-        listenHost: String = "0.0.0.0",
+        listenHost: String = ServerConfiguration.defaultListenHost,
         listenPort: Int,
         backlog: Int = ServerConfiguration.defaultBacklog,
         reusePort: Bool = false,

@@ -20,7 +20,7 @@ final class ProxyListener: Sendable {
     }
 
     static func key(for server: ServerConfiguration) -> String {
-        "\(server.listenHost):\(server.listenPort)"
+        server.listenAddress.description
     }
 
     var currentTarget: ListenerTarget {

@@ -3,7 +3,7 @@
 /// Kept separate from `Registry.MemberRecord` so the pool's logic does not depend on the wire format.
 /// Members from the registry come from records that `MemberRecord.decode` accepted, so their host is
 /// an IP address or an RFC 1123 name (nothing a resolver would read differently from what is shown)
-/// and their weight is already within 1...1000.
+/// and their weight is already within `MemberLimits.weights`.
 public struct DiscoveredMember: Sendable, Equatable {
     public var id: String
     public var host: String

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// Identity of an upstream member, stable across reconfigurations and membership snapshots.
 ///
 /// Static members are `static:HOST:PORT`; discovered members are `zk:<record id>`.
@@ -10,7 +12,7 @@ public struct MemberID: Hashable, Sendable, CustomStringConvertible, Comparable 
 
     /// The id of a static `server HOST:PORT` line.
     public static func staticServer(host: String, port: Int) -> MemberID {
-        MemberID(rawValue: "static:\(MemberID.address(host: host, port: port))")
+        MemberID(rawValue: "static:\(Endpoint(host: host, port: port))")
     }
 
     /// The id of a member discovered in the registry under record id `recordID`.
@@ -21,9 +23,4 @@ public struct MemberID: Hashable, Sendable, CustomStringConvertible, Comparable 
     public var description: String { rawValue }
 
     public static func < (lhs: MemberID, rhs: MemberID) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// `host:port`, with IPv6 literals bracketed so the port stays unambiguous.
-    static func address(host: String, port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
 }

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// One member of an upstream group: who it is, its balancing state and its counters.
 struct UpstreamMember: Sendable {
     enum Source: String, Sendable {
@@ -27,7 +29,7 @@ struct UpstreamMember: Sendable {
         self.id = id
         self.host = host
         self.port = port
-        self.address = MemberID.address(host: host, port: port)
+        self.address = Endpoint(host: host, port: port).description
         self.source = source
         self.peer = PeerState(weight: weight, maxFails: maxFails, failTimeout: failTimeout, maxConns: maxConns, backup: backup, down: down)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MusterBase
 
 /// The pure state of one upstream group: members, nginx balancing state, passive health and
 /// counters. No locking and no I/O; `UpstreamPool` wraps it in a mutex and supplies the clock.
@@ -208,7 +209,7 @@ struct UpstreamState: Sendable {
                 continue
             }
             // Weights come from remote records; keep them in the range the config accepts.
-            let weight = min(max(record.weight, 1), ConfigValidator.maximumWeight)
+            let weight = MemberLimits.clampedWeight(record.weight)
             if let index = indexByID[id] {
                 var member = members[index]
                 var changed = false
@@ -228,7 +229,7 @@ struct UpstreamState: Sendable {
                 if member.host != record.host || member.port != record.port {
                     member.host = record.host
                     member.port = record.port
-                    member.address = MemberID.address(host: record.host, port: record.port)
+                    member.address = Endpoint(host: record.host, port: record.port).description
                     changed = true
                     structural = true
                 }

@@ -44,17 +44,12 @@ public struct ZooKeeperConfiguration: Sendable, Hashable {
             throw ConfigurationError("empty ZooKeeper connection string; expected host:port[,host:port...][/chroot]")
         }
         for entry in hosts.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex else {
-                throw ConfigurationError("invalid ZooKeeper host '\(UntrustedText.escaped(entry, limit: 80))' in '\(shown)'; expected host:port (a port is required)")
-            }
-            var host = entry[..<colon]
-            let portText = entry[entry.index(after: colon)...]
-            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-            guard HostSyntax.isValidMemberHost(String(host)),
-                (1...5).contains(portText.utf8.count), portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                let port = Int(portText), (1...65535).contains(port)
-            else {
-                throw ConfigurationError("invalid ZooKeeper host '\(UntrustedText.escaped(entry, limit: 80))' in '\(shown)'; expected host:port")
+            do {
+                _ = try Endpoint.parse(entry, .zooKeeperServer)
+            } catch {
+                let required = error.problem == .missingPort ? " (a port is required)" : ""
+                throw ConfigurationError(
+                    "invalid ZooKeeper host '\(UntrustedText.escaped(entry, limit: 80))' in '\(shown)'; expected host:port\(required)")
             }
         }
         return (hosts, chroot)
