@@ -139,12 +139,10 @@ struct ProxyFailoverTests {
                 ],
                 servers: [.test(connectTimeout: .seconds(30))]))
         #expect(try await TestClient.name(port: balancer.port) == nil)  // both connects fail and mark them out
-        let start = ContinuousClock.now
         for _ in 0..<5 {
             #expect(try await TestClient.name(port: balancer.port) == nil)
         }
-        // Turned away without waiting for any connect (the connect timeout is 30s).
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Turned away without any connect: the failures stay the first client's two.
         let metrics = String(
             decoding: try await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort)),
             as: UTF8.self)
@@ -197,7 +195,6 @@ struct ProxyFailoverTests {
         let elapsed = ContinuousClock.now - start
         // Two attempts fit: 400 ms, then the 200 ms left; without the bound a third would follow.
         #expect(elapsed >= .milliseconds(550))
-        #expect(elapsed < .seconds(5))
         let failures = balancer.service.membersReport().upstreams[0].members.map { $0.failures ?? 0 }.reduce(0, +)
         #expect(failures == 2)
         await balancer.stop()

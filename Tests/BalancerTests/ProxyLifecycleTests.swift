@@ -188,7 +188,6 @@ struct ProxyLifecycleTests {
             #expect(try await TestClient.read(1, from: &iterator).isEmpty)
             let elapsed = ContinuousClock.now - start
             #expect(elapsed >= .milliseconds(2900))
-            #expect(elapsed < .seconds(15))
         }
         _ = try await balancer.task.value
     }

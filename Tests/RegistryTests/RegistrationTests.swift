@@ -163,11 +163,11 @@ struct RegistrationTests {
             let client = try await Self.client(server)
             defer { Task { await client.close(); await previous.close() } }
             let registration = Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger)
-            let started = ContinuousClock.now
             let running = Self.start(registration)
             defer { running.cancel() }
             #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The previous session is still alive (closed only at the end), so a node owned by the
+            // new session proves the replacement did not wait for the old session to expire.
             let stat = try #require(try await client.exists("\(Self.path)/m1"))
             #expect(stat.ephemeralOwner == client.sessionID)
             #expect(stat.ephemeralOwner != staleOwner)
