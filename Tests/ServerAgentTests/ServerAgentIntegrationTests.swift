@@ -186,10 +186,13 @@ struct ServerAgentIntegrationTests {
         // Control: the plain TCP check is fooled by the hung server and registers it.
         let tcpAgent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "tcp"]))
         let appAgent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "app", "--check-send", "PING", "--check-expect", "PONG"]))
+            Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "app", "--check-send", "PING", "--check-expect", "PONG", "--log-level", "debug"]))
         #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists("\(path)/members/tcp") } != nil, "log:\n\(tcpAgent.log)")
-        // The application agent has had well over `rise` checks by now (TCP agent registered after 2).
-        try await Task.sleep(for: .milliseconds(600))
+        // Wait for the event, not for time: the application agent has failed more checks in a row
+        // than `rise` would need to register (its debug log counts the streak).
+        #expect(
+            await timeUntil(timeout: .seconds(15)) { appAgent.log.contains("check.consecutive_failures=\(Self.rise + 2)") } != nil,
+            "log:\n\(appAgent.log)")
         #expect(await probe.absent("\(path)/members/app"), "hung server registered; log:\n\(appAgent.log)")
         tcpAgent.signal(SIGTERM)
         appAgent.signal(SIGTERM)
