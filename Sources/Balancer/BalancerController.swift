@@ -128,8 +128,10 @@ actor BalancerController {
         try await self.apply(configuration, initial: false)
     }
 
-    private func apply(_ new: BalancerConfiguration, initial: Bool) async throws {
+    private func apply(_ configured: BalancerConfiguration, initial: Bool) async throws {
         guard !self.stopped, let engine = self.engine else { throw BalancerError.stopped }
+        // Server names become numeric addresses here, at start and reload, so no worker ever resolves.
+        let new = try await configured.resolvedOffTheCooperativePool()
         for server in new.servers where new.upstream(named: server.proxyPass) == nil {
             throw BalancerError.unknownUpstream(server.proxyPass)
         }

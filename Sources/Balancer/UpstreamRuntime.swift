@@ -9,6 +9,8 @@ final class UpstreamRuntime: Sendable {
     let pool: UpstreamPool
     let metrics: UpstreamMetrics
     let logger: Logger
+    /// Resolved addresses of registry members whose host is a name.
+    let addresses = MemberAddresses()
     private let membership: NIOLockedValueBox<MembershipState>
     private let noLiveLog: RateLimiter
     private let connectFailureLog: RateLimiter

@@ -13,7 +13,8 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let configuration = try BalancerConfiguration.load(path: self.config)
+            // Like `nginx -t`, check resolves every `server` host name (blocking is fine here).
+            let configuration = try BalancerConfiguration.load(path: self.config).resolvingServerNames()
             for warning in configuration.warnings {
                 printError("balancer: warning: \(warning)")
             }

@@ -170,21 +170,43 @@ socklen_t cpe_address_parse(const char *host, int port, struct sockaddr_storage 
     return 0;
 }
 
-socklen_t cpe_address_resolve(const char *host, int port, struct sockaddr_storage *address) {
-    socklen_t parsed = cpe_address_parse(host, port, address);
-    if (parsed != 0) return parsed;
+int cpe_address_resolve_all(const char *host, int port, struct sockaddr_storage *out, socklen_t *lengths, int max,
+                            int *gai_error) {
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
     struct addrinfo *found = NULL;
-    if (getaddrinfo(host, NULL, &hints, &found) != 0 || found == NULL) return 0;
-    socklen_t length = found->ai_addrlen;
-    memcpy(address, found->ai_addr, length);
-    if (address->ss_family == AF_INET6) ((struct sockaddr_in6 *)address)->sin6_port = htons((uint16_t)port);
-    else ((struct sockaddr_in *)address)->sin_port = htons((uint16_t)port);
+    int error = getaddrinfo(host, NULL, &hints, &found);
+    *gai_error = error;
+    if (error != 0) return 0;
+    int count = 0;
+    for (struct addrinfo *at = found; at != NULL && count < max; at = at->ai_next) {
+        if (at->ai_family != AF_INET && at->ai_family != AF_INET6) continue;
+        if (at->ai_addrlen > sizeof out[count]) continue;
+        memset(&out[count], 0, sizeof out[count]);
+        memcpy(&out[count], at->ai_addr, at->ai_addrlen);
+        if (at->ai_family == AF_INET6) ((struct sockaddr_in6 *)&out[count])->sin6_port = htons((uint16_t)port);
+        else ((struct sockaddr_in *)&out[count])->sin_port = htons((uint16_t)port);
+        // getaddrinfo repeats an address once per socket type or protocol on some systems: once is enough.
+        int seen = 0;
+        for (int i = 0; i < count && !seen; i++) {
+            seen = lengths[i] == at->ai_addrlen && memcmp(&out[i], &out[count], at->ai_addrlen) == 0;
+        }
+        if (seen) continue;
+        lengths[count] = at->ai_addrlen;
+        count++;
+    }
     freeaddrinfo(found);
-    return length;
+    return count;
+}
+
+const char *cpe_gai_text(int error) { return gai_strerror(error); }
+
+void cpe_address_set_port(struct sockaddr_storage *address, int port) {
+    if (address->ss_family == AF_INET6) ((struct sockaddr_in6 *)address)->sin6_port = htons((uint16_t)port);
+    else if (address->ss_family == AF_INET) ((struct sockaddr_in *)address)->sin_port = htons((uint16_t)port);
 }
 
 int64_t cpe_monotonic_ms(void) {

@@ -18,14 +18,62 @@ public struct EngineAddress: Sendable {
         self.length = length
     }
 
-    /// A numeric address, or else a name resolved with getaddrinfo (blocking; for `server name:port`).
-    public init?(host: String, port: Int) {
-        let length = host.withCString { cpe_address_resolve($0, Int32(clamping: port), &self.storage) }
-        guard length > 0 else { return nil }
-        self.length = length
+    /// Every TCP address `host` resolves to, with `port`, in the resolver's order and each once;
+    /// a numeric host gives itself. Blocking (getaddrinfo): for the control plane at start, reload
+    /// or member add, never for a worker, whose connects take numeric addresses only.
+    public static func resolve(host: String, port: Int) -> Result<[EngineAddress], ResolveError> {
+        if let numeric = EngineAddress(numericHost: host, port: port) {
+            return .success([numeric])
+        }
+        let capacity = 16
+        var storages = [sockaddr_storage](repeating: sockaddr_storage(), count: capacity)
+        var lengths = [socklen_t](repeating: 0, count: capacity)
+        var error: Int32 = 0
+        let count = host.withCString { name in
+            cpe_address_resolve_all(name, Int32(clamping: port), &storages, &lengths, Int32(capacity), &error)
+        }
+        guard count > 0 else {
+            let text = error != 0 ? String(cString: cpe_gai_text(error)) : "no IPv4 or IPv6 address"
+            return .failure(ResolveError(host: host, reason: text))
+        }
+        return .success(
+            (0..<Int(count)).map { index in
+                var address = EngineAddress()
+                address.storage = storages[index]
+                address.length = lengths[index]
+                return address
+            })
+    }
+
+    /// The numeric text of the address (`10.0.0.1`, `::1`), without the port.
+    public var hostText: String {
+        var copy = self.storage
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+            cpe_address_text(&copy, text.baseAddress, 64) > 0 ? String(cString: text.baseAddress!) : ""
+        }
+    }
+
+    /// The same address with another port.
+    public func withPort(_ port: Int) -> EngineAddress {
+        var copy = self
+        cpe_address_set_port(&copy.storage, Int32(clamping: port))
+        return copy
     }
 
     public var isValid: Bool { self.length > 0 }
 
     var family: Int32 { Int32(self.storage.ss_family) }
+}
+
+/// A host name that did not resolve, with getaddrinfo's reason.
+public struct ResolveError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var reason: String
+
+    public init(host: String, reason: String) {
+        self.host = host
+        self.reason = reason
+    }
+
+    public var description: String { "host not found: \(self.reason)" }
 }

@@ -403,13 +403,14 @@ struct WorkerCore {
         }
         if self.sessions[slot].state.phase == .connecting {
             if side == .upstream {
-                if events & (CPE_EPOLLOUT | CPE_EPOLLERR | CPE_EPOLLHUP) != 0 {
+                // Linux reports a failed non-blocking connect as EPOLLERR (with EPOLLHUP), a finished
+                // one as EPOLLOUT alone: the event itself is the result, so a successful connect
+                // costs no getsockopt(SO_ERROR); only a failure asks for its errno, for the log.
+                if events & (CPE_EPOLLERR | CPE_EPOLLHUP) != 0 {
                     let error = cpe_socket_error(self.sessions[slot].upstream.fd)
-                    if error == 0 && events & CPE_EPOLLERR == 0 {
-                        self.connected(slot)
-                    } else {
-                        self.attemptFailed(slot, .error(error == 0 ? ECONNREFUSED : error))
-                    }
+                    self.attemptFailed(slot, .error(error == 0 ? ECONNREFUSED : error))
+                } else if events & CPE_EPOLLOUT != 0 {
+                    self.connected(slot)
                 }
             } else if events & CPE_EPOLLERR != 0 || events & CPE_EPOLLHUP != 0 {
                 // The client is gone (reset) before its member was connected.

@@ -24,6 +24,9 @@ public struct BalancerConfiguration: Sendable, Equatable {
     public var listenOrigins: [String: String] = [:]
     /// Where the `admin` address came from: `admin, FILE:LINE:COL`.
     public var adminOrigin: String?
+    /// Per upstream, the position of each `server` line (same order as its `servers`), for the
+    /// error when a host name does not resolve; the messages are empty.
+    public var serverPositions: [String: [ConfigError]] = [:]
 
     public init(
         upstreams: [UpstreamConfiguration] = [],

@@ -212,6 +212,11 @@ struct ConfigValidator {
                 }
                 upstreamDirectives[upstream.name] = child
                 configuration.upstreams.append(upstream)
+                // Each `server` line made exactly one entry of `servers`, in order: their positions
+                // name the line when its host name does not resolve (ServerNameResolution.swift).
+                configuration.serverPositions[upstream.name] = (child.block ?? []).filter { $0.name == "server" }.map {
+                    ConfigError(file: file, line: $0.line, column: $0.arguments.first?.column ?? $0.column, message: "")
+                }
             case "server":
                 _ = try requireBlock(child, arguments: 0)
                 serverBlocks.append(child)

@@ -44,7 +44,23 @@ final class MembershipFeed: Service, Sendable {
         }
         let watch = MembershipWatch(client: client, path: self.source.membersPath, logger: self.logger)
         var reportedRejections: Set<String> = []
+        var unresolved: Set<String> = []
         for await snapshot in watch.snapshots().cancelOnGracefulShutdown() {
+            // Names are resolved here, before the members are added, never by the workers. One that
+            // does not resolve: the member stays in the set but gets no clients (its connects fail
+            // for passive health) and the name is retried; logged once until it resolves.
+            let names = Set(snapshot.members.map(\.host).filter { !HostSyntax.isIPv4($0) && !HostSyntax.isIPv6($0) })
+            let failures = await self.upstream.addresses.prepare(hosts: names)
+            for (host, reason) in failures.sorted(by: { $0.key < $1.key }) where !unresolved.contains(host) {
+                let members = snapshot.members.filter { $0.host == host }.map { UntrustedText.escaped($0.id) }
+                self.logger.warning(
+                    "member host cannot be resolved; skipped (no clients) until it resolves",
+                    metadata: [
+                        "host": "\(UntrustedText.escaped(host))", "members": "\(members)",
+                        "reason": "\(UntrustedText.escaped(reason))",
+                    ])
+            }
+            unresolved = Set(failures.keys)
             let change = self.upstream.pool.applyMembership(
                 snapshot.members.map {
                     DiscoveredMember(id: $0.id, host: $0.host, port: $0.port, weight: $0.weight, draining: $0.draining, leaving: $0.leaving)

@@ -42,9 +42,12 @@ final class PoolRoute: ProxyRoute {
         guard let pick = self.upstream.pool.pick(clientAddress: clientAddress, excluding: excluding) else {
             return nil
         }
+        // Static names were resolved into numeric servers at start or reload; a registry member
+        // whose host is a name is looked up in what the feed resolved (never resolved here, on a
+        // worker). Not resolved: an invalid address, which the worker reports as a failed connect.
         let address =
-            EngineAddress(numericHost: pick.host, port: pick.port) ?? EngineAddress(host: pick.host, port: pick.port)
-            ?? EngineAddress()
+            EngineAddress(numericHost: pick.host, port: pick.port)
+            ?? self.upstream.addresses.address(host: pick.host, port: pick.port) ?? EngineAddress()
         return UpstreamPeer(key: pick.id.rawValue, address: address)
     }
 

@@ -75,8 +75,14 @@ void cpe_close(int fd);
 int cpe_address_text(const struct sockaddr_storage *address, char *out, int capacity);
 /// Parses a numeric IPv4 or IPv6 address and a port into `address`; returns its length or 0.
 socklen_t cpe_address_parse(const char *host, int port, struct sockaddr_storage *address);
-/// Resolves a host name (blocking getaddrinfo, for non-numeric `server` names); length or 0.
-socklen_t cpe_address_resolve(const char *host, int port, struct sockaddr_storage *address);
+/// Resolves a host name into up to `max` distinct TCP addresses with `port` (blocking getaddrinfo:
+/// the control plane's, never a worker's). Returns the count; 0 with `*gai_error` set on failure.
+int cpe_address_resolve_all(const char *host, int port, struct sockaddr_storage *out, socklen_t *lengths, int max,
+                            int *gai_error);
+/// Sets the port of an IPv4 or IPv6 address.
+void cpe_address_set_port(struct sockaddr_storage *address, int port);
+/// gai_strerror's text for a getaddrinfo error.
+const char *cpe_gai_text(int error);
 
 /// Monotonic milliseconds (vDSO clock_gettime, no system call).
 int64_t cpe_monotonic_ms(void);

@@ -1,0 +1,77 @@
+import Dispatch
+import ProxyEngine
+import Registry
+
+extension BalancerConfiguration {
+    /// The configuration with every `server NAME:PORT` of every upstream replaced by one server per
+    /// address the name resolves to, each with the line's parameters (as nginx does at start and
+    /// reload: a name with three addresses is three peers of the same weight). The workers then
+    /// connect to numeric addresses only and never resolve anything.
+    ///
+    /// Blocking (getaddrinfo), so it runs where nginx resolves too: `balancer check`, start and
+    /// SIGHUP reload, before anything is applied. A name that does not resolve, or an address that
+    /// is already in the upstream, is an error naming the `server` line; a reload that fails keeps
+    /// the running configuration.
+    public func resolvingServerNames(
+        resolve: (String, Int) -> Result<[EngineAddress], ResolveError> = EngineAddress.resolve
+    ) throws(ConfigError) -> BalancerConfiguration {
+        var resolved = self
+        for (index, upstream) in self.upstreams.enumerated() {
+            let positions = self.serverPositions[upstream.name] ?? []
+            var servers: [StaticServer] = []
+            var lines: [ConfigError] = []
+            var seen: [MemberID: Int] = [:]
+            for (line, server) in upstream.servers.enumerated() {
+                let position =
+                    line < positions.count
+                    ? positions[line] : ConfigError(file: "(config)", line: 0, column: 0, message: "")
+                func failure(_ message: String) -> ConfigError {
+                    ConfigError(file: position.file, line: position.line, column: position.column, message: message)
+                }
+                let name = "\(server.host):\(server.port)"
+                var expanded: [StaticServer] = []
+                if HostSyntax.isIPv4(server.host) || HostSyntax.isIPv6(server.host) {
+                    expanded = [server]
+                } else {
+                    switch resolve(server.host, server.port) {
+                    case .failure(let error):
+                        throw failure(
+                            "host not found in upstream \"\(ConfigError.shown(name))\": \(ConfigError.shown(error.reason))")
+                    case .success(let addresses):
+                        for address in addresses {
+                            var copy = server
+                            copy.host = address.hostText
+                            expanded.append(copy)
+                        }
+                    }
+                }
+                for server in expanded {
+                    let id = MemberID.staticServer(host: server.host, port: server.port)
+                    if let previous = seen[id] {
+                        let at = previous < positions.count ? " (line \(positions[previous].line))" : ""
+                        throw failure(
+                            "server \"\(ConfigError.shown(name))\" resolves to \(MemberID.address(host: server.host, port: server.port)), already in upstream \"\(ConfigError.shown(upstream.name))\"\(at); use weight= instead")
+                    }
+                    seen[id] = line
+                    servers.append(server)
+                    lines.append(position)
+                }
+            }
+            resolved.upstreams[index].servers = servers
+            resolved.serverPositions[upstream.name] = lines
+        }
+        return resolved
+    }
+}
+
+extension BalancerConfiguration {
+    /// `resolvingServerNames()` on a dispatch thread: getaddrinfo can wait seconds for a slow DNS
+    /// server, which must not hold one of Swift concurrency's few cooperative threads.
+    func resolvedOffTheCooperativePool() async throws -> BalancerConfiguration {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<BalancerConfiguration, any Error>) in
+            DispatchQueue.global().async {
+                done.resume(with: Result { () throws(ConfigError) -> BalancerConfiguration in try self.resolvingServerNames() })
+            }
+        }
+    }
+}
