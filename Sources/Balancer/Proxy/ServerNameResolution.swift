@@ -1,6 +1,6 @@
 import Dispatch
 import ProxyEngine
-import Registry
+import MusterBase
 
 extension BalancerConfiguration {
     /// The configuration with every `server NAME:PORT` of every upstream replaced by one server per
@@ -28,7 +28,7 @@ extension BalancerConfiguration {
                 func failure(_ message: String) -> ConfigError {
                     ConfigError(file: position.file, line: position.line, column: position.column, message: message)
                 }
-                let name = "\(server.host):\(server.port)"
+                let name = "\(Endpoint(host: server.host, port: server.port))"
                 var expanded: [StaticServer] = []
                 if HostSyntax.isIPv4(server.host) || HostSyntax.isIPv6(server.host) {
                     expanded = [server]
@@ -50,7 +50,7 @@ extension BalancerConfiguration {
                     if let previous = seen[id] {
                         let at = previous < positions.count ? " (line \(positions[previous].line))" : ""
                         throw failure(
-                            "server \"\(ConfigError.shown(name))\" resolves to \(MemberID.address(host: server.host, port: server.port)), already in upstream \"\(ConfigError.shown(upstream.name))\"\(at); use weight= instead")
+                            "server \"\(ConfigError.shown(name))\" resolves to \(Endpoint(host: server.host, port: server.port)), already in upstream \"\(ConfigError.shown(upstream.name))\"\(at); use weight= instead")
                     }
                     seen[id] = line
                     servers.append(server)
