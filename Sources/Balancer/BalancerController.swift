@@ -13,11 +13,6 @@ import Registry
 /// Owns the running parts of a `BalancerService`; start, reload and stop run one at a time here.
 /// The data path never touches it: connections read only their listener's `ListenerTarget`.
 actor BalancerController {
-    private struct Feed {
-        var source: ZooKeeperSource
-        var task: Task<Void, Never>
-    }
-
     private var configuration: BalancerConfiguration
     private let options: BalancerService.Options
     private let metricsFactory: PrometheusMetricsFactory
@@ -33,7 +28,8 @@ actor BalancerController {
     private var upstreams: [String: UpstreamRuntime] = [:]
     private var metrics: [String: UpstreamMetrics] = [:]
     private var listeners: [String: ProxyListener] = [:]
-    private var feeds: [String: Feed] = [:]
+    /// The membership feeds; `BalancerService.run` hosts them (``MembershipFeeds/run()``).
+    let feeds: MembershipFeeds
     private var admin: AdminServer?
     private var stopped = false
     /// Read by the admin endpoint without going through the actor.
@@ -52,6 +48,7 @@ actor BalancerController {
         self.eventLoops = Self.eventLoopCount(configuration: configuration, options: options)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.refused = Metrics.Counter(label: "balancer_connections_refused_total", factory: metricsFactory)
+        self.feeds = MembershipFeeds(logger: logger)
     }
 
     /// The engine workers to run: the option if given, else `worker_processes N`, else one per core
@@ -128,94 +125,99 @@ actor BalancerController {
         try await self.apply(configuration, initial: false)
     }
 
+    /// Carries out ``ReloadPlan``'s steps for `new`. Only the binds can fail, and they come first:
+    /// on a failed bind, what this call added (groups, listeners) is taken away again and the
+    /// running balancer is as it was.
     private func apply(_ configured: BalancerConfiguration, initial: Bool) async throws {
         guard !self.stopped, let engine = self.engine else { throw BalancerError.stopped }
         // Server names become numeric addresses here, at start and reload, so no worker ever resolves.
         let new = try await configured.resolvedOffTheCooperativePool()
-        for server in new.servers where new.upstream(named: server.proxyPass) == nil {
-            throw BalancerError.unknownUpstream(server.proxyPass)
-        }
-
-        // Runtimes for groups that are new; existing ones are reconfigured only after every bind worked.
-        var runtimes: [String: UpstreamRuntime] = [:]
-        for upstream in new.upstreams {
-            if let existing = self.upstreams[upstream.name] {
-                runtimes[upstream.name] = existing
-            } else {
-                runtimes[upstream.name] = self.makeRuntime(upstream)
-            }
-        }
-
+        let failedFeeds = Set(self.upstreams.filter { $0.value.membershipState.error != nil }.keys)
+        let steps = try ReloadPlan.steps(
+            from: initial ? nil : self.configuration, to: new, failedFeeds: failedFeeds,
+            adminFromFlag: self.options.adminAddress != nil)
+        var added: [String: UpstreamRuntime] = [:]
         var bound: [String: ProxyListener] = [:]
-        var keep: [String: ListenerTarget] = [:]
-        var binding = ""
-        do {
-            for server in new.servers {
+        for step in steps {
+            switch step {
+            case .addUpstream(let upstream):
+                added[upstream.name] = self.makeRuntime(upstream)
+            case .bindListener(let server):
                 let key = ProxyListener.key(for: server)
-                binding = key
-                guard let runtime = runtimes[server.proxyPass] else { continue }
-                let target = ListenerTarget(server: server, upstream: runtime)
-                if self.listeners[key] != nil {
-                    keep[key] = target
-                } else if bound[key] == nil {
-                    bound[key] = try ProxyListener.bind(target: target, engine: engine)
+                do {
+                    guard let runtime = added[server.proxyPass] ?? self.upstreams[server.proxyPass] else { continue }
+                    bound[key] = try ProxyListener.bind(target: ListenerTarget(server: server, upstream: runtime), engine: engine)
+                } catch {
+                    for listener in bound.values {
+                        await listener.close()
+                    }
+                    throw BalancerError.cannotListen(address: key, origin: new.listenOrigins[key] ?? "listen", error)
                 }
+            default:
+                // Every bind worked: commit what they were bound for, then the rest.
+                self.commit(added: &added, bound: &bound, initial: initial)
+                await self.carryOut(step, in: new, initial: initial)
             }
-        } catch {
-            for listener in bound.values {
-                await listener.close()
-            }
-            throw BalancerError.cannotListen(address: binding, origin: new.listenOrigins[binding] ?? "listen", error)
         }
+        self.commit(added: &added, bound: &bound, initial: initial)
+        self.configuration = new
+        self.publish()
+    }
 
-        // Commit: nothing below can fail.
-        for upstream in new.upstreams where self.upstreams[upstream.name] != nil {
-            if let old = self.configuration.upstream(named: upstream.name), old != upstream {
-                self.upstreams[upstream.name]?.pool.reconfigure(upstream)
-            }
-        }
-        for (key, target) in keep {
-            if let listener = self.listeners[key], listener.currentTarget.server.backlog != target.server.backlog {
-                self.logger.warning(
-                    "listen backlog change applies after a restart; the listening socket is kept",
-                    metadata: ["listen": "\(key)"])
-            }
-            self.listeners[key]?.update(target)
-        }
-        if !initial, new.workerProcesses != self.configuration.workerProcesses {
-            self.logger.warning("worker_processes change applies after a restart; the workers are kept")
-        }
-        if !initial, self.options.adminAddress == nil, new.admin != self.configuration.admin {
-            self.logger.warning("admin address change applies after a restart; the admin endpoint is kept")
-        }
-        if !initial, new.adminLimits != self.configuration.adminLimits {
-            self.admin?.update(limits: new.adminLimits)
-            self.logger.info("admin limits changed; they apply to admin connections accepted from now on")
-        }
-        for (key, listener) in self.listeners where keep[key] == nil {
-            await listener.close()
-            self.listeners[key] = nil
-            self.logger.info("listener closed", metadata: ["listen": "\(key)"])
-        }
-        for (key, listener) in bound {
+    private func commit(added: inout [String: UpstreamRuntime], bound: inout [String: ProxyListener], initial: Bool) {
+        self.upstreams.merge(added) { _, new in new }
+        added = [:]
+        for (key, listener) in bound.sorted(by: { $0.key < $1.key }) {
             self.listeners[key] = listener
             if !initial {
                 self.logger.info("listener added", metadata: ["listen": "\(key)"])
             }
         }
-        if initial || new.workerConnections != self.configuration.workerConnections {
-            engine.connectionLimit = new.workerConnections
-            if let limit = new.workerConnections {
+        bound = [:]
+    }
+
+    /// One step that cannot fail.
+    private func carryOut(_ step: ReloadStep, in new: BalancerConfiguration, initial: Bool) async {
+        switch step {
+        case .addUpstream, .bindListener:
+            break
+        case .reconfigureUpstream(let upstream):
+            self.upstreams[upstream.name]?.pool.reconfigure(upstream)
+        case .retargetListener(let server):
+            let key = ProxyListener.key(for: server)
+            if let runtime = self.upstreams[server.proxyPass] {
+                self.listeners[key]?.update(ListenerTarget(server: server, upstream: runtime))
+            }
+        case .closeListener(let key):
+            await self.listeners[key]?.close()
+            self.listeners[key] = nil
+            self.logger.info("listener closed", metadata: ["listen": "\(key)"])
+        case .removeUpstream(let name):
+            self.upstreams[name] = nil
+        case .stopFeed(let name):
+            await self.feeds.stop(name)
+        case .startFeed(let name, let source):
+            guard let runtime = self.upstreams[name] else { return }
+            self.feeds.start(name, feed: MembershipFeed(source: source, upstream: runtime, logger: self.logger))
+        case .setAdminLimits(let limits):
+            self.admin?.update(limits: limits)
+            self.logger.info("admin limits changed; they apply to admin connections accepted from now on")
+        case .setConnectionLimit(let limit):
+            self.engine?.connectionLimit = limit
+            if let limit {
                 self.logger.info(
                     "client connections limited by worker_connections", metadata: ["worker_connections": "\(limit)"])
             } else if !initial {
                 self.logger.info("worker_connections removed: client connections limited by open files only")
             }
+        case .keep(.backlog(let key)):
+            self.logger.warning(
+                "listen backlog change applies after a restart; the listening socket is kept", metadata: ["listen": "\(key)"])
+        case .keep(.workerProcesses):
+            self.logger.warning("worker_processes change applies after a restart; the workers are kept")
+        case .keep(.adminAddress):
+            self.logger.warning("admin address change applies after a restart; the admin endpoint is kept")
         }
-        self.upstreams = runtimes
-        self.configuration = new
-        self.updateFeeds(new)
-        self.publish()
     }
 
     private func makeRuntime(_ upstream: UpstreamConfiguration) -> UpstreamRuntime {
@@ -257,35 +259,6 @@ actor BalancerController {
             logger: self.logger)
     }
 
-    private func updateFeeds(_ configuration: BalancerConfiguration) {
-        var wanted: [String: ZooKeeperSource] = [:]
-        for upstream in configuration.upstreams {
-            if let source = upstream.zookeeper {
-                wanted[upstream.name] = source
-            }
-        }
-        // A feed that could not start (bad auth file, bad connect string) is retried on every reload,
-        // so fixing the file and sending SIGHUP is enough.
-        for (name, feed) in self.feeds
-        where wanted[name] != feed.source || self.upstreams[name]?.membershipState.error != nil {
-            feed.task.cancel()
-            self.feeds[name] = nil
-        }
-        for (name, source) in wanted where self.feeds[name] == nil {
-            guard let runtime = self.upstreams[name] else { continue }
-            let feed = MembershipFeed(source: source, upstream: runtime, logger: self.logger)
-            let logger = self.logger
-            let task = Task {
-                do {
-                    try await feed.run()
-                } catch {
-                    logger.error("membership feed stopped", metadata: ["upstream": "\(name)", "error": "\(error)"])
-                }
-            }
-            self.feeds[name] = Feed(source: source, task: task)
-        }
-    }
-
     private func publish() {
         var listeners: [PublishedState.Listener] = []
         for key in self.listeners.keys.sorted() {
@@ -315,7 +288,7 @@ actor BalancerController {
         self.admin?.channel.localAddress
     }
 
-    func stop(mode: ShutdownSignal.Mode) async {
+    func stop(mode: ShutdownMode) async {
         await self.takeTurn()
         defer { self.endTurn() }
         guard !self.stopped else { return }
@@ -340,13 +313,7 @@ actor BalancerController {
             engine.closeAll()
             _ = await engine.waitUntilEmpty(timeout: .seconds(5))
         }
-        for feed in self.feeds.values {
-            feed.task.cancel()
-        }
-        for feed in self.feeds.values {
-            await feed.task.value
-        }
-        self.feeds = [:]
+        await self.feeds.stopAll()
         await self.admin?.close()
         self.admin = nil
         await self.engine?.shutdown()

@@ -38,8 +38,8 @@ public final class BalancerService: Service, Sendable {
     /// The registry `/metrics` is rendered from; pass your own to share it with other parts.
     public let metricsRegistry: PrometheusCollectorRegistry
     private let controller: BalancerController
-    private let shutdown = ShutdownSignal()
-    private let started = ShutdownSignal()
+    private let shutdown = OneShot<ShutdownMode>()
+    private let started = OneShot<StartOutcome>()
     private let logger: Logger
 
     public init(
@@ -58,10 +58,18 @@ public final class BalancerService: Service, Sendable {
     }
 
     public func run() async throws {
-        let mode: ShutdownSignal.Mode
+        // The membership feeds run as children of this task, so none outlives the service.
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.controller.feeds.run() }
+            try await self.runController()
+        }
+    }
+
+    private func runController() async throws {
+        let mode: ShutdownMode
         do {
             try await self.controller.start(metricsRegistry: self.metricsRegistry)
-            self.started.fire(.drain)
+            self.started.fire(.running)
             mode = await withTaskCancellationHandler {
                 await withGracefulShutdownHandler {
                     await self.shutdown.wait()
@@ -72,7 +80,7 @@ public final class BalancerService: Service, Sendable {
                 self.shutdown.fire(.immediate)
             }
         } catch {
-            self.started.fire(.immediate)
+            self.started.fire(.failed)
             await self.controller.stop(mode: .immediate)
             throw error
         }
