@@ -2,6 +2,7 @@ import Balancer
 import Foundation
 import MusterBase
 import Registry
+import TestSupport
 import Testing
 
 /// The admin endpoint and what `balancer members` prints from it.
@@ -22,7 +23,7 @@ struct AdminEndpointTests {
         }
 
         // The balancer closes its side of each connection a moment after the client did.
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].members.allSatisfy { $0.active == 0 } })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].members.allSatisfy { $0.active == 0 } })
         let report = try await AdminClient.members(from: admin)
         #expect(report.listeners.count == 1)
         #expect(report.listeners[0].address == "127.0.0.1:\(balancer.port)")
@@ -69,7 +70,7 @@ struct AdminEndpointTests {
                             authFile: "/nonexistent/muster-auth"))
                 ],
                 servers: [.test()]))
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError != nil })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let upstream = balancer.service.membersReport().upstreams[0]
         #expect(upstream.zookeeper == "127.0.0.1:1 /muster/services/chat/members")
         #expect(try await TestClient.name(port: balancer.port) == "a")
@@ -85,7 +86,7 @@ struct AdminEndpointTests {
                         zookeeper: ZooKeeperSource(connectString: "127.0.0.1:1", path: "/muster/services/chat"))
                 ],
                 servers: [.test()]))
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError == nil })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError == nil })
         await balancer.stop()
     }
 

@@ -2,6 +2,7 @@ import Balancer
 import Foundation
 import MusterBase
 import Registry
+import TestSupport
 import Testing
 
 /// The admin endpoint's bounds, against a running balancer over real loopback sockets.
@@ -20,7 +21,7 @@ struct AdminLimitsTests {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-        else { throw TestFailure("no VmRSS in /proc/self/status") }
+        else { throw TestSupportError("no VmRSS in /proc/self/status") }
         return kilobytes * 1024
     }
 
@@ -113,14 +114,14 @@ struct AdminLimitsTests {
         #expect(answer.closed && answer.bytes.isEmpty)
         held.removeLast()
         // With a slot freed, a client gets its answer again.
-        #expect(await eventually {
+        #expect(await waitUntil {
             guard let client = try? RawAdminSocket(port: balancer.adminPort) else { return false }
             try? client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             return client.response(timeout: .milliseconds(500))?.status == 200
         })
         held.removeAll()
         // Only the over-limit connections are counted (one at least: the `extra` one).
-        #expect(await eventually {
+        #expect(await waitUntil {
             let text = (try? await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))) ?? []
             return String(decoding: text, as: UTF8.self).contains("balancer_admin_connections_refused_total")
         })

@@ -2,6 +2,7 @@ import Balancer
 import Foundation
 import MusterBase
 import Registry
+import TestSupport
 import Testing
 
 /// Untrusted strings in `balancer members` and its JSON, and the `--zookeeper --json` shape.
@@ -91,7 +92,7 @@ struct AdminUntrustedTextTests {
                 ],
                 servers: [.test()]))
         defer { Task { await balancer.stop() } }
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError != nil })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let body = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
         #expect(!body.contains(0x1B))
         let report = try JSONDecoder().decode(MembersReport.self, from: Data(body))

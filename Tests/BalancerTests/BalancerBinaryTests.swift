@@ -3,28 +3,15 @@ import Foundation
 import MusterBase
 import NIOCore
 import Registry
+import TestSupport
 import Testing
 
 /// The built `balancer` executable: `check`, `members`, SIGHUP reload and SIGTERM drain on a real process.
 @Suite("balancer executable", .serialized, .timeLimit(.minutes(2)))
 struct BalancerBinaryTests {
-    /// `.build/<config>/balancer`, next to the test bundle that `swift test` built with it.
+    /// The built `balancer` (see `BuiltBinary`).
     static func binary() throws -> URL {
-        var directory = Bundle.main.bundleURL
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("balancer")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) {
-                return candidate
-            }
-            directory.deleteLastPathComponent()
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let fallback = root.appendingPathComponent(".build/debug/balancer")
-        guard FileManager.default.isExecutableFile(atPath: fallback.path) else {
-            throw TestFailure("balancer executable not found; build it with `swift build --target BalancerCLI`")
-        }
-        return fallback
+        try BuiltBinary.url("balancer")
     }
 
     /// Runs the binary to completion; returns exit code, stdout and stderr.
@@ -105,8 +92,8 @@ struct BalancerBinaryTests {
         let a = try await TestBackend.start(name: "a")
         let b = try await TestBackend.start(name: "b")
         defer { Task { await a.stop(); await b.stop() } }
-        let port = try await freePort()
-        let adminPort = try await freePort()
+        let port = try freeLoopbackPort()
+        let adminPort = try freeLoopbackPort()
         let path = self.tempPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try self.writeConfig(
@@ -126,7 +113,7 @@ struct BalancerBinaryTests {
             }
         }
         let admin = Endpoint(host: "127.0.0.1", port: adminPort)
-        #expect(await eventually { (try? await AdminClient.get("/healthz", from: admin)) != nil })
+        #expect(await waitUntil { (try? await AdminClient.get("/healthz", from: admin)) != nil })
 
         let members = try Self.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(members.status == 0)
@@ -146,7 +133,7 @@ struct BalancerBinaryTests {
                 "stream { upstream chat { server 127.0.0.1:\(b.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }",
                 to: path)
             kill(process.processIdentifier, SIGHUP)
-            #expect(await eventually { (try? await TestClient.name(port: port)) == "b" })
+            #expect(await waitUntil { (try? await TestClient.name(port: port)) == "b" })
             #expect(process.isRunning)
 
             try await outbound.write(ByteBuffer(string: "old"))
@@ -154,12 +141,12 @@ struct BalancerBinaryTests {
 
             // SIGTERM: the open connection keeps working during the drain, new ones are refused.
             kill(process.processIdentifier, SIGTERM)
-            #expect(await eventually { await !TestClient.canConnect(port: port) })
+            #expect(await waitUntil { await !TestClient.canConnect(port: port) })
             try await outbound.write(ByteBuffer(string: "drain"))
             #expect(try await TestClient.read(5, from: &iterator) == Array("drain".utf8))
         }
         // Our side closed: the drain completes and the process exits cleanly.
-        #expect(await eventually { !process.isRunning })
+        #expect(await waitUntil { !process.isRunning })
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

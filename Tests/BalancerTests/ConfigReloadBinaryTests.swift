@@ -3,6 +3,7 @@ import Foundation
 import MusterBase
 import NIOCore
 import Registry
+import TestSupport
 import Testing
 
 /// A reload that fails, for any reason, leaves the running balancer and its connections alone.
@@ -13,8 +14,8 @@ struct ConfigReloadBinaryTests {
         let a = try await TestBackend.start(name: "a")
         let taken = try await TestBackend.start(name: "taken")
         defer { Task { await a.stop(); await taken.stop() } }
-        let port = try await freePort()
-        let adminPort = try await freePort()
+        let port = try freeLoopbackPort()
+        let adminPort = try freeLoopbackPort()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("reload-\(UUID().uuidString).conf").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let upstream = "upstream chat { server 127.0.0.1:\(a.port); }"
@@ -26,7 +27,7 @@ struct ConfigReloadBinaryTests {
         ])
         defer { balancer.kill() }
         let admin = Endpoint(host: "127.0.0.1", port: adminPort)
-        #expect(await eventually { (try? await AdminClient.get("/healthz", from: admin)) != nil })
+        #expect(await waitUntil { (try? await AdminClient.get("/healthz", from: admin)) != nil })
 
         let bad = [
             // issue #9, defect 1: this trapped (signal 4) on SIGHUP and killed every connection.
@@ -43,7 +44,7 @@ struct ConfigReloadBinaryTests {
             for (index, text) in bad.enumerated() {
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 balancer.signal(SIGHUP)
-                let rejected = await eventually { balancer.count("configuration reload rejected") == index + 1 }
+                let rejected = await waitUntil { balancer.count("configuration reload rejected") == index + 1 }
                 #expect(rejected, "reload \(index) was not rejected: \(balancer.errorOutput)")
                 #expect(balancer.isRunning)
 
@@ -58,7 +59,7 @@ struct ConfigReloadBinaryTests {
         // The taken port was never bound by the balancer, and the good config is still in force.
         #expect(try await TestClient.name(port: taken.port) == "taken")
         balancer.signal(SIGTERM)
-        #expect(await eventually { !balancer.isRunning })
+        #expect(await waitUntil { !balancer.isRunning })
         #expect(balancer.process.terminationStatus == 0)
     }
 

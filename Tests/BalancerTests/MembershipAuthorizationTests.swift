@@ -37,7 +37,7 @@ struct MembershipAuthorizationTests {
                         zookeeper: ZooKeeperSource(connectString: zk.connectString, path: Self.path, authFile: authFile))
                 ],
                 servers: [.test(upstream: "chat")]))
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].membershipError != nil })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let upstream = balancer.service.membersReport().upstreams[0]
         #expect(upstream.stale, "not an authoritative read")
         #expect(upstream.members.isEmpty)
@@ -50,7 +50,7 @@ struct MembershipAuthorizationTests {
 
         // Read access granted: the retry (with backoff) clears the error and reads the members.
         try await admin.setACL(members, [.digest(owner, .all), .world(.read)])
-        #expect(await eventually(timeout: .seconds(15)) {
+        #expect(await waitUntil(timeout: .seconds(15)) {
             let upstream = balancer.service.membersReport().upstreams[0]
             return upstream.membershipError == nil && !upstream.stale && upstream.members.map(\.id) == ["zk:a"]
         })

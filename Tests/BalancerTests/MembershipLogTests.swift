@@ -84,16 +84,16 @@ struct MembershipLogTests {
         let task = Task { try await service.run() }
         await service.waitUntilStarted()
         func ids() -> [String] { service.membersReport().upstreams.first?.members.map(\.id) ?? [] }
-        #expect(await eventually { ids() == ["zk:good"] })
+        #expect(await waitUntil { ids() == ["zk:good"] })
 
         for step in 0..<40 {
             let id = "new-\(step % 20)"
             if step < 20 {
                 try await writer.create("\(members)/\(id)", data: try MemberRecord(id: id, host: "10.1.0.\(step)", port: 6000).encoded())
-                #expect(await eventually { ids().contains("zk:\(id)") })
+                #expect(await waitUntil { ids().contains("zk:\(id)") })
             } else {
                 try await writer.delete("\(members)/\(id)")
-                #expect(await eventually { !ids().contains("zk:\(id)") })
+                #expect(await waitUntil { !ids().contains("zk:\(id)") })
             }
         }
         let lines = store.all

@@ -1,5 +1,6 @@
 import Balancer
 import NIOCore
+import TestSupport
 import Testing
 
 /// The data path on real loopback sockets: which backend serves whom, bytes intact, half-close, idle timeout.
@@ -54,8 +55,8 @@ struct ProxyDataPathTests {
             #expect(received.dropFirst(greeting.count).elementsEqual(payload))
         }
         // Every pair closed on both sides after the two half-closes.
-        #expect(await eventually { a.open == 0 })
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].members[0].active == 0 })
+        #expect(await waitUntil { a.open == 0 })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].members[0].active == 0 })
         await balancer.stop()
     }
 
@@ -120,7 +121,7 @@ struct ProxyDataPathTests {
         try await connection.executeThenClose { inbound, _ in
             // Not reading: once the socket buffers on the way are full the backend must stall.
             var last = -1
-            #expect(await eventually(timeout: .seconds(20)) {
+            #expect(await waitUntil(timeout: .seconds(20)) {
                 let now = flood.bytesHandedOver
                 defer { last = now }
                 try? await Task.sleep(for: .milliseconds(200))
@@ -149,7 +150,7 @@ struct ProxyDataPathTests {
         // The member would send a gigabyte; the client's EOF ends the session long before.
         let received = try await TestClient.exchange(port: balancer.port, payload: Array("bye".utf8))
         #expect(received.count < total)
-        #expect(await eventually { balancer.service.membersReport().upstreams[0].members[0].active == 0 })
+        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].members[0].active == 0 })
         await balancer.stop()
     }
 
@@ -162,8 +163,8 @@ struct ProxyDataPathTests {
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test(halfClose: false)]))
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024)
         _ = try await TestClient.exchange(port: balancer.port, payload: payload)
-        #expect(await eventually { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
-        #expect(await eventually { a.open == 0 })
+        #expect(await waitUntil { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
+        #expect(await waitUntil { a.open == 0 })
         await balancer.stop()
     }
 
@@ -181,7 +182,7 @@ struct ProxyDataPathTests {
             // The client is done sending first; then the member finishes and closes while data for
             // the client is still queued in the balancer.
             outbound.finish()
-            #expect(await eventually { flood.bytesHandedOver >= total })
+            #expect(await waitUntil { flood.bytesHandedOver >= total })
             try await Task.sleep(for: .milliseconds(200))
             var count = 0
             for try await buffer in inbound {

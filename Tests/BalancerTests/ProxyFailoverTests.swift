@@ -112,7 +112,7 @@ struct ProxyFailoverTests {
         #expect(status.failures == 2)
         #expect(status.state == "unavailable")
 
-        #expect(await eventually(timeout: .seconds(10)) { member(balancer, port: dead)?.state == "up" })
+        #expect(await waitUntil(timeout: .seconds(10)) { member(balancer, port: dead)?.state == "up" })
         // Out of service for fail_timeout after the second failure, which came after firstFailureNotBefore.
         #expect(ContinuousClock.now - firstFailureNotBefore >= .milliseconds(5900))
 
@@ -240,8 +240,8 @@ struct ProxyFailoverTests {
         // Sent and half-closed at once: the first member's connect hangs for 300 ms meanwhile.
         let payload = [UInt8](repeating: UInt8(ascii: "y"), count: 20_000)
         _ = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
-        #expect(await eventually { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
-        #expect(await eventually { a.open == 0 })
+        #expect(await waitUntil { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
+        #expect(await waitUntil { a.open == 0 })
         #expect(try #require(member(balancer, port: hole.port)).failures == 1)
         await balancer.stop()
     }

@@ -3,6 +3,7 @@ import Foundation
 import MusterBase
 import NIOCore
 import Registry
+import TestSupport
 import Testing
 
 /// Reload without dropping connections, bad config rejected, graceful drain.
@@ -20,8 +21,8 @@ struct ProxyLifecycleTests {
         let a = try await TestBackend.start(name: "a")
         let b = try await TestBackend.start(name: "b")
         defer { Task { await a.stop(); await b.stop() } }
-        let port1 = try await freePort()
-        let port2 = try await freePort()
+        let port1 = try freeLoopbackPort()
+        let port2 = try freeLoopbackPort()
         let path = try self.writeConfig(
             """
             stream {
@@ -64,7 +65,7 @@ struct ProxyLifecycleTests {
             let members = balancer.service.membersReport().upstreams[0].members
             #expect(members.first { $0.address == "127.0.0.1:\(a.port)" }?.active == 1)
         }
-        #expect(await eventually {
+        #expect(await waitUntil {
             balancer.service.membersReport().upstreams[0].members.map(\.address) == ["127.0.0.1:\(b.port)"]
         })
         await balancer.stop()
@@ -126,7 +127,7 @@ struct ProxyLifecycleTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
-        let extraPort = try await freePort()
+        let extraPort = try freeLoopbackPort()
         var extra = ServerConfiguration.test()
         extra.listenPort = extraPort
         let next = BalancerConfiguration(
@@ -178,7 +179,7 @@ struct ProxyLifecycleTests {
             let start = ContinuousClock.now
             balancer.service.triggerGracefulShutdown()
             // New clients are refused once the listener is closed.
-            #expect(await eventually(timeout: .seconds(2)) {
+            #expect(await waitUntil(timeout: .seconds(2)) {
                 await !TestClient.canConnect(port: balancer.port)
             })
             // The open one still works during the drain...

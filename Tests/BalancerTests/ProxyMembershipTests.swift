@@ -71,18 +71,18 @@ struct ProxyMembershipTests {
             // Add a: it takes all new connections.
             let (_, taskA) = self.register(a, client: client)
             registrations.append(taskA)
-            #expect(await eventually { self.members(balancer).map(\.id) == ["zk:a"] })
+            #expect(await waitUntil { self.members(balancer).map(\.id) == ["zk:a"] })
             #expect(try await self.counts(balancer.port, connections: 10) == ["a": 10])
 
             // Add b: strict alternation with equal weights.
             let (registrationB, taskB) = self.register(b, client: client)
             registrations.append(taskB)
-            #expect(await eventually { self.members(balancer).count == 2 })
+            #expect(await waitUntil { self.members(balancer).count == 2 })
             #expect(try await self.counts(balancer.port, connections: 20) == ["a": 10, "b": 10])
 
             // Weight change of b to 3, live: 1 in 4 goes to a.
             registrationB.update(MemberRecord(id: "b", host: "127.0.0.1", port: b.port, weight: 3))
-            #expect(await eventually { self.members(balancer).first { $0.id == "zk:b" }?.weight == 3 })
+            #expect(await waitUntil { self.members(balancer).first { $0.id == "zk:b" }?.weight == 3 })
             #expect(try await self.counts(balancer.port, connections: 40) == ["a": 10, "b": 30])
 
             // Remove the member of a client that is still talking.
@@ -94,24 +94,24 @@ struct ProxyMembershipTests {
                 let removed = String(decoding: greeting.prefix(1), as: UTF8.self)
                 let remaining = removed == "a" ? "b" : "a"
                 tasks[removed]?.cancel()  // Registration deletes its node on the way out.
-                #expect(await eventually { self.members(balancer).first { $0.id == "zk:\(removed)" }?.state == "draining" })
+                #expect(await waitUntil { self.members(balancer).first { $0.id == "zk:\(removed)" }?.state == "draining" })
                 #expect(try await self.counts(balancer.port, connections: 10) == [remaining: 10])
                 try await outbound.write(ByteBuffer(string: "still talking"))
                 #expect(try await TestClient.read(13, from: &iterator) == Array("still talking".utf8))
                 return remaining
             }
             // Its last connection closed: it disappears.
-            #expect(await eventually { self.members(balancer).map(\.id) == ["zk:\(remaining)"] })
+            #expect(await waitUntil { self.members(balancer).map(\.id) == ["zk:\(remaining)"] })
 
             // ZooKeeper down: the last known members stay, marked stale.
             await zk.stop()
-            #expect(await eventually(timeout: .seconds(20)) { balancer.service.membersReport().upstreams[0].stale })
+            #expect(await waitUntil(timeout: .seconds(20)) { balancer.service.membersReport().upstreams[0].stale })
             #expect(try await self.counts(balancer.port, connections: 5) == [remaining: 5])
             #expect(self.members(balancer).map(\.id) == ["zk:\(remaining)"])
 
             // Back up: fresh again, same member.
             try await zk.start()
-            #expect(await eventually(timeout: .seconds(30)) {
+            #expect(await waitUntil(timeout: .seconds(30)) {
                 let upstream = balancer.service.membersReport().upstreams[0]
                 return !upstream.stale && upstream.members.map(\.id) == ["zk:\(remaining)"]
             })
@@ -140,8 +140,8 @@ struct ProxyMembershipTests {
         let (registration, task) = self.register(a, client: client, weight: 2)
         #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
 
-        let port = try await freePort()
-        let adminPort = try await freePort()
+        let port = try freeLoopbackPort()
+        let adminPort = try freeLoopbackPort()
         let process = Process()
         process.executableURL = try BalancerBinaryTests.binary()
         process.arguments = [
@@ -154,7 +154,7 @@ struct ProxyMembershipTests {
                 kill(process.processIdentifier, SIGKILL)
             }
         }
-        #expect(await eventually { (try? await TestClient.name(port: port)) == "a" })
+        #expect(await waitUntil { (try? await TestClient.name(port: port)) == "a" })
 
         let viaAdmin = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(viaAdmin.status == 0)

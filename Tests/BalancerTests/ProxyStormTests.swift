@@ -74,14 +74,14 @@ struct ProxyStormTests {
                 clients.append(client)
                 tasks.append(self.register(backend, client: client).1)
             }
-            #expect(await eventually { self.states(balancer) == ["a": "up", "b": "up", "c": "up"] })
+            #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up", "c": "up"] })
             // b's and c's sessions end (as when their agents are frozen past the session timeout):
             // ZooKeeper deletes their nodes, unmarked.
             tasks[1].cancel()
             tasks[2].cancel()
             await clients[1].close()
             await clients[2].close()
-            #expect(await eventually { self.states(balancer) == ["a": "up", "b": "suspect", "c": "suspect"] })
+            #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "suspect", "c": "suspect"] })
             #expect(balancer.service.membersReport().upstreams[0].panic == true)
             #expect(try await self.counts(balancer.port, connections: 30) == ["a": 10, "b": 10, "c": 10])
 
@@ -91,7 +91,7 @@ struct ProxyStormTests {
                 clients[index] = client
                 tasks[index] = self.register(backends[index], client: client).1
             }
-            #expect(await eventually { self.states(balancer) == ["a": "up", "b": "up", "c": "up"] })
+            #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up", "c": "up"] })
             #expect(balancer.service.membersReport().upstreams[0].panic == false)
         } catch {
             Issue.record(error)
@@ -116,13 +116,13 @@ struct ProxyStormTests {
                 let record = MemberRecord(id: backend.name, host: "127.0.0.1", port: backend.port)
                 try await admin.create(ServicePath.member(backend.name, of: Self.path), data: try record.encoded(), mode: .ephemeral)
             }
-            #expect(await eventually { self.states(balancer) == ["a": "up", "b": "up"] })
+            #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up"] })
             // An operator's `deleteall` of the members path.
             for child in try await admin.getChildren(members) {
                 try await admin.delete(members + "/" + child)
             }
             try await admin.delete(members)
-            #expect(await eventually { self.states(balancer) == ["a": "suspect", "b": "suspect"] })
+            #expect(await waitUntil { self.states(balancer) == ["a": "suspect", "b": "suspect"] })
             #expect(try await self.counts(balancer.port, connections: 10) == ["a": 5, "b": 5])
         } catch {
             Issue.record(error)
@@ -145,9 +145,9 @@ struct ProxyStormTests {
             let (registrationA, taskA) = self.register(backends[0], client: client, leaveGrace: .seconds(3))
             tasks.append(taskA)
             tasks.append(self.register(backends[1], client: client, leaveGrace: .seconds(3)).1)
-            #expect(await eventually { self.states(balancer) == ["a": "up", "b": "up"] })
+            #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up"] })
             registrationA.setActive(false, leaving: "health: connection refused")
-            #expect(await eventually { self.states(balancer)["a"] == "leaving" })
+            #expect(await waitUntil { self.states(balancer)["a"] == "leaving" })
             let node = ServicePath.member("a", of: Self.path)
             // The node is still there, and a gets nothing new.
             #expect(try await observer.exists(node) != nil)
@@ -156,8 +156,8 @@ struct ProxyStormTests {
             let reason = balancer.service.membersReport().upstreams[0].members.first { $0.id == "zk:a" }?.reason
             #expect(reason == "health: connection refused")
             // Node gone: removed, not a suspect, even though 1 of 2 is at the panic threshold's edge.
-            #expect(try await eventually { try await observer.exists(node) == nil })
-            #expect(await eventually { self.states(balancer) == ["b": "up"] })
+            #expect(try await waitUntil { try await observer.exists(node) == nil })
+            #expect(await waitUntil { self.states(balancer) == ["b": "up"] })
             #expect(balancer.service.membersReport().upstreams[0].panic == false)
         } catch {
             Issue.record(error)

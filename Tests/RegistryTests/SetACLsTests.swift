@@ -45,21 +45,9 @@ struct SetACLsTests {
         return Run(status: process.terminationStatus, output: output, error: error)
     }
 
-    /// The folder `swift test` built `muster-acl` into (beside this test bundle).
+    /// The folder `swift test` built `muster-acl` into (see `BuiltBinary`).
     static func binDirectory() throws -> URL {
-        var directory = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            .deletingLastPathComponent()
-        for _ in 0..<3 {
-            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("muster-acl").path) {
-                return directory
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        let fallback = packageRoot.appendingPathComponent(".build/debug")
-        guard FileManager.default.isExecutableFile(atPath: fallback.appendingPathComponent("muster-acl").path) else {
-            throw TestSupportError("muster-acl is not built; run `swift build` first")
-        }
-        return fallback
+        try BuiltBinary.url("muster-acl").deletingLastPathComponent()
     }
 
     static func credentialsFile(_ folder: URL, _ name: String, _ line: String) throws -> String {

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// The built `server-agent` binary, run as a real process with its log captured to a file.
@@ -58,43 +59,9 @@ final class AgentProcess: @unchecked Sendable {
         (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
     }
 
-    /// Finds the `server-agent` built next to this test bundle (`swift test` builds all products).
+    /// The built `server-agent` (see `BuiltBinary`).
     static func binary() throws -> URL {
-        var candidates: [URL] = []
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
-            // Inside an .xctest bundle directory on some platforms.
-            for _ in 0..<3 {
-                candidates.append(directory.appendingPathComponent("server-agent"))
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(packageRoot.appendingPathComponent(".build/debug/server-agent"))
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate
-        }
-        throw BinaryNotFound(searched: candidates.map(\.path))
-    }
-
-    struct BinaryNotFound: Error, CustomStringConvertible {
-        var searched: [String]
-        var description: String { "server-agent binary not found; run `swift build` first. Searched: \(searched)" }
+        try BuiltBinary.url("server-agent")
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns the time it took, or nil.
-func timeUntil(
-    timeout: Duration,
-    every pollInterval: Duration = .milliseconds(10),
-    _ condition: () async throws -> Bool
-) async rethrows -> Duration? {
-    let clock = ContinuousClock()
-    let start = clock.now
-    while true {
-        if try await condition() { return start.duration(to: clock.now) }
-        if start.duration(to: clock.now) >= timeout { return nil }
-        try? await Task.sleep(for: pollInterval)
-    }
-}

@@ -211,17 +211,6 @@ public struct TestSupportError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Polls `condition` until it holds or `timeout` passes. Returns whether it held.
-public func waitUntil(timeout: Duration, interval: Duration = .milliseconds(20),
-                      _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: timeout)
-    while true {
-        if try await condition() { return true }
-        if ContinuousClock.now >= deadline { return false }
-        try? await Task.sleep(for: interval)
-    }
-}
-
 /// A port that was free on 127.0.0.1 a moment ago, for a server the caller starts next.
 ///
 /// Picked at random below the kernel's ephemeral range (ports from bind(0) and outgoing connections

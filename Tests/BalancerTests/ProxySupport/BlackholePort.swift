@@ -1,3 +1,4 @@
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ final class BlackholePort: Sendable {
 
     static func make() async throws -> BlackholePort {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        guard descriptor >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -32,7 +33,7 @@ final class BlackholePort: Sendable {
         }
         guard ok else {
             close(descriptor)
-            throw TestFailure("bind/listen failed: errno \(errno)")
+            throw TestSupportError("bind/listen failed: errno \(errno)")
         }
         let port = Int(UInt16(bigEndian: address.sin_port))
         var fillers: [Channel] = []

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ final class RawAdminSocket {
     /// what a non-reading client holds stays small.
     init(port: Int, receiveBuffer: Int32? = nil, sendBuffer: Int32? = nil) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
+        guard descriptor >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
         self.descriptor = descriptor
         if var size = receiveBuffer {
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
@@ -31,7 +32,7 @@ final class RawAdminSocket {
         }
         guard result == 0 else {
             close(descriptor)
-            throw TestFailure("connect to 127.0.0.1:\(port) failed: errno \(errno)")
+            throw TestSupportError("connect to 127.0.0.1:\(port) failed: errno \(errno)")
         }
     }
 
@@ -43,7 +44,7 @@ final class RawAdminSocket {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(self.descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { throw TestFailure("send failed: errno \(errno)") }
+            guard written > 0 else { throw TestSupportError("send failed: errno \(errno)") }
             offset += written
         }
     }

@@ -31,7 +31,7 @@ struct RunningBalancer {
         else {
             task.cancel()
             _ = try? await task.value
-            throw TestFailure("balancer did not start: \(listeners)")
+            throw TestSupportError("balancer did not start: \(listeners)")
         }
         return RunningBalancer(service: service, task: task, port: port, adminPort: adminPort)
     }
@@ -41,26 +41,6 @@ struct RunningBalancer {
         self.service.triggerGracefulShutdown()
         _ = try? await self.task.value
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
-}
-
-/// A free loopback port (bound then released; fine for tests that need a fixed port in a file).
-func freePort() async throws -> Int {
-    try freeLoopbackPort()
 }
 
 extension StaticServer {
