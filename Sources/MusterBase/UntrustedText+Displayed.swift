@@ -8,19 +8,6 @@ extension UntrustedText {
     /// apply this to values that may or may not have been escaped already (an older balancer's
     /// admin answer, say) and still never print a control or format character raw.
     public static func displayed(_ text: some StringProtocol, limit: Int = displayLimit) -> String {
-        var out = ""
-        var shown = 0
-        var remaining = 0
-        for scalar in text.unicodeScalars {
-            if shown >= limit {
-                remaining += 1
-                continue
-            }
-            let piece = scalar == "\\" ? "\\" : escaped(String(Character(scalar)), limit: 16)
-            out += piece
-            shown += piece.count
-        }
-        if remaining > 0 { out += "…(\(remaining) more)" }
-        return out
+        cut(text, limit: limit) { scalar in scalar == "\\" ? "\\" : escape(scalar) }
     }
 }

@@ -13,6 +13,12 @@ public enum UntrustedText {
 
     /// `text`, escaped and cut to about `limit` characters of output.
     public static func escaped(_ text: some StringProtocol, limit: Int = defaultLimit) -> String {
+        cut(text, limit: limit, piece: escape)
+    }
+
+    /// The one cut: each scalar's `piece` until `limit` characters are shown, then a count of
+    /// the scalars left off.
+    static func cut(_ text: some StringProtocol, limit: Int, piece: (Unicode.Scalar) -> String) -> String {
         var out = ""
         out.reserveCapacity(min(text.utf8.count, limit) + 8)
         var shown = 0
@@ -22,9 +28,9 @@ public enum UntrustedText {
                 remaining += 1
                 continue
             }
-            let piece = escape(scalar)
-            out += piece
-            shown += piece.count
+            let written = piece(scalar)
+            out += written
+            shown += written.count
         }
         if remaining > 0 {
             out += "…(\(remaining) more)"
@@ -94,7 +100,7 @@ public enum UntrustedText {
         }
     }
 
-    private static func escape(_ scalar: Unicode.Scalar) -> String {
+    static func escape(_ scalar: Unicode.Scalar) -> String {
         if isPlain(scalar) { return String(Character(scalar)) }
         switch scalar {
         case "\\": return "\\\\"
