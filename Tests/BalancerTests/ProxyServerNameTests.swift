@@ -4,6 +4,7 @@ import Logging
 import ProxyEngine
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Balancer
 
@@ -110,7 +111,7 @@ struct ProxyServerNameTests {
             return host == "good.internal" ? Self.numeric(["10.1.2.3"]) : .failure(ResolveError(host: host, reason: "nope"))
         }
         #expect(addresses.address(host: "good.internal", port: 7000) == nil)
-        let resolved = await eventually { addresses.address(host: "good.internal", port: 7000) != nil }
+        let resolved = await waitUntil { addresses.address(host: "good.internal", port: 7000) != nil }
         #expect(resolved)
         #expect(addresses.address(host: "good.internal", port: 7000)?.hostText == "10.1.2.3")
         let failures = await addresses.prepare(hosts: ["good.internal", "bad.internal"])
