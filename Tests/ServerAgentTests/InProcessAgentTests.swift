@@ -69,34 +69,28 @@ extension ServerAgentIntegrationTests {
     }
 
     @Test func checksContinueThroughAZooKeeperOutage() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        var server = try await LoopbackServer.start()
-        let port = server.port
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: port))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
+        try await AgentScene.with { scene in
+            let port = scene.server.port
+            let node = scene.node()
+            let agent = try scene.agent()
+            await scene.registered(node, by: agent)
 
-        // ZooKeeper goes away, and while it is away the server dies: the agent must notice.
-        await zk.stop()
-        await server.stop()
-        let noticed = await timeUntil(timeout: .seconds(10), every: .milliseconds(20)) {
-            agent.log.contains("server unhealthy: deregistering")
+            // ZooKeeper goes away, and while it is away the server dies: the agent must notice.
+            await scene.zk.stop()
+            await scene.server.stop()
+            let noticed = await timeUntil(timeout: .seconds(10), every: .milliseconds(20)) {
+                agent.log.contains("server unhealthy: deregistering")
+            }
+            #expect(noticed != nil, "no health transition during the outage; log:\n\(agent.log)")
+
+            // ZooKeeper is back (same data, the agent's session survives): the stale node is removed.
+            try await scene.zk.start()
+            #expect(await timeUntil(timeout: .seconds(15), every: .milliseconds(20)) { await scene.probe.absent(node) } != nil, "log:\n\(agent.log)")
+
+            scene.server = try await LoopbackServer.start(port: port)
+            await scene.registered(node, by: agent)
+            #expect(agent.isRunning)
+            await scene.terminate(agent)
         }
-        #expect(noticed != nil, "no health transition during the outage; log:\n\(agent.log)")
-
-        // ZooKeeper is back (same data, the agent's session survives): the stale node is removed.
-        try await zk.start()
-        #expect(await timeUntil(timeout: .seconds(15), every: .milliseconds(20)) { await probe.absent(node) } != nil, "log:\n\(agent.log)")
-
-        server = try await LoopbackServer.start(port: port)
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
-        #expect(agent.isRunning)
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
     }
 }

@@ -50,109 +50,81 @@ struct ServerAgentIntegrationTests {
 
     @Test(arguments: [CheckSettings.fast, CheckSettings.defaults])
     func serverDeathRemovesTheNodeAndRecoveryRestoresIt(settings: CheckSettings) async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        var server = try await LoopbackServer.start()
-        let port = server.port
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(port)"
-        let agent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: port, extra: ["--weight", "3", "--meta", "zone=a"] + settings.arguments))
+        try await AgentScene.with { scene in
+            let port = scene.server.port
+            let node = scene.node()
+            let agent = try scene.agent(["--weight", "3", "--meta", "zone=a"] + settings.arguments)
+            await scene.registered(node, by: agent)
+            let record = await scene.probe.record(node)
+            #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
 
-        let registered = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
-        #expect(registered != nil, "node never appeared; agent log:\n\(agent.log)")
-        let record = await probe.record(node)
-        #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
+            await scene.server.stop()
+            // Reserved until the server comes back, so a test running in parallel cannot listen there.
+            let reserved = try DeadPort(port: port)
+            let gone = await timeUntil(timeout: .seconds(15)) { await scene.probe.absent(node) }
+            let bound = settings.interval * settings.fall + settings.timeout + Self.slack
+            #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
+            print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (\(settings.testDescription))")
 
-        await server.stop()
-        // Reserved until the server comes back, so a test running in parallel cannot listen there.
-        let reserved = try DeadPort(port: port)
-        let gone = await timeUntil(timeout: .seconds(15)) { await probe.absent(node) }
-        let bound = settings.interval * settings.fall + settings.timeout + Self.slack
-        #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
-        print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (\(settings.testDescription))")
-
-        server = try await LoopbackServer.start(port: port)
-        withExtendedLifetime(reserved) {}
-        let back = await timeUntil(timeout: .seconds(15)) { await probe.exists(node) }
-        #expect(back != nil, "node did not come back; agent log:\n\(agent.log)")
-        print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (\(settings.testDescription))")
-        #expect(agent.log.contains("server unhealthy: deregistering"))
-        #expect(agent.log.contains("consecutive checks failed"))
-
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            scene.server = try await LoopbackServer.start(port: port)
+            withExtendedLifetime(reserved) {}
+            let back = await scene.registered(node, by: agent)
+            print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (\(settings.testDescription))")
+            #expect(agent.log.contains("server unhealthy: deregistering"))
+            #expect(agent.log.contains("consecutive checks failed"))
+            await scene.terminate(agent)
+        }
     }
 
     @Test func sigtermDeletesTheNodeBeforeTheProcessExits() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let agent = try scene.agent()
+            await scene.registered(node, by: agent)
 
-        agent.signal(SIGTERM)
-        // Read "exited" before "exists": an exited agent whose node still exists is a violation
-        // (the node would linger for a session timeout).
-        var violation = false
-        let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
-            let exited = !agent.isRunning
-            let exists = await probe.exists(node)
-            if exited && exists { violation = true }
-            return exited && !exists ? await probe.absent(node) : false
+            agent.signal(SIGTERM)
+            // Read "exited" before "exists": an exited agent whose node still exists is a violation
+            // (the node would linger for a session timeout).
+            var violation = false
+            let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
+                let exited = !agent.isRunning
+                let exists = await scene.probe.exists(node)
+                if exited && exists { violation = true }
+                return exited && !exists ? await scene.probe.absent(node) : false
+            }
+            #expect(done != nil, "agent did not exit or node stayed; log:\n\(agent.log)")
+            #expect(!violation, "agent exited while its node still existed")
+            #expect(await agent.waitForExit(timeout: .seconds(1)) == 0)
         }
-        #expect(done != nil, "agent did not exit or node stayed; log:\n\(agent.log)")
-        #expect(!violation, "agent exited while its node still existed")
-        #expect(await agent.waitForExit(timeout: .seconds(1)) == 0)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
     }
 
     @Test func agentKilledNodeGoesWithTheSession() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let agent = try scene.agent()
+            await scene.registered(node, by: agent)
 
-        agent.signal(SIGKILL)
-        _ = await agent.waitForExit(timeout: .seconds(5))
-        let gone = await timeUntil(timeout: .seconds(20)) { await probe.absent(node) }
-        #expect(gone != nil)
-        #expect(gone.map { $0 <= Self.sessionTimeout + Self.slack } == true, "took \(String(describing: gone))")
-        print("MEASURED agent kill -9 -> node gone: \(gone.map { "\($0)" } ?? "never") (session timeout 2s)")
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            agent.signal(SIGKILL)
+            _ = await agent.waitForExit(timeout: .seconds(5))
+            let gone = await timeUntil(timeout: .seconds(20)) { await scene.probe.absent(node) }
+            #expect(gone != nil)
+            #expect(gone.map { $0 <= Self.sessionTimeout + Self.slack } == true, "took \(String(describing: gone))")
+            print("MEASURED agent kill -9 -> node gone: \(gone.map { "\($0)" } ?? "never") (session timeout 2s)")
+        }
     }
 
     @Test func zooKeeperRestartBringsTheNodeBack() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let agent = try scene.agent()
+            await scene.registered(node, by: agent)
 
-        try await zk.restart()
-        let back = await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await probe.exists(node) }
-        #expect(back != nil, "node not back after ZooKeeper restart; log:\n\(agent.log)")
-        #expect(agent.isRunning)
-
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            try await scene.zk.restart()
+            let back = await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await scene.probe.exists(node) }
+            #expect(back != nil, "node not back after ZooKeeper restart; log:\n\(agent.log)")
+            #expect(agent.isRunning)
+            await scene.terminate(agent)
+        }
     }
 
     @Test func unreachableZooKeeperAtStartIsRetried() async throws {
@@ -179,147 +151,110 @@ struct ServerAgentIntegrationTests {
     }
 
     @Test func applicationCheckCatchesAServerThatAcceptsButNeverAnswers() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let hung = try await LoopbackServer.start(behaviour: .silent)
-        let path = Self.servicePath()
-        // Control: the plain TCP check is fooled by the hung server and registers it.
-        let tcpAgent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "tcp"]))
-        let appAgent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: hung.port, extra: ["--id", "app", "--check-send", "PING", "--check-expect", "PONG", "--log-level", "debug"]))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists("\(path)/members/tcp") } != nil, "log:\n\(tcpAgent.log)")
-        // Wait for the event, not for time: the application agent has failed more checks in a row
-        // than `rise` would need to register (its debug log counts the streak).
-        #expect(
-            await timeUntil(timeout: .seconds(15)) { appAgent.log.contains("check.consecutive_failures=\(Self.rise + 2)") } != nil,
-            "log:\n\(appAgent.log)")
-        #expect(await probe.absent("\(path)/members/app"), "hung server registered; log:\n\(appAgent.log)")
-        tcpAgent.signal(SIGTERM)
-        appAgent.signal(SIGTERM)
-        _ = await tcpAgent.waitForExit(timeout: .seconds(10))
-        _ = await appAgent.waitForExit(timeout: .seconds(10))
-        await hung.stop()
+        try await AgentScene.with(server: .silent) { scene in
+            // Control: the plain TCP check is fooled by the hung server and registers it.
+            let tcpAgent = try scene.agent(["--id", "tcp"])
+            let appAgent = try scene.agent(["--id", "app", "--check-send", "PING", "--check-expect", "PONG", "--log-level", "debug"])
+            await scene.registered(scene.node(id: "tcp"), by: tcpAgent)
+            // Wait for the event, not for time: the application agent has failed more checks in a
+            // row than `rise` would need to register (its debug log counts the streak).
+            #expect(
+                await timeUntil(timeout: .seconds(15)) { appAgent.log.contains("check.consecutive_failures=\(Self.rise + 2)") } != nil,
+                "log:\n\(appAgent.log)")
+            #expect(await scene.probe.absent(scene.node(id: "app")), "hung server registered; log:\n\(appAgent.log)")
+            tcpAgent.signal(SIGTERM)
+            appAgent.signal(SIGTERM)
+            _ = await tcpAgent.waitForExit(timeout: .seconds(10))
+            _ = await appAgent.waitForExit(timeout: .seconds(10))
 
-        // And a server that answers is registered by the same check.
-        let healthy = try await LoopbackServer.start(behaviour: .reply("PONG"))
-        let okAgent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: healthy.port, extra: ["--id", "ok", "--check-send", "PING", "--check-expect", "PONG"]))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists("\(path)/members/ok") } != nil, "log:\n\(okAgent.log)")
-        okAgent.signal(SIGTERM)
-        #expect(await okAgent.waitForExit(timeout: .seconds(10)) == 0)
-        await healthy.stop()
-        await probe.close()
-        await zk.stop()
+            // And a server that answers is registered by the same check.
+            let healthy = try await LoopbackServer.start(behaviour: .reply("PONG"))
+            let okAgent = try scene.agent(port: healthy.port, ["--id", "ok", "--check-send", "PING", "--check-expect", "PONG"])
+            await scene.registered(scene.node(id: "ok"), by: okAgent)
+            await scene.terminate(okAgent)
+            await healthy.stop()
+        }
     }
 
     @Test func drainSignalTogglesDrainingInTheRecord() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
-        #expect(await probe.record(node)?.draining == false)
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let agent = try scene.agent()
+            await scene.registered(node, by: agent)
+            #expect(await scene.probe.record(node)?.draining == false)
 
-        agent.signal(SIGUSR1)
-        #expect(await timeUntil(timeout: .seconds(5)) { await probe.record(node)?.draining == true } != nil, "log:\n\(agent.log)")
-        agent.signal(SIGUSR1)
-        #expect(await timeUntil(timeout: .seconds(5)) { await probe.record(node)?.draining == false } != nil, "log:\n\(agent.log)")
-
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            agent.signal(SIGUSR1)
+            #expect(await timeUntil(timeout: .seconds(5)) { await scene.probe.record(node)?.draining == true } != nil, "log:\n\(agent.log)")
+            agent.signal(SIGUSR1)
+            #expect(await timeUntil(timeout: .seconds(5)) { await scene.probe.record(node)?.draining == false } != nil, "log:\n\(agent.log)")
+            await scene.terminate(agent)
+        }
     }
 
     @Test func supervisorDeregistersTheMomentTheChildExitsAndExitsWithItsCode() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
         // The health target stays up throughout: deregistration must come from the child's exit,
         // not from failed checks (fall 50 x 100ms would take five seconds).
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let stopFile = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString)").path
-        let script = "while [ ! -e '\(stopFile)' ]; do sleep 0.02; done; exit 7"
-        let agent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--fall", "50"])
-                + ["--", "/bin/sh", "-c", script])
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let stopFile = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: stopFile) }
+            let script = "while [ ! -e '\(stopFile)' ]; do sleep 0.02; done; exit 7"
+            let agent = try scene.agent(["--fall", "50"], command: ["/bin/sh", "-c", script])
+            await scene.registered(node, by: agent)
 
-        _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
-        let gone = await timeUntil(timeout: .seconds(10), every: .milliseconds(5)) { await probe.absent(node) }
-        #expect(gone != nil)
-        #expect(gone.map { $0 < .seconds(3) } == true, "took \(String(describing: gone)); fall checks alone need 5s")
-        print("MEASURED supervisor child exit -> node gone: \(gone.map { "\($0)" } ?? "never")")
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 7, "log:\n\(agent.log)")
-        try? FileManager.default.removeItem(atPath: stopFile)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
+            let gone = await timeUntil(timeout: .seconds(10), every: .milliseconds(5)) { await scene.probe.absent(node) }
+            #expect(gone != nil)
+            #expect(gone.map { $0 < .seconds(3) } == true, "took \(String(describing: gone)); fall checks alone need 5s")
+            print("MEASURED supervisor child exit -> node gone: \(gone.map { "\($0)" } ?? "never")")
+            #expect(await agent.waitForExit(timeout: .seconds(10)) == 7, "log:\n\(agent.log)")
+        }
     }
 
     @Test func supervisorForwardsSigtermOnlyAfterDeregistering() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("term-\(UUID().uuidString)").path
-        let script = "trap \"echo child-got-sigterm >&2; touch '\(marker)'; exit 3\" TERM; while true; do sleep 0.02; done"
-        let agent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: server.port) + ["--", "/bin/sh", "-c", script])
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "agent log:\n\(agent.log)")
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("term-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: marker) }
+            let script = "trap \"echo child-got-sigterm >&2; touch '\(marker)'; exit 3\" TERM; while true; do sleep 0.02; done"
+            let agent = try scene.agent(command: ["/bin/sh", "-c", script])
+            await scene.registered(node, by: agent)
 
-        agent.signal(SIGTERM)
-        // Read the child's marker before the node: a marker written while the node still exists
-        // means the child was signalled before deregistration.
-        var violation = false
-        let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
-            let childSignalled = FileManager.default.fileExists(atPath: marker)
-            let exists = await probe.exists(node)
-            if childSignalled && exists { violation = true }
-            return childSignalled && !exists ? await probe.absent(node) : false
+            agent.signal(SIGTERM)
+            // Read the child's marker before the node: a marker written while the node still exists
+            // means the child was signalled before deregistration.
+            var violation = false
+            let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
+                let childSignalled = FileManager.default.fileExists(atPath: marker)
+                let exists = await scene.probe.exists(node)
+                if childSignalled && exists { violation = true }
+                return childSignalled && !exists ? await scene.probe.absent(node) : false
+            }
+            #expect(done != nil, "log:\n\(agent.log)")
+            #expect(!violation, "child got SIGTERM while the node still existed")
+            #expect(await agent.waitForExit(timeout: .seconds(10)) == 3, "exits with the child's status; log:\n\(agent.log)")
         }
-        #expect(done != nil, "log:\n\(agent.log)")
-        #expect(!violation, "child got SIGTERM while the node still existed")
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 3, "exits with the child's status; log:\n\(agent.log)")
-        try? FileManager.default.removeItem(atPath: marker)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
     }
 
     @Test func credentialsComeFromTheEnvironmentAndAreNeverLogged() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let secret = "s3cret-\(UUID().uuidString)"
-        let authFile = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
-        try "agent:\(secret)\n".write(toFile: authFile, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: authFile) }
-        let agent = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--log-level", "trace"]),
-            environment: ["MUSTER_ZK_AUTH_FILE": authFile])
-        #expect(await timeUntil(timeout: .seconds(15)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
-        // World-readable for balancers, even though created under digest credentials.
-        #expect(await probe.record(node)?.port == server.port)
-        #expect(agent.log.contains("zk.auth=digest"))
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
-        #expect(!agent.log.contains(secret), "the password appeared in the log")
+        try await AgentScene.with { scene in
+            let node = scene.node()
+            let secret = "s3cret-\(UUID().uuidString)"
+            let authFile = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
+            try "agent:\(secret)\n".write(toFile: authFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: authFile) }
+            let agent = try scene.agent(["--log-level", "trace"], environment: ["MUSTER_ZK_AUTH_FILE": authFile])
+            await scene.registered(node, by: agent)
+            // World-readable for balancers, even though created under digest credentials.
+            #expect(await scene.probe.record(node)?.port == scene.server.port)
+            #expect(agent.log.contains("zk.auth=digest"))
+            await scene.terminate(agent)
+            #expect(!agent.log.contains(secret), "the password appeared in the log")
 
-        let unreadable = try AgentProcess(
-            Self.agentArguments(zk: zk.connectString, path: path, port: server.port, extra: ["--auth-file", "/nonexistent/auth"]))
-        #expect(await unreadable.waitForExit(timeout: .seconds(10)) == 2)
-        #expect(unreadable.log.contains("--auth-file"))
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            let unreadable = try scene.agent(["--auth-file", "/nonexistent/auth"])
+            #expect(await unreadable.waitForExit(timeout: .seconds(10)) == 2)
+            #expect(unreadable.log.contains("--auth-file"))
+        }
     }
 
     @Test func supervisorExitsWith127WhenTheCommandCannotStart() async throws {

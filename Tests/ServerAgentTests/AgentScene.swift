@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every end-to-end agent test stands on: a real ZooKeeper, a probe client on it, one
+/// loopback server for the agent to check, and a fresh service path, so tests never see each
+/// other's nodes. ``with(server:_:)`` stops all of it after the test, whatever happens.
+final class AgentScene: @unchecked Sendable {
+    let zk: ZooKeeperServer
+    let probe: ZooKeeperProbe
+    /// The checked server; a test may stop it and start another on the same port.
+    var server: LoopbackServer
+    let path = "/muster-test/\(UUID().uuidString.lowercased())/chat"
+
+    private init(zk: ZooKeeperServer, probe: ZooKeeperProbe, server: LoopbackServer) {
+        self.zk = zk
+        self.probe = probe
+        self.server = server
+    }
+
+    static func with(
+        server behaviour: LoopbackServer.Behaviour = .reply("PONG"),
+        _ body: (AgentScene) async throws -> Void
+    ) async throws {
+        let zk = try await ZooKeeperServer.start()
+        let scene = AgentScene(
+            zk: zk,
+            probe: try await ZooKeeperProbe(connectString: zk.connectString),
+            server: try await LoopbackServer.start(behaviour: behaviour))
+        do {
+            try await body(scene)
+        } catch {
+            await scene.stop()
+            throw error
+        }
+        await scene.stop()
+    }
+
+    private func stop() async {
+        await self.server.stop()
+        await self.probe.close()
+        await self.zk.stop()
+    }
+
+    /// The member node of an agent with the default id for `port` (the checked server's).
+    func node(port: Int? = nil) -> String {
+        "\(self.path)/members/127.0.0.1-\(port ?? self.server.port)"
+    }
+
+    func node(id: String) -> String {
+        "\(self.path)/members/\(id)"
+    }
+
+    /// The built agent on this scene's ZooKeeper, path and server, with the suite's fast checks,
+    /// then `extra` flags, then a supervised `command` if any.
+    func agent(
+        port: Int? = nil, _ extra: [String] = [], command: [String] = [], environment: [String: String] = [:]
+    ) throws -> AgentProcess {
+        try AgentProcess(
+            ServerAgentIntegrationTests.agentArguments(
+                zk: self.zk.connectString, path: self.path, port: port ?? self.server.port, extra: extra)
+                + (command.isEmpty ? [] : ["--"] + command),
+            environment: environment)
+    }
+
+    /// Waits until `node` exists; records a failure with the agent's log if it never does.
+    @discardableResult
+    func registered(
+        _ node: String, by agent: AgentProcess, timeout: Duration = .seconds(15),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> Duration? {
+        let took = await timeUntil(timeout: timeout) { await self.probe.exists(node) }
+        #expect(took != nil, "\(node) never appeared; agent log:\n\(agent.log)", sourceLocation: sourceLocation)
+        return took
+    }
+
+    /// SIGTERM, then the exit status the agent must end with.
+    func terminate(
+        _ agent: AgentProcess, expecting status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        agent.signal(SIGTERM)
+        let exit = await agent.waitForExit(timeout: .seconds(10))
+        #expect(exit == status, "exit \(String(describing: exit)); log:\n\(agent.log)", sourceLocation: sourceLocation)
+    }
+}
