@@ -1,6 +1,23 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The products the targets use, each named once.
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioConcurrencyHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let nioEmbedded: Target.Dependency = .product(name: "NIOEmbedded", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let inMemoryLogging: Target.Dependency = .product(name: "InMemoryLogging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals: Target.Dependency = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let histogram: Target.Dependency = .product(name: "Histogram", package: "hdrhistogram-swift")
+let subprocess: Target.Dependency = .product(name: "Subprocess", package: "swift-subprocess")
+let systemPackage: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
+
 let package = Package(
     name: "Muster",
     platforms: [.macOS(.v15)],
@@ -35,170 +52,77 @@ let package = Package(
         // The proxy engine's data path (epoll workers), over a small C shim for epoll, accept4 and atomics.
         .target(name: "CProxyEngine"),
         .target(name: "ProxyEngine", dependencies: ["MusterBase", "CProxyEngine"]),
-        .target(
-            name: "Registry",
-            dependencies: [
-                "MusterBase",
-                "CZooKeeper",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+        .target(name: "Registry", dependencies: ["MusterBase", "CZooKeeper", logging, serviceLifecycle]),
         .target(
             name: "Balancer",
             dependencies: [
-                "MusterBase",
-                "Registry",
-                "ProxyEngine",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "MusterBase", "Registry", "ProxyEngine", nioCore, nioPosix, nioHTTP1, nioConcurrencyHelpers, logging,
+                metrics, prometheus, serviceLifecycle,
             ]
         ),
         .executableTarget(
             name: "BalancerCLI",
             dependencies: [
-                "SystemLimits",
-                "MusterBase",
-                "Balancer",
-                "Registry",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "SystemLimits", "MusterBase", "Balancer", "Registry", argumentParser, logging, serviceLifecycle,
+                unixSignals,
             ]
         ),
         .target(
             name: "ServerAgent",
             dependencies: [
-                "MusterBase",
-                "Registry",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "MusterBase", "Registry", nioCore, nioPosix, logging, serviceLifecycle, subprocess, systemPackage,
+                unixSignals,
             ]
         ),
         .executableTarget(
             name: "ServerAgentCLI",
-            dependencies: [
-                "ServerAgent",
-                "Registry",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["ServerAgent", "Registry", argumentParser, logging, serviceLifecycle]
         ),
-        .executableTarget(
-            name: "MusterACL",
-            dependencies: [
-                "MusterBase",
-                "Registry",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+        .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "Registry", argumentParser, logging]),
         .target(
             name: "ChatProtocol",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: [nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
         ),
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "SystemLimits",
-                "MusterBase",
-                "ChatProtocol",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "SystemLimits", "MusterBase", "ChatProtocol", serviceLifecycle, nioCore, nioPosix, argumentParser,
+                logging,
             ]
         ),
         // What chat-bench measures with, apart from its commands: the loopback-only target rule, the
         // clock and the latency summary (a library, so tests import it rather than the executable).
-        .target(
-            name: "ChatBenchCore",
-            dependencies: [
-                "MusterBase",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
-        ),
+        .target(name: "ChatBenchCore", dependencies: ["MusterBase", nioCore, argumentParser, histogram]),
         .executableTarget(
             name: "ChatBench",
-            dependencies: [
-                "ChatBenchCore",
-                "SystemLimits",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            dependencies: ["ChatBenchCore", "SystemLimits", nioCore, nioPosix, argumentParser, histogram]
         ),
         // Shared by the test targets: starts a throwaway ZooKeeper server on a free loopback port.
         .target(
             name: "TestSupport",
-            dependencies: [
-                "Registry",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["Registry", logging],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "MusterBaseTests", dependencies: ["MusterBase"]),
         .testTarget(
             name: "RegistryTests",
-            dependencies: [
-                "Registry", "MusterBase", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "InMemoryLogging", package: "swift-log"),
-            ]
+            dependencies: ["Registry", "MusterBase", "TestSupport", logging, inMemoryLogging]
         ),
         .testTarget(name: "ChatBenchTests", dependencies: ["ChatBenchCore"]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "CProxyEngine"]),
         .testTarget(
             name: "BalancerTests",
-            dependencies: [
-                "Balancer", "MusterBase", "Registry", "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-            ]
+            dependencies: ["Balancer", "MusterBase", "Registry", "TestSupport", nioCore, nioPosix, nioEmbedded]
         ),
         .testTarget(
             name: "ServerAgentTests",
             dependencies: [
-                "ServerAgent", "MusterBase", "Registry", "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "ServerAgent", "MusterBase", "Registry", "TestSupport", nioCore, nioPosix, logging, serviceLifecycle,
             ]
         ),
         .testTarget(
             name: "ChatServerTests",
-            dependencies: [
-                "ChatProtocol",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["ChatProtocol", nioCore, nioConcurrencyHelpers, nioPosix, serviceLifecycle]
         ),
     ],
     swiftLanguageModes: [.v6]
