@@ -22,6 +22,8 @@ struct UpstreamMetrics: Sendable {
     /// Bytes read from members (sent to clients).
     let bytesOut: Counter
     let members: [String: Gauge]
+    /// Times a worker stopped accepting for a listener's `accept_rate` (clients waited in the kernel's queue).
+    let acceptPauses: Counter
     /// The engine workers' counters of this group.
     let engine: EngineCounters
     private let published: NIOLockedValueBox<Published>
@@ -38,6 +40,7 @@ struct UpstreamMetrics: Sendable {
         var connections = 0
         var bytesIn = 0
         var bytesOut = 0
+        var acceptPauses = 0
     }
 
     init(upstream: String, factory: any MetricsFactory, workers: Int = 1, onScrape: (@Sendable () -> Void)? = nil) {
@@ -54,6 +57,7 @@ struct UpstreamMetrics: Sendable {
                 label: "balancer_members", dimensions: labels + [("state", state)], factory: factory)
         }
         self.members = members
+        self.acceptPauses = Counter(label: "balancer_accept_pauses_total", dimensions: labels, factory: factory)
         self.engine = EngineCounters(workers: workers)
         self.published = NIOLockedValueBox(Published())
         self.onScrape = onScrape
@@ -93,6 +97,7 @@ struct UpstreamMetrics: Sendable {
         let closed = self.engine.total(.connectionsClosed)
         let bytesIn = self.engine.total(.bytesIn)
         let bytesOut = self.engine.total(.bytesOut)
+        let acceptPauses = self.engine.total(.acceptPauses)
         self.published.withLockedValue { last in
             if opened > last.connections {
                 self.connectionsTotal.increment(by: opened - last.connections)
@@ -105,6 +110,10 @@ struct UpstreamMetrics: Sendable {
             if bytesOut > last.bytesOut {
                 self.bytesOut.increment(by: bytesOut - last.bytesOut)
                 last.bytesOut = bytesOut
+            }
+            if acceptPauses > last.acceptPauses {
+                self.acceptPauses.increment(by: acceptPauses - last.acceptPauses)
+                last.acceptPauses = acceptPauses
             }
         }
         self.connectionsActive.set(max(0, opened - closed))

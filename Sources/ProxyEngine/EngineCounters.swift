@@ -21,6 +21,8 @@ public final class EngineCounters: @unchecked Sendable {
         case noLiveUpstreams
         /// Clients closed at accept because `worker_connections` were open.
         case refused
+        /// Times a worker stopped accepting on a listener because of its `accept_rate`.
+        case acceptPauses
     }
 
     /// A row is padded to 128 bytes so two workers never write the same cache line.

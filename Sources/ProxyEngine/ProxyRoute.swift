@@ -18,6 +18,12 @@ public protocol ProxyRoute: AnyObject, Sendable {
     func closed(_ peer: String)
     /// A client was closed because no member could be picked.
     func noLiveUpstreams()
+    /// The listener's `accept_rate`, nil for none. The same object across reloads that keep the rate.
+    var acceptLimiter: AcceptLimiter? { get }
+}
+
+extension ProxyRoute {
+    public var acceptLimiter: AcceptLimiter? { nil }
 }
 
 /// The per-listener settings the data path applies (nginx's `proxy_*` directives), in milliseconds.

@@ -30,7 +30,9 @@ struct WorkerCore {
     private var pool = BufferPool()
     private var posted: [Int32] = []
     private var postedNext: [Int32] = []
-    private var listeners: [Listener] = []
+    var listeners: [Listener] = []
+    /// Listeners out of this worker's epoll set until their `accept_rate` allows the next client.
+    var pausedListeners = 0
     private(set) var now: Int64
     private(set) var running = true
     private var stopWaiter: CheckedContinuation<Void, Never>?
@@ -45,12 +47,18 @@ struct WorkerCore {
         var fd: Int32
         var noDelay: Bool
         var route: any ProxyRoute
+        /// Its epoll registration, to add it again after a pause.
+        var flags: UInt32
+        /// While paused by `accept_rate`: when to accept again (worker ms), else 0.
+        var pausedUntil: Int64 = 0
+        /// In the epoll set (false from a pause until the worker has accepted what queued meanwhile).
+        var watched = true
     }
 
     // epoll data: kind in bits 62-63; for sessions the slot in bits 0-31, the side in bit 32 and the
     // generation in bits 33-61, so an event left over from a closed session never reaches its successor.
     private static let kindSession: UInt64 = 0
-    private static let kindListener: UInt64 = 1 << 62
+    static let kindListener: UInt64 = 1 << 62
     private static let kindMailbox: UInt64 = 2 << 62
     private static let kindMask: UInt64 = 3 << 62
     private static let generationMask: UInt32 = (1 << 29) - 1
@@ -87,6 +95,9 @@ struct WorkerCore {
     /// One `epoll_wait` and what it reported, posted sessions, then due timers.
     mutating func turn(maxWait: Int32 = -1) {
         var timeout = self.posted.isEmpty ? self.timers.timeout(now: self.now) : 0
+        if self.pausedListeners > 0 {
+            timeout = self.acceptResumeTimeout(timeout)
+        }
         if maxWait >= 0 && (timeout < 0 || timeout > maxWait) {
             timeout = maxWait
         }
@@ -108,6 +119,9 @@ struct WorkerCore {
         }
         while let slot = self.timers.popExpired(now: self.now) {
             self.timerFired(slot)
+        }
+        if self.pausedListeners > 0 {
+            self.resumeListeners()
         }
     }
 
@@ -143,7 +157,7 @@ struct WorkerCore {
                 flags |= CPE_EPOLLEXCLUSIVE
             }
             _ = cpe_epoll_add(self.epollFD, fd, flags, Self.kindListener | UInt64(UInt32(truncatingIfNeeded: id)))
-            self.listeners.append(Listener(id: id, fd: fd, noDelay: noDelay, route: route))
+            self.listeners.append(Listener(id: id, fd: fd, noDelay: noDelay, route: route, flags: flags))
         case .updateRoute(let id, let route):
             for index in self.listeners.indices where self.listeners[index].id == id {
                 self.listeners[index].route = route
@@ -153,6 +167,7 @@ struct WorkerCore {
                 _ = cpe_epoll_del(self.epollFD, listener.fd)
             }
             self.listeners.removeAll { $0.id == id }
+            self.countPausedListeners()
             done.resume()
         case .closeAll:
             self.closeAll()
@@ -162,6 +177,7 @@ struct WorkerCore {
                 _ = cpe_epoll_del(self.epollFD, listener.fd)
             }
             self.listeners.removeAll()
+            self.countPausedListeners()
             self.running = false
             self.stopWaiter = done
         }
@@ -190,14 +206,26 @@ struct WorkerCore {
 
     // MARK: Accepting
 
-    private mutating func accept(listenerID: Int) {
+    mutating func accept(listenerID: Int) {
         guard let at = self.listeners.firstIndex(where: { $0.id == listenerID }) else { return }
         let listener = self.listeners[at]
+        let limiter = listener.route.acceptLimiter
         var address = sockaddr_storage()
         var length = socklen_t(0)
         for _ in 0..<Self.acceptBatch {
+            var receipt: Int64 = 0
+            if let limiter {
+                guard let taken = limiter.take(at: self.now &* AcceptLimiter.workerTick) else {
+                    self.pauseAccepting(at, limiter: limiter)
+                    return
+                }
+                receipt = taken
+            }
             let fd = cpe_accept(listener.fd, &address, &length)
-            guard fd >= 0 else { return }
+            guard fd >= 0 else {
+                limiter?.giveBack(receipt)
+                return
+            }
             if !self.shared.admit() {
                 self.shared.counters.add(.refused, 1, worker: self.index)
                 cpe_close(fd)

@@ -351,10 +351,14 @@ struct ConfigValidator {
         var settings = ProxySettings()
         var listens: [Listen] = []
         var proxyPass: ConfigDirective?
+        var acceptRate: AcceptRate?
         for child in directive.block ?? [] {
             switch child.name {
             case "listen":
                 listens.append(try listen(child))
+            case "accept_rate":
+                if acceptRate != nil { throw duplicate(child) }
+                acceptRate = try self.acceptRate(child)
             case "proxy_pass":
                 if proxyPass != nil { throw duplicate(child) }
                 try requireSimple(child, arguments: 1...1)
@@ -390,10 +394,31 @@ struct ConfigValidator {
                 nextUpstreamTries: settings.nextUpstreamTries ?? defaults.nextUpstreamTries ?? 0,
                 nextUpstreamTimeout: settings.nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero,
                 tcpNoDelay: settings.tcpNoDelay ?? defaults.tcpNoDelay ?? true,
-                halfClose: settings.halfClose ?? defaults.halfClose ?? false
+                halfClose: settings.halfClose ?? defaults.halfClose ?? false,
+                acceptRate: acceptRate
             )
             return (server, listen.directive)
         }
+    }
+
+    /// `accept_rate N [burst=M];`
+    private func acceptRate(_ directive: ConfigDirective) throws(ConfigError) -> AcceptRate {
+        try requireSimple(directive, arguments: 1...2)
+        let rateArgument = directive.arguments[0]
+        if rateArgument.text.contains("=") {
+            throw error(rateArgument, "\"accept_rate\" takes the rate first, e.g. accept_rate 1000 burst=100; (new clients per second per listen)")
+        }
+        var limit = AcceptRate(
+            rate: try number(rateArgument, rateArgument.text, name: "accept_rate", minimum: 1, maximum: AcceptRate.maximumRate))
+        if directive.arguments.count == 2 {
+            let argument = directive.arguments[1]
+            let (key, value) = keyValue(argument.text)
+            guard key == "burst", let value else {
+                throw error(argument, "invalid parameter \"\(ConfigError.shown(argument.text))\" in \"accept_rate\" (only burst=N)\(missingSemicolonHint(argument))")
+            }
+            limit.burst = try number(argument, value, name: "burst", minimum: 0, maximum: AcceptRate.maximumBurst)
+        }
+        return limit
     }
 
     private func listen(_ directive: ConfigDirective) throws(ConfigError) -> Listen {
@@ -422,7 +447,7 @@ struct ConfigValidator {
     private static let knownDirectives: Set<String> = [
         "listen", "proxy_pass", "proxy_connect_timeout", "proxy_timeout", "proxy_next_upstream",
         "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "tcp_nodelay", "proxy_half_close", "server", "upstream",
-        "least_conn", "hash", "random", "zookeeper", "admin",
+        "least_conn", "hash", "random", "zookeeper", "admin", "accept_rate",
     ]
 
     /// A directive name where a parameter was expected usually means the line above lacks its `;`.

@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// is delivered and the session ends. On: each direction closes on its own (a half-close is
     /// passed through), and the session lasts until both sides have sent EOF.
     public var halfClose: Bool
+    /// `accept_rate N [burst=M]`, nil (the default) for no limit.
+    public var acceptRate: AcceptRate?
 
     /// `listenHost:listenPort`, as the listener is named in logs, reports and bind errors.
     public var listenAddress: Endpoint { Endpoint(host: listenHost, port: listenPort) }
@@ -49,7 +51,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         nextUpstreamTries: Int = 0,
         nextUpstreamTimeout: Duration = .zero,
         tcpNoDelay: Bool = true,
-        halfClose: Bool = false
+        halfClose: Bool = false,
+        acceptRate: AcceptRate? = nil
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -63,5 +66,6 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.nextUpstreamTimeout = nextUpstreamTimeout
         self.tcpNoDelay = tcpNoDelay
         self.halfClose = halfClose
+        self.acceptRate = acceptRate
     }
 }

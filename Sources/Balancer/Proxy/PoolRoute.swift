@@ -6,11 +6,13 @@ import ProxyEngine
 final class PoolRoute: ProxyRoute {
     let settings: RouteSettings
     let counters: EngineCounters
+    let acceptLimiter: AcceptLimiter?
     private let upstream: UpstreamRuntime
 
-    init(target: ListenerTarget) {
+    init(target: ListenerTarget, acceptLimiter: AcceptLimiter? = nil) {
         let server = target.server
         self.upstream = target.upstream
+        self.acceptLimiter = acceptLimiter
         self.counters = target.upstream.metrics.engine
         var needsClientAddress = false
         if case .hash = target.upstream.pool.configuration.method {

@@ -10,13 +10,22 @@ final class ProxyListener: Sendable {
     let key: String
     let sockets: ProxyEngine.Listener
     private let target: NIOLockedValueBox<ListenerTarget>
+    /// The `accept_rate` bucket, shared by the workers; kept across reloads that keep the rate.
+    private let limiter: NIOLockedValueBox<AcceptLimiter?>
     private let engine: ProxyEngine
 
-    private init(key: String, sockets: ProxyEngine.Listener, target: ListenerTarget, engine: ProxyEngine) {
+    private init(key: String, sockets: ProxyEngine.Listener, target: ListenerTarget, limiter: AcceptLimiter?, engine: ProxyEngine) {
         self.key = key
         self.sockets = sockets
         self.target = NIOLockedValueBox(target)
+        self.limiter = NIOLockedValueBox(limiter)
         self.engine = engine
+    }
+
+    static func limiter(for rate: AcceptRate?, keeping current: AcceptLimiter? = nil) -> AcceptLimiter? {
+        guard let rate else { return nil }
+        if let current, current.rate == rate.rate, current.burst == rate.burst { return current }
+        return AcceptLimiter(rate: rate.rate, burst: rate.burst)
     }
 
     static func key(for server: ServerConfiguration) -> String {
@@ -33,7 +42,11 @@ final class ProxyListener: Sendable {
     /// Points new connections at new settings; established ones keep what they started with.
     func update(_ target: ListenerTarget) {
         self.target.withLockedValue { $0 = target }
-        self.engine.update(self.sockets, route: PoolRoute(target: target))
+        let limiter = self.limiter.withLockedValue { limiter in
+            limiter = Self.limiter(for: target.server.acceptRate, keeping: limiter)
+            return limiter
+        }
+        self.engine.update(self.sockets, route: PoolRoute(target: target, acceptLimiter: limiter))
     }
 
     /// Binds the sockets and starts accepting. Accepted sockets inherit TCP_NODELAY from the
@@ -43,8 +56,9 @@ final class ProxyListener: Sendable {
         let sockets = try engine.bind(
             host: server.listenHost, port: server.listenPort, backlog: server.backlog, reusePort: server.reusePort,
             tcpNoDelay: server.tcpNoDelay)
-        engine.add(sockets, route: PoolRoute(target: target))
-        return ProxyListener(key: Self.key(for: server), sockets: sockets, target: target, engine: engine)
+        let limiter = Self.limiter(for: server.acceptRate)
+        engine.add(sockets, route: PoolRoute(target: target, acceptLimiter: limiter))
+        return ProxyListener(key: Self.key(for: server), sockets: sockets, target: target, limiter: limiter, engine: engine)
     }
 
     /// Stops accepting; established connections are not affected.

@@ -1,0 +1,68 @@
+import ProxyEngine
+import Testing
+
+@testable import Balancer
+
+@Suite("Config: accept_rate")
+struct AcceptRateConfigTests {
+    static func parse(_ serverLines: String) throws -> BalancerConfiguration {
+        let text = "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; listen 8001; proxy_pass u;\n    \(serverLines)\n  }\n}"
+        return try BalancerConfiguration.parse(text, file: "a.conf")
+    }
+
+    @Test("accept_rate N [burst=M] applies to every listen of its server block; off by default")
+    func forms() throws {
+        #expect(try Self.parse("").servers.map(\.acceptRate) == [nil, nil])
+        #expect(try Self.parse("accept_rate 1000;").servers.map(\.acceptRate) == [AcceptRate(rate: 1000), AcceptRate(rate: 1000)])
+        #expect(try Self.parse("accept_rate 50 burst=200;").servers.first?.acceptRate == AcceptRate(rate: 50, burst: 200))
+        #expect(try Self.parse("accept_rate 1000000 burst=0;").servers.first?.acceptRate == AcceptRate(rate: 1_000_000, burst: 0))
+    }
+
+    @Test("bad accept_rate names file:line:column", arguments: [
+        ("accept_rate 0;", 17, "invalid accept_rate \"0\": expected a whole number from 1 to 1000000"),
+        ("accept_rate 1000001;", 17, "invalid accept_rate \"1000001\""),
+        ("accept_rate fast;", 17, "invalid accept_rate \"fast\""),
+        ("accept_rate -5;", 17, "invalid accept_rate \"-5\""),
+        ("accept_rate burst=5;", 17, "\"accept_rate\" takes the rate first"),
+        ("accept_rate 10 burst=-1;", 20, "invalid burst \"-1\""),
+        ("accept_rate 10 burst=2000000;", 20, "invalid burst \"2000000\""),
+        ("accept_rate 10 limit=3;", 20, "invalid parameter \"limit=3\" in \"accept_rate\" (only burst=N)"),
+        ("accept_rate 10 burst;", 20, "invalid parameter \"burst\" in \"accept_rate\""),
+        ("accept_rate 10 proxy_timeout;", 20, "is a \";\" missing before it?"),
+        ("accept_rate;", 5, "invalid number of arguments in \"accept_rate\" directive"),
+        ("accept_rate 1 burst=1 x;", 5, "invalid number of arguments in \"accept_rate\" directive"),
+        ("accept_rate 10; accept_rate 20;", 21, "\"accept_rate\" directive is duplicate"),
+    ])
+    func bad(line: String, column: Int, message: String) {
+        do {
+            _ = try Self.parse(line)
+            Issue.record("accepted: \(line)")
+        } catch let error as ConfigError {
+            #expect(error.file == "a.conf" && error.line == 4 && error.column == column, "\(error)")
+            #expect(error.message.contains(message), "\(error.message)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("not a stream-level or upstream directive")
+    func elsewhere() {
+        #expect(throws: ConfigError.self) {
+            try BalancerConfiguration.parse("stream {\n  accept_rate 10;\n  upstream u { server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", file: "e.conf")
+        }
+        #expect(throws: ConfigError.self) {
+            try BalancerConfiguration.parse("stream {\n  upstream u { server 127.0.0.1:1; accept_rate 10; }\n  server { listen 1; proxy_pass u; }\n}", file: "e.conf")
+        }
+    }
+
+    @Test("a reload that keeps the rate keeps the bucket (its state); one that changes it starts a new one; none removes it")
+    func reloadKeepsOrReplaces() {
+        let first = ProxyListener.limiter(for: AcceptRate(rate: 100, burst: 5))
+        #expect(first?.rate == 100 && first?.burst == 5)
+        #expect(ProxyListener.limiter(for: AcceptRate(rate: 100, burst: 5), keeping: first) === first)
+        let changed = ProxyListener.limiter(for: AcceptRate(rate: 100, burst: 6), keeping: first)
+        #expect(changed !== first && changed?.burst == 6)
+        #expect(ProxyListener.limiter(for: AcceptRate(rate: 200, burst: 5), keeping: first)?.rate == 200)
+        #expect(ProxyListener.limiter(for: nil, keeping: first) == nil)
+    }
+}
