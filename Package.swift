@@ -76,7 +76,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ServerAgentCLI",
-            dependencies: ["ServerAgent", "Registry", argumentParser, logging, serviceLifecycle]
+            dependencies: ["ServerAgent", "MusterBase", "Registry", argumentParser, logging, serviceLifecycle]
         ),
         .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "Registry", argumentParser, logging]),
         .target(

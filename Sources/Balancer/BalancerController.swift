@@ -113,9 +113,9 @@ actor BalancerController {
         self.logger.info(
             "balancer started",
             metadata: [
-                "listeners": "\(self.listeners.keys.sorted().joined(separator: ","))",
-                "admin": "\(address)",
-                "workers": "\(self.eventLoops)",
+                LogKey.listeners: "\(self.listeners.keys.sorted().joined(separator: ","))",
+                LogKey.admin: "\(address)",
+                LogKey.workers: "\(self.eventLoops)",
             ])
     }
 
@@ -170,7 +170,7 @@ actor BalancerController {
         for (key, listener) in bound.sorted(by: { $0.key < $1.key }) {
             self.listeners[key] = listener
             if !initial {
-                self.logger.info("listener added", metadata: ["listen": "\(key)"])
+                self.logger.info("listener added", metadata: [LogKey.listen: "\(key)"])
             }
         }
         bound = [:]
@@ -191,7 +191,7 @@ actor BalancerController {
         case .closeListener(let key):
             await self.listeners[key]?.close()
             self.listeners[key] = nil
-            self.logger.info("listener closed", metadata: ["listen": "\(key)"])
+            self.logger.info("listener closed", metadata: [LogKey.listen: "\(key)"])
         case .removeUpstream(let name):
             self.upstreams[name] = nil
         case .stopFeed(let name):
@@ -206,13 +206,13 @@ actor BalancerController {
             self.engine?.connectionLimit = limit
             if let limit {
                 self.logger.info(
-                    "client connections limited by worker_connections", metadata: ["worker_connections": "\(limit)"])
+                    "client connections limited by worker_connections", metadata: [LogKey.workerConnections: "\(limit)"])
             } else if !initial {
                 self.logger.info("worker_connections removed: client connections limited by open files only")
             }
         case .keep(.backlog(let key)):
             self.logger.warning(
-                "listen backlog change applies after a restart; the listening socket is kept", metadata: ["listen": "\(key)"])
+                "listen backlog change applies after a restart; the listening socket is kept", metadata: [LogKey.listen: "\(key)"])
         case .keep(.workerProcesses):
             self.logger.warning("worker_processes change applies after a restart; the workers are kept")
         case .keep(.adminAddress):
@@ -246,8 +246,8 @@ actor BalancerController {
                             logger.warning(
                                 "worker_connections are not enough: clients refused",
                                 metadata: [
-                                    "worker_connections": "\(engine.connectionLimit.map(String.init) ?? "-")", "refused": "\(delta)",
-                                    "suppressed": "\(suppressed)",
+                                    LogKey.workerConnections: "\(engine.connectionLimit.map(String.init) ?? "-")", LogKey.refused: "\(delta)",
+                                    LogKey.suppressed: "\(suppressed)",
                                 ])
                         }
                     }
@@ -303,11 +303,11 @@ actor BalancerController {
             if case .drain = mode, open > 0 {
                 self.logger.notice(
                     "draining connections",
-                    metadata: ["connections": "\(open)", "deadline": "\(self.options.drainTimeout)"])
+                    metadata: [LogKey.connections: "\(open)", LogKey.deadline: "\(self.options.drainTimeout)"])
                 if !(await engine.waitUntilEmpty(timeout: self.options.drainTimeout)) {
                     self.logger.warning(
                         "drain deadline reached; closing remaining connections",
-                        metadata: ["connections": "\(engine.openConnections)"])
+                        metadata: [LogKey.connections: "\(engine.openConnections)"])
                 }
             }
             engine.closeAll()

@@ -110,12 +110,12 @@ public final class BalancerService: Service, Sendable {
         do {
             let configuration = try BalancerConfiguration.load(path: path)
             try await self.reload(configuration)
-            self.logger.notice("configuration reloaded", metadata: ["config": "\(path)"])
+            self.logger.notice("configuration reloaded", metadata: [LogKey.config: "\(path)"])
             return true
         } catch {
             self.logger.error(
                 "configuration reload rejected; keeping the running configuration",
-                metadata: ["config": "\(path)", "error": "\(error)"])
+                metadata: [LogKey.config: "\(path)", LogKey.error: "\(error)"])
             return false
         }
     }

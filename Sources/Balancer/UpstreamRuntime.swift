@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -20,7 +21,7 @@ final class UpstreamRuntime: Sendable {
         self.pool = pool
         self.metrics = metrics
         var logger = logger
-        logger[metadataKey: "upstream"] = "\(configuration.name)"
+        logger[metadataKey: LogKey.upstream] = "\(configuration.name)"
         self.logger = logger
         self.membership = NIOLockedValueBox(MembershipState())
         self.noLiveLog = RateLimiter(interval: .seconds(1))
@@ -39,7 +40,7 @@ final class UpstreamRuntime: Sendable {
     func recordNoLiveUpstreams() {
         self.metrics.noLiveUpstreams.increment()
         if let suppressed = self.noLiveLog.admit() {
-            self.logger.error("no live upstreams", metadata: ["suppressed": "\(suppressed)"])
+            self.logger.error("no live upstreams", metadata: [LogKey.suppressed: "\(suppressed)"])
         }
     }
 
@@ -50,8 +51,8 @@ final class UpstreamRuntime: Sendable {
             self.logger.warning(
                 "upstream connect failed",
                 metadata: [
-                    "upstream.id": "\(member)", "upstream.address": "\(address)",
-                    "reason": "\(reason)", "suppressed": "\(suppressed)",
+                    LogKey.upstreamID: "\(member)", LogKey.upstreamAddress: "\(address)",
+                    LogKey.reason: "\(reason)", LogKey.suppressed: "\(suppressed)",
                 ])
         }
     }

@@ -1,5 +1,6 @@
 import Balancer
 import Logging
+import MusterBase
 import ServiceLifecycle
 import UnixSignals
 
@@ -16,7 +17,7 @@ struct ReloadOnHangup: Service {
                 self.logger.warning("SIGHUP ignored: running from the quick start, no config file to re-read")
                 continue
             }
-            self.logger.notice("SIGHUP: reloading configuration", metadata: ["config": "\(path)"])
+            self.logger.notice("SIGHUP: reloading configuration", metadata: [LogKey.config: "\(path)"])
             await self.balancer.reload(path: path)
         }
     }

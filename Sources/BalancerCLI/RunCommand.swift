@@ -83,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
         let upstream = UpstreamConfiguration(
             name: "default",
             zookeeper: ZooKeeperSource(connectString: zookeeper, path: path, authFile: authFile))
-        let server = ServerConfiguration(
+        let server = ListenerConfiguration(
             listenHost: listen.host, listenPort: listen.port, proxyPass: upstream.name, connectTimeout: .seconds(1))
         var configuration = BalancerConfiguration(upstreams: [upstream], servers: [server])
         configuration.listenOrigins[server.listenAddress.description] = "--listen"
@@ -113,12 +113,12 @@ struct RunCommand: AsyncParsableCommand {
         if let workers = configuration.workerConnections, workers > (openFiles - 64) / 2 {
             logger.warning(
                 "worker_connections allows more clients than the open-files limit can hold; that limit applies first",
-                metadata: ["worker_connections": "\(workers)", "open_files": "\(openFiles)"])
+                metadata: [LogKey.workerConnections: "\(workers)", LogKey.openFiles: "\(openFiles)"])
         }
         if openFiles < 4096 {
             logger.warning(
                 "open-files limit is low: each client uses two descriptors",
-                metadata: ["open_files": "\(openFiles)"])
+                metadata: [LogKey.openFiles: "\(openFiles)"])
         }
         let balancer = BalancerService(
             configuration: configuration,

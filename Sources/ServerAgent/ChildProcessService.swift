@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import ServiceLifecycle
 import Subprocess
 import SystemPackage
@@ -64,7 +65,7 @@ public final class ChildProcessService: Service, Sendable {
                 ) { execution in
                     logger.notice(
                         "server process started",
-                        metadata: ["child.pid": "\(execution.processIdentifier.value)", "child.command": "\(executableName)"])
+                        metadata: [LogKey.childPid: "\(execution.processIdentifier.value)", LogKey.childCommand: "\(executableName)"])
                 }
             }
             switch result.terminationStatus {
@@ -78,17 +79,17 @@ public final class ChildProcessService: Service, Sendable {
         } catch {
             code = 127
             reason = "server process could not be started: \(error)"
-            logger.error("cannot start server process", metadata: ["child.command": "\(executableName)", "error": "\(error)"])
+            logger.error("cannot start server process", metadata: [LogKey.childCommand: "\(executableName)", LogKey.error: "\(error)"])
         }
         exitCodeBox.withLock { $0 = code }
         if Task.isShuttingDownGracefully || Task.isCancelled {
             // Graceful: the registration deleted the node before the child was signalled.
             // Cancelled: the registration is being cancelled too and deletes the node itself.
-            logger.notice("server process stopped", metadata: ["child.exit_code": "\(code)", "reason": "\(reason)"])
+            logger.notice("server process stopped", metadata: [LogKey.childExitCode: "\(code)", LogKey.reason: "\(reason)"])
         } else {
             coordinator.serverExited(reason: reason, at: .now)
             await settle()
-            logger.notice("server process gone; agent exits with its status", metadata: ["child.exit_code": "\(code)", "reason": "\(reason)"])
+            logger.notice("server process gone; agent exits with its status", metadata: [LogKey.childExitCode: "\(code)", LogKey.reason: "\(reason)"])
         }
     }
 }

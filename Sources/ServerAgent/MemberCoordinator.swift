@@ -51,7 +51,7 @@ public final class MemberCoordinator: Sendable {
             logger.log(
                 level: streak == 1 ? .info : .debug,
                 "health check failed",
-                metadata: ["check.reason": "\(reason)", "check.consecutive_failures": "\(streak)"])
+                metadata: [LogKey.checkReason: "\(reason)", LogKey.checkConsecutiveFailures: "\(streak)"])
         }
         guard let (transition, record) = decision else { return }
         var leaving: String?
@@ -71,7 +71,7 @@ public final class MemberCoordinator: Sendable {
         if let transition {
             apply(transition, record: currentRecord, leaving: leaving)
         } else {
-            logger.notice("server exited while not registered", metadata: ["reason": "\(reason)"])
+            logger.notice("server exited while not registered", metadata: [LogKey.reason: "\(reason)"])
             registration.setActive(false, leaving: leaving)
         }
     }
@@ -95,7 +95,7 @@ public final class MemberCoordinator: Sendable {
         }
         logger.notice(
             record.draining ? "draining: balancers will send no new connections" : "draining ended: accepting new connections",
-            metadata: ["member.id": "\(record.id)", "member.draining": "\(record.draining)"]
+            metadata: [LogKey.memberID: "\(record.id)", LogKey.memberDraining: "\(record.draining)"]
         )
         registration.update(record)
         return record.draining
@@ -103,11 +103,11 @@ public final class MemberCoordinator: Sendable {
 
     private func apply(_ transition: Machine.Transition, record: MemberRecord, leaving: String? = nil) {
         let metadata: Logger.Metadata = [
-            "member.id": "\(record.id)",
-            "health.from": "\(transition.from.rawValue)",
-            "health.to": "\(transition.to.rawValue)",
-            "health.reason": "\(transition.reason)",
-            "health.previous_lasted": "\(DurationSyntax.format(transition.previousStatusLasted))",
+            LogKey.memberID: "\(record.id)",
+            LogKey.healthFrom: "\(transition.from.rawValue)",
+            LogKey.healthTo: "\(transition.to.rawValue)",
+            LogKey.healthReason: "\(transition.reason)",
+            LogKey.healthPreviousLasted: "\(DurationSyntax.format(transition.previousStatusLasted))",
         ]
         switch transition.to {
         case .up:

@@ -51,7 +51,7 @@ public struct ServerAgent: Sendable {
     public func run(client: ZooKeeperClient) async -> Int32 {
         let configuration = self.configuration
         var logger = self.logger
-        logger[metadataKey: "member.id"] = "\(configuration.memberID)"
+        logger[metadataKey: LogKey.memberID] = "\(configuration.memberID)"
 
         let record = memberRecord
         // Inactive until `rise` healthy checks. With credentials, only this identity may change the
@@ -67,17 +67,17 @@ public struct ServerAgent: Sendable {
         logger.notice(
             "server-agent starting",
             metadata: [
-                "zk.connect": "\(configuration.zookeeper)",
-                "zk.node": "\(configuration.nodePath)",
-                "zk.auth": "\(client.configuration.credentials == nil ? "none" : "digest")",
-                "check.target": "\(configuration.server)",
-                "check.kind": "\(configuration.check.summary)",
-                "check.interval": "\(DurationSyntax.format(configuration.interval))",
-                "check.timeout": "\(DurationSyntax.format(configuration.timeout))",
-                "check.rise": "\(configuration.rise)",
-                "check.fall": "\(configuration.fall)",
-                "member.advertise": "\(configuration.advertise)",
-                "drain.signal": "\(configuration.drainSignal?.displayName ?? "none")",
+                LogKey.zkConnect: "\(configuration.zookeeper)",
+                LogKey.zkNode: "\(configuration.nodePath)",
+                LogKey.zkAuth: "\(client.configuration.credentials == nil ? "none" : "digest")",
+                LogKey.checkTarget: "\(configuration.server)",
+                LogKey.checkKind: "\(configuration.check.summary)",
+                LogKey.checkInterval: "\(DurationSyntax.format(configuration.interval))",
+                LogKey.checkTimeout: "\(DurationSyntax.format(configuration.timeout))",
+                LogKey.checkRise: "\(configuration.rise)",
+                LogKey.checkFall: "\(configuration.fall)",
+                LogKey.memberAdvertise: "\(configuration.advertise)",
+                LogKey.drainSignal: "\(configuration.drainSignal?.displayName ?? "none")",
             ])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -122,12 +122,12 @@ public struct ServerAgent: Sendable {
             // Retrying cannot help, so stop and let the service manager (or the operator) act.
             logger.critical(
                 "server-agent cannot register: not authorized; exiting with status 1",
-                metadata: ["zk.node": "\(configuration.nodePath)", "error": "\(denied)"])
+                metadata: [LogKey.zkNode: "\(configuration.nodePath)", LogKey.error: "\(denied)"])
             return 1
         } catch is CancellationError {
             // Cancelled by the caller: services have already stopped and deleted the node.
         } catch {
-            logger.error("server-agent stopped on an error", metadata: ["error": "\(error)"])
+            logger.error("server-agent stopped on an error", metadata: [LogKey.error: "\(error)"])
             failed = true
         }
         if let code = child?.exitCode { return code }

@@ -46,7 +46,7 @@ public struct SessionStateReporter: Service {
                     // and let the service manager retry rather than run on unregistered.
                     logger.critical(
                         "ZooKeeper rejected the credentials; check --auth-file",
-                        metadata: ["zk.connect": "\(connectString)"])
+                        metadata: [LogKey.zkConnect: "\(connectString)"])
                     throw AuthenticationFailed(connectString: connectString)
                 case .connected:
                     backoff = initialBackoff
@@ -61,7 +61,7 @@ public struct SessionStateReporter: Service {
                     if waitedTotal > .zero {
                         logger.notice(
                             "ZooKeeper reachable again",
-                            metadata: ["zk.connect": "\(connectString)", "zk.waited": "\(DurationSyntax.format(waitedTotal))"])
+                            metadata: [LogKey.zkConnect: "\(connectString)", LogKey.zkWaited: "\(DurationSyntax.format(waitedTotal))"])
                     }
                 } catch {
                     if Task.isCancelled { return }
@@ -69,9 +69,9 @@ public struct SessionStateReporter: Service {
                     logger.warning(
                         "ZooKeeper unreachable; still retrying (health checks continue)",
                         metadata: [
-                            "zk.connect": "\(connectString)",
-                            "zk.waited": "\(DurationSyntax.format(waitedTotal))",
-                            "zk.next_report_in": "\(DurationSyntax.format(min(backoff * 2, maximumBackoff)))",
+                            LogKey.zkConnect: "\(connectString)",
+                            LogKey.zkWaited: "\(DurationSyntax.format(waitedTotal))",
+                            LogKey.zkNextReportIn: "\(DurationSyntax.format(min(backoff * 2, maximumBackoff)))",
                         ])
                     backoff = min(backoff * 2, maximumBackoff)
                 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import MusterBase
 import Registry
 import ServerAgent
 
@@ -151,7 +152,7 @@ struct ServerAgentCommand: AsyncParsableCommand {
                 credentials = try DigestCredentials.load(fromFile: file)
             } catch {
                 // The error names the file, never its content.
-                logger.critical("cannot load ZooKeeper credentials", metadata: ["auth.file": "\(file)", "error": "\(error)"])
+                logger.critical("cannot load ZooKeeper credentials", metadata: [LogKey.authFile: "\(file)", LogKey.error: "\(error)"])
                 throw ExitCode(2)
             }
         }

@@ -29,7 +29,7 @@ struct ConfigParserTests {
             )
         ])
         #expect(configuration.servers == [
-            ServerConfiguration(
+            ListenerConfiguration(
                 listenHost: "0.0.0.0", listenPort: 8000, backlog: 4096, proxyPass: "MyServer",
                 connectTimeout: .seconds(1), idleTimeout: .seconds(600), nextUpstream: true,
                 nextUpstreamTries: 0, nextUpstreamTimeout: .zero, tcpNoDelay: true
@@ -88,7 +88,7 @@ struct ConfigParserTests {
             }
             """, file: "t.conf")
         let server = try #require(configuration.servers.first)
-        #expect(server == ServerConfiguration(listenPort: 9000, proxyPass: "u"))
+        #expect(server == ListenerConfiguration(listenPort: 9000, proxyPass: "u"))
         #expect(server.connectTimeout == .seconds(60))
         #expect(server.idleTimeout == .seconds(600))
         #expect(server.backlog == 4096)
@@ -154,7 +154,7 @@ struct ConfigParserTests {
         #expect(configuration.upstream(named: "zkonly")?.servers == [])
         #expect(configuration.upstream(named: "zkonly")?.zookeeper?.sessionTimeout == .seconds(10))
         #expect(configuration.servers.count == 3)
-        let first = ServerConfiguration(
+        let first = ListenerConfiguration(
             listenHost: "127.0.0.1", listenPort: 8000, backlog: 65535, reusePort: true, proxyPass: "chat",
             connectTimeout: .seconds(2), idleTimeout: .seconds(3600), nextUpstream: false,
             nextUpstreamTries: 3, nextUpstreamTimeout: .milliseconds(500), tcpNoDelay: true, halfClose: true)
@@ -165,7 +165,7 @@ struct ConfigParserTests {
         second.backlog = 4096
         second.reusePort = false
         #expect(configuration.servers[1] == second)
-        #expect(configuration.servers[2] == ServerConfiguration(
+        #expect(configuration.servers[2] == ListenerConfiguration(
             listenHost: "0.0.0.0", listenPort: 8001, proxyPass: "sticky",
             connectTimeout: .milliseconds(250), tcpNoDelay: false, halfClose: false))
     }
@@ -180,7 +180,7 @@ struct ConfigParserTests {
         let block = try #require(markdown.components(separatedBy: "```nginx\n").dropFirst().first)
         let text = try #require(block.components(separatedBy: "\n```").first)
         let configuration = try BalancerConfiguration.parse(text, file: "docs/config.md")
-        #expect(configuration.servers == [ServerConfiguration(listenPort: 8000, backlog: 8192, proxyPass: "chat", connectTimeout: .seconds(1))])
+        #expect(configuration.servers == [ListenerConfiguration(listenPort: 8000, backlog: 8192, proxyPass: "chat", connectTimeout: .seconds(1))])
         #expect(configuration.upstreams.first?.zookeeper?.maxFails == 3)
         #expect(configuration.upstreams.first?.servers.map(\.backup) == [false, true])
     }

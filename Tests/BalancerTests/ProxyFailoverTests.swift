@@ -51,7 +51,7 @@ struct ProxyFailoverTests {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let dead = self.deadPorts[0].port
-        var server = ServerConfiguration.test()
+        var server = ListenerConfiguration.test()
         server.nextUpstream = false
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
@@ -74,7 +74,7 @@ struct ProxyFailoverTests {
             // max_fails=0: never marked unavailable, so every client walks the list.
             deadServers.append(StaticServer(host: "127.0.0.1", port: dead.port, maxFails: 0))
         }
-        var server = ServerConfiguration.test()
+        var server = ListenerConfiguration.test()
         server.nextUpstreamTries = 2
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
@@ -180,7 +180,7 @@ struct ProxyFailoverTests {
         for _ in 0..<3 {
             holes.append(try await BlackholePort.make())
         }
-        var server = ServerConfiguration.test(connectTimeout: .milliseconds(400))
+        var server = ListenerConfiguration.test(connectTimeout: .milliseconds(400))
         server.nextUpstreamTimeout = .milliseconds(600)
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(

@@ -128,7 +128,7 @@ struct ProxyLifecycleTests {
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
         let extraPort = try freeLoopbackPort()
-        var extra = ServerConfiguration.test()
+        var extra = ListenerConfiguration.test()
         extra.listenPort = extraPort
         let next = BalancerConfiguration(
             upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test(), extra])
@@ -150,9 +150,9 @@ struct ProxyLifecycleTests {
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
         // b's port is taken, so binding a listener there fails.
-        var taken = ServerConfiguration.test()
+        var taken = ListenerConfiguration.test()
         taken.listenPort = b.port
-        let current = ServerConfiguration.test()
+        let current = ListenerConfiguration.test()
         await #expect(throws: (any Error).self) {
             try await balancer.service.reload(
                 BalancerConfiguration(

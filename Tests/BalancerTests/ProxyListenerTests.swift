@@ -21,7 +21,7 @@ struct ProxyListenerTests {
             configuration: upstream, pool: UpstreamPool(configuration: upstream),
             metrics: UpstreamMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 3),
             logger: Logger(label: "listener-test"))
-        var server = ServerConfiguration.test()
+        var server = ListenerConfiguration.test()
         server.listenPort = 0
         server.reusePort = reusePort
         server.tcpNoDelay = tcpNoDelay

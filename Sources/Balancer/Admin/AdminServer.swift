@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import MusterBase
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -49,9 +50,9 @@ final class AdminServer: Sendable {
                     self.logger.warning(
                         "admin connection refused: max_connections reached",
                         metadata: [
-                            "admin.max_connections": "\(limit)",
-                            "admin.remote": "\(remote.map { "\($0)" } ?? "?")",
-                            "suppressed": "\(suppressed)",
+                            LogKey.adminMaxConnections: "\(limit)",
+                            LogKey.adminRemote: "\(remote.map { "\($0)" } ?? "?")",
+                            LogKey.suppressed: "\(suppressed)",
                         ])
                 }
             }

@@ -5,7 +5,7 @@ import MusterBase
 public struct BalancerConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfiguration]
     /// One per `listen` of each `server {}` block.
-    public var servers: [ServerConfiguration]
+    public var servers: [ListenerConfiguration]
     /// `admin 127.0.0.1:8001;` inside `stream {}`, if given.
     public var admin: String?
     /// The admin endpoint's address without an `admin` directive or `--admin`.
@@ -30,7 +30,7 @@ public struct BalancerConfiguration: Sendable, Equatable {
 
     public init(
         upstreams: [UpstreamConfiguration] = [],
-        servers: [ServerConfiguration] = [],
+        servers: [ListenerConfiguration] = [],
         admin: String? = nil,
         workerConnections: Int? = nil,
         workerProcesses: Int? = nil

@@ -347,7 +347,7 @@ struct ConfigValidator {
 
     // MARK: server
 
-    private func server(_ directive: ConfigDirective, defaults: ProxySettings, upstreams: [String: ConfigDirective]) throws(ConfigError) -> [(ServerConfiguration, ConfigDirective)] {
+    private func server(_ directive: ConfigDirective, defaults: ProxySettings, upstreams: [String: ConfigDirective]) throws(ConfigError) -> [(ListenerConfiguration, ConfigDirective)] {
         var settings = ProxySettings()
         var listens: [Listen] = []
         var proxyPass: ConfigDirective?
@@ -382,7 +382,7 @@ struct ConfigValidator {
             throw error(directive, "no \"proxy_pass\" is defined for this \"server\" block")
         }
         return listens.map { listen in
-            let server = ServerConfiguration(
+            let server = ListenerConfiguration(
                 listenHost: listen.host,
                 listenPort: listen.port,
                 backlog: listen.backlog,
@@ -440,7 +440,7 @@ struct ConfigValidator {
                 throw error(argument, "unsupported parameter \"\(ConfigError.shown(argument.text))\" in \"listen\" (only backlog=N and reuseport are supported)\(missingSemicolonHint(argument))")
             }
         }
-        return Listen(host: host, port: port, backlog: backlog ?? ServerConfiguration.defaultBacklog, reusePort: reusePort,
+        return Listen(host: host, port: port, backlog: backlog ?? ListenerConfiguration.defaultBacklog, reusePort: reusePort,
                       directive: directive)
     }
 

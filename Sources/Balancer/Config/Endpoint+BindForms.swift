@@ -5,7 +5,7 @@ import MusterBase
 /// what `run` can bind.
 extension Endpoint.Form {
     /// `listen` and `run --listen`: `HOST:PORT`, `:PORT` or `PORT` (host 0.0.0.0).
-    public static let listen = Endpoint.Form.bind(defaultHost: ServerConfiguration.defaultListenHost, allowsBarePort: true)
+    public static let listen = Endpoint.Form.bind(defaultHost: ListenerConfiguration.defaultListenHost, allowsBarePort: true)
     /// The `admin` directive: `HOST:PORT`, `:PORT` or `PORT` (host 127.0.0.1).
     public static let admin = Endpoint.Form.bind(defaultHost: BalancerConfiguration.defaultAdminHost, allowsBarePort: true)
     /// `run --admin` and `members --admin`: `HOST:PORT` or `:PORT` (host 127.0.0.1). A bare port is

@@ -17,7 +17,7 @@ final class MembershipFeed: Service, Sendable {
         self.source = source
         self.upstream = upstream
         var logger = logger
-        logger[metadataKey: "zk.path"] = "\(source.membersPath)"
+        logger[metadataKey: LogKey.zkPath] = "\(source.membersPath)"
         self.logger = logger
     }
 
@@ -39,7 +39,7 @@ final class MembershipFeed: Service, Sendable {
             self.upstream.updateMembership { $0.error = message }
             self.logger.error(
                 "membership feed not started; static members only",
-                metadata: ["zk.connect": "\(self.source.connectString)", "error": "\(message)"])
+                metadata: [LogKey.zkConnect: "\(self.source.connectString)", LogKey.error: "\(message)"])
             return
         }
         let watch = MembershipWatch(client: client, path: self.source.membersPath, logger: self.logger)
@@ -56,8 +56,8 @@ final class MembershipFeed: Service, Sendable {
                 self.logger.warning(
                     "member host cannot be resolved; skipped (no clients) until it resolves",
                     metadata: [
-                        "host": "\(UntrustedText.escaped(host))", "members": "\(members)",
-                        "reason": "\(UntrustedText.escaped(reason))",
+                        LogKey.host: "\(UntrustedText.escaped(host))", LogKey.members: "\(members)",
+                        LogKey.reason: "\(UntrustedText.escaped(reason))",
                     ])
             }
             unresolved = Set(failures.keys)
@@ -79,7 +79,7 @@ final class MembershipFeed: Service, Sendable {
                 self.logger.info(
                     "membership changed",
                     metadata: [
-                        "added": "\(change.added)", "removed": "\(change.removed)", "updated": "\(change.updated)",
+                        LogKey.added: "\(change.added)", LogKey.removed: "\(change.removed)", LogKey.updated: "\(change.updated)",
                     ])
             }
             // The watch logs each skipped node once; the pool's own rejections are logged when
@@ -90,12 +90,12 @@ final class MembershipFeed: Service, Sendable {
             if !fresh.isEmpty {
                 self.logger.warning(
                     "member records ignored by the pool",
-                    metadata: ["records": "\(fresh.map { UntrustedText.escaped($0) })"])
+                    metadata: [LogKey.records: "\(fresh.map { UntrustedText.escaped($0) })"])
             }
             if changed {
                 self.logger.info(
                     "membership snapshot",
-                    metadata: ["members": "\(snapshot.members.count)", "stale": "\(snapshot.stale)"])
+                    metadata: [LogKey.members: "\(snapshot.members.count)", LogKey.stale: "\(snapshot.stale)"])
             }
         }
         await client.close()

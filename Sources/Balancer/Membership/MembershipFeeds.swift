@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
@@ -40,7 +41,7 @@ final class MembershipFeeds: Sendable {
                         do {
                             try await group.run()
                         } catch {
-                            logger.error("membership feed stopped", metadata: ["upstream": "\(name)", "error": "\(error)"])
+                            logger.error("membership feed stopped", metadata: [LogKey.upstream: "\(name)", LogKey.error: "\(error)"])
                         }
                     }
                 }

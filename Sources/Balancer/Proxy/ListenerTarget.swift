@@ -1,6 +1,6 @@
 /// What a listener hands each accepted client: the server block's settings and its upstream group.
 /// Swapped as a whole on reload, so a connection sees one consistent pair.
 struct ListenerTarget: Sendable {
-    var server: ServerConfiguration
+    var server: ListenerConfiguration
     var upstream: UpstreamRuntime
 }

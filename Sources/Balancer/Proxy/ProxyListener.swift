@@ -28,7 +28,7 @@ final class ProxyListener: Sendable {
         return AcceptLimiter(rate: rate.rate, burst: rate.burst)
     }
 
-    static func key(for server: ServerConfiguration) -> String {
+    static func key(for server: ListenerConfiguration) -> String {
         server.listenAddress.description
     }
 

@@ -92,9 +92,9 @@ enum ReloadPlan {
 
     /// Listeners by key, in file order; of two `listen`s with one key (only port 0 can repeat),
     /// the first one is bound.
-    private static func byKey(_ servers: [ServerConfiguration]) -> (ordered: [ServerConfiguration], byKey: [String: ServerConfiguration]) {
-        var ordered: [ServerConfiguration] = []
-        var byKey: [String: ServerConfiguration] = [:]
+    private static func byKey(_ servers: [ListenerConfiguration]) -> (ordered: [ListenerConfiguration], byKey: [String: ListenerConfiguration]) {
+        var ordered: [ListenerConfiguration] = []
+        var byKey: [String: ListenerConfiguration] = [:]
         for server in servers where byKey[ProxyListener.key(for: server)] == nil {
             byKey[ProxyListener.key(for: server)] = server
             ordered.append(server)

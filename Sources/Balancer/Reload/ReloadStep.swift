@@ -6,12 +6,12 @@ enum ReloadStep: Sendable, Equatable {
     /// Binds a `listen` that is new and starts accepting on it. The only step that can fail: every
     /// bind comes before any step that changes what already runs, so a failed bind undoes the
     /// binds before it and leaves the running balancer as it was.
-    case bindListener(ServerConfiguration)
+    case bindListener(ListenerConfiguration)
     /// A group whose settings or static servers changed, reconfigured in place.
     case reconfigureUpstream(UpstreamConfiguration)
     /// A kept listener whose settings or group changed: new connections get the new route,
     /// established ones keep theirs.
-    case retargetListener(ServerConfiguration)
+    case retargetListener(ListenerConfiguration)
     /// A listener that is gone: it stops accepting; its connections keep running.
     case closeListener(key: String)
     /// A group that is gone (its members' connections drain on their own).

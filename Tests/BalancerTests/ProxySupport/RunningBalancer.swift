@@ -49,12 +49,12 @@ extension StaticServer {
     }
 }
 
-extension ServerConfiguration {
+extension ListenerConfiguration {
     static func test(
         upstream: String = "backends", connectTimeout: Duration = .seconds(1), idleTimeout: Duration = .seconds(600),
         halfClose: Bool = true
-    ) -> ServerConfiguration {
-        ServerConfiguration(
+    ) -> ListenerConfiguration {
+        ListenerConfiguration(
             listenHost: "127.0.0.1", listenPort: 0, proxyPass: upstream, connectTimeout: connectTimeout,
             idleTimeout: idleTimeout, halfClose: halfClose)
     }

@@ -1,7 +1,7 @@
 import MusterBase
 
 /// One listener: a `listen` of a `server { ... }` block with that block's proxy settings.
-public struct ServerConfiguration: Sendable, Equatable {
+public struct ListenerConfiguration: Sendable, Equatable {
     /// Default `"0.0.0.0"` when `listen` gives only a port.
     public var listenHost: String
     public var listenPort: Int
@@ -40,9 +40,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public static let defaultListenHost = "0.0.0.0"
 
     public init(
-        listenHost: String = ServerConfiguration.defaultListenHost,
+        listenHost: String = ListenerConfiguration.defaultListenHost,
         listenPort: Int,
-        backlog: Int = ServerConfiguration.defaultBacklog,
+        backlog: Int = ListenerConfiguration.defaultBacklog,
         reusePort: Bool = false,
         proxyPass: String,
         connectTimeout: Duration = .seconds(60),
