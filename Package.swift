@@ -97,10 +97,11 @@ let package = Package(
             name: "ChatBench",
             dependencies: ["ChatBenchCore", "SystemLimits", nioCore, nioPosix, argumentParser, histogram]
         ),
-        // Shared by the test targets: starts a throwaway ZooKeeper server on a free loopback port.
+        // Shared by the test targets: a throwaway ZooKeeper server on a free loopback port, the one test
+        // backend, the one poller, free ports and the built binaries.
         .target(
             name: "TestSupport",
-            dependencies: ["Registry", logging],
+            dependencies: ["Registry", logging, nioCore, nioPosix, nioConcurrencyHelpers],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "MusterBaseTests", dependencies: ["MusterBase"]),

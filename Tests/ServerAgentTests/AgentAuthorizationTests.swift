@@ -17,7 +17,7 @@ struct AgentAuthorizationTests {
     @Test(arguments: [false, true])
     func aWrongPasswordEndsTheAgentWithStatusOne(supervised: Bool) async throws {
         let zk = try await ZooKeeperServer.start()
-        let server = try await LoopbackServer.start()
+        let server = try await TestBackend.start(behaviour: .reply("PONG"))
         let path = ServerAgentIntegrationTests.servicePath()
         let owner = DigestCredentials(user: "agent", password: "right-\(UUID().uuidString)")
         let admin = try ZooKeeperClient(

@@ -13,24 +13,24 @@ final class AgentScene: @unchecked Sendable {
     let zk: ZooKeeperServer
     let probe: ZooKeeperProbe
     /// The checked server; a test may stop it and start another on the same port.
-    var server: LoopbackServer
+    var server: TestBackend
     let path = "/muster-test/\(UUID().uuidString.lowercased())/chat"
 
-    private init(zk: ZooKeeperServer, probe: ZooKeeperProbe, server: LoopbackServer) {
+    private init(zk: ZooKeeperServer, probe: ZooKeeperProbe, server: TestBackend) {
         self.zk = zk
         self.probe = probe
         self.server = server
     }
 
     static func with(
-        server behaviour: LoopbackServer.Behaviour = .reply("PONG"),
+        server behaviour: TestBackend.Behaviour = .reply("PONG"),
         _ body: (AgentScene) async throws -> Void
     ) async throws {
         let zk = try await ZooKeeperServer.start()
         let scene = AgentScene(
             zk: zk,
             probe: try await ZooKeeperProbe(connectString: zk.connectString),
-            server: try await LoopbackServer.start(behaviour: behaviour))
+            server: try await TestBackend.start(behaviour: behaviour))
         do {
             try await body(scene)
         } catch {

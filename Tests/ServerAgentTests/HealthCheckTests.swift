@@ -13,7 +13,7 @@ struct HealthCheckTests {
     let patience = Duration.seconds(10)
 
     @Test func tcpConnectSeesAServerAndItsAbsence() async throws {
-        let server = try await LoopbackServer.start()
+        let server = try await TestBackend.start(behaviour: .reply("PONG"))
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)
         await server.stop()
@@ -29,7 +29,7 @@ struct HealthCheckTests {
     }
 
     @Test func lineExchangeAcceptsTheExpectedPrefix() async throws {
-        let server = try await LoopbackServer.start(behaviour: .reply("PONG ok"))
+        let server = try await TestBackend.start(behaviour: .reply("PONG ok"))
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: patience).run() == .healthy)
         // A line that does not match is skipped; without the answer the deadline decides.
@@ -42,14 +42,14 @@ struct HealthCheckTests {
 
     @Test func lineExchangeSkipsAGreetingBeforeTheAnswer() async throws {
         // The chat server greets every connection with "HELLO <name>" before it reads PING.
-        let server = try await LoopbackServer.start(behaviour: .greetThenReply(banner: "HELLO chat-1", reply: "PONG"))
+        let server = try await TestBackend.start(behaviour: .greetThenReply(banner: "HELLO chat-1", reply: "PONG"))
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: patience).run() == .healthy)
         await server.stop()
     }
 
     @Test func bannerCheckJudgesTheFirstLine() async throws {
-        let server = try await LoopbackServer.start(behaviour: .greet("WELCOME"))
+        let server = try await TestBackend.start(behaviour: .greet("WELCOME"))
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         let outcome = await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: .seconds(5)).run()
         #expect(outcome == .unhealthy("reply from 127.0.0.1:\(server.port) does not start with the expected prefix: 'WELCOME'"))
@@ -57,14 +57,14 @@ struct HealthCheckTests {
     }
 
     @Test func lineExchangeWithoutSendReadsTheBanner() async throws {
-        let server = try await LoopbackServer.start(behaviour: .greet("HELLO chat 1.0"))
+        let server = try await TestBackend.start(behaviour: .greet("HELLO chat 1.0"))
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         #expect(await LineExchangeCheck(target: target, send: nil, expect: "HELLO", timeout: patience).run() == .healthy)
         await server.stop()
     }
 
     @Test func lineExchangeFailsWhenTheServerHangsUp() async throws {
-        let server = try await LoopbackServer.start(behaviour: .hangUp)
+        let server = try await TestBackend.start(behaviour: .hangUp)
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         let outcome = await LineExchangeCheck(target: target, send: "PING", expect: "PONG", timeout: timeout).run()
         #expect(!outcome.isHealthy)
@@ -72,7 +72,7 @@ struct HealthCheckTests {
     }
 
     @Test func lineExchangeCatchesAServerThatAcceptsButNeverAnswers() async throws {
-        let server = try await LoopbackServer.start(behaviour: .silent)
+        let server = try await TestBackend.start(behaviour: .silent)
         let target = Endpoint(host: "127.0.0.1", port: server.port)
         // The TCP check is fooled by the hung server ...
         #expect(await TCPConnectCheck(target: target, timeout: patience).run() == .healthy)

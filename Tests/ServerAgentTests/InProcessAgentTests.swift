@@ -29,7 +29,7 @@ extension ServerAgentIntegrationTests {
     @Test func sessionExpiryReRegistersInTheNewSession() async throws {
         let zk = try await ZooKeeperServer.start()
         let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        let server = try await LoopbackServer.start()
+        let server = try await TestBackend.start(behaviour: .reply("PONG"))
         let path = Self.servicePath()
         let node = "\(path)/members/127.0.0.1-\(server.port)"
         let client = try ZooKeeperClient(
@@ -87,7 +87,7 @@ extension ServerAgentIntegrationTests {
             try await scene.zk.start()
             #expect(await timeUntil(timeout: .seconds(15), every: .milliseconds(20)) { await scene.probe.absent(node) } != nil, "log:\n\(agent.log)")
 
-            scene.server = try await LoopbackServer.start(port: port)
+            scene.server = try await TestBackend.start(port: port, behaviour: .reply("PONG"))
             await scene.registered(node, by: agent)
             #expect(agent.isRunning)
             await scene.terminate(agent)

@@ -66,7 +66,7 @@ struct ServerAgentIntegrationTests {
             #expect(gone != nil && gone! <= bound, "server death -> node gone took \(String(describing: gone)), bound \(bound)")
             print("MEASURED server death -> node gone: \(gone.map { "\($0)" } ?? "never") (\(settings.testDescription))")
 
-            scene.server = try await LoopbackServer.start(port: port)
+            scene.server = try await TestBackend.start(port: port, behaviour: .reply("PONG"))
             withExtendedLifetime(reserved) {}
             let back = await scene.registered(node, by: agent)
             print("MEASURED server back -> node back: \(back.map { "\($0)" } ?? "never") (\(settings.testDescription))")
@@ -130,7 +130,7 @@ struct ServerAgentIntegrationTests {
     @Test func unreachableZooKeeperAtStartIsRetried() async throws {
         let zk = try await ZooKeeperServer.start()
         await zk.stop()
-        let server = try await LoopbackServer.start()
+        let server = try await TestBackend.start(behaviour: .reply("PONG"))
         let path = Self.servicePath()
         let node = "\(path)/members/127.0.0.1-\(server.port)"
         let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
@@ -168,7 +168,7 @@ struct ServerAgentIntegrationTests {
             _ = await appAgent.waitForExit(timeout: .seconds(10))
 
             // And a server that answers is registered by the same check.
-            let healthy = try await LoopbackServer.start(behaviour: .reply("PONG"))
+            let healthy = try await TestBackend.start(behaviour: .reply("PONG"))
             let okAgent = try scene.agent(port: healthy.port, ["--id", "ok", "--check-send", "PING", "--check-expect", "PONG"])
             await scene.registered(scene.node(id: "ok"), by: okAgent)
             await scene.terminate(okAgent)
