@@ -9,9 +9,7 @@ import ProxyEngine
 /// in `engine`, one row per worker written without locks, and are summed into these metrics when
 /// `/metrics` is read (`recordMembers`).
 struct UpstreamMetrics: Sendable {
-    static let memberStates = [
-        "up", "down", "draining", "backup", "unavailable", "leaving", "suspect", "damped", "slow_start",
-    ]
+    static let memberStates = MemberState.allCases.map(\.rawValue)
 
     let connectionsTotal: Counter
     let connectionsActive: Meter

@@ -26,21 +26,12 @@ struct PublishedState: Sendable {
                 let membership = upstream.runtime.membershipState
                 return MembersReport.Upstream(
                     name: upstream.configuration.name,
-                    method: Self.describe(upstream.configuration.method),
+                    method: upstream.configuration.method.description,
                     zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.membersPath)" },
                     stale: membership.stale,
                     membershipError: membership.error.map { UntrustedText.displayed($0, limit: 1000) },
                     members: upstream.runtime.pool.status().map(\.escapingUntrustedText),
                     panic: upstream.runtime.pool.storm().panicking)
             })
-    }
-
-    static func describe(_ method: BalancingMethod) -> String {
-        switch method {
-        case .roundRobin: return "round_robin"
-        case .leastConn: return "least_conn"
-        case .hash(let consistent): return consistent ? "hash consistent" : "hash"
-        case .random(let two): return two ? "random two" : "random"
-        }
     }
 }

@@ -444,11 +444,11 @@ struct ConfigValidator {
                       directive: directive)
     }
 
-    private static let knownDirectives: Set<String> = [
+    private static let knownDirectives = Set([
         "listen", "proxy_pass", "proxy_connect_timeout", "proxy_timeout", "proxy_next_upstream",
         "proxy_next_upstream_tries", "proxy_next_upstream_timeout", "tcp_nodelay", "proxy_half_close", "server", "upstream",
-        "least_conn", "hash", "random", "zookeeper", "admin", "accept_rate",
-    ]
+        "zookeeper", "admin", "accept_rate",
+    ] + BalancingMethod.algorithms.compactMap { $0.directive })
 
     /// A directive name where a parameter was expected usually means the line above lacks its `;`.
     private func missingSemicolonHint(_ argument: ConfigDirective.Argument) -> String {
@@ -477,7 +477,7 @@ struct ConfigValidator {
                 ids[id] = child
                 if let backupArgument { backupArguments.append(backupArgument) }
                 upstream.servers.append(server)
-            case "least_conn", "hash", "random":
+            case let name where BalancingMethod.algorithm(forDirective: name) != nil:
                 if let methodDirective {
                     throw error(child, "load balancing method redefined (\"\(ConfigError.shown(methodDirective.name))\" at line \(methodDirective.line))")
                 }
@@ -493,19 +493,17 @@ struct ConfigValidator {
                 throw unknown(child, in: "\"upstream\"")
             }
         }
-        switch upstream.method {
-        case .hash, .random:
-            if let first = backupArguments.first, let methodDirective {
+        // The method says what it takes: nginx refuses backup with hash and random, and nginx
+        // Plus ignores slow_start for them (`check` says so).
+        if let methodDirective {
+            if !upstream.method.algorithm.supportsBackup, let first = backupArguments.first {
                 throw error(first, "balancing method \"\(ConfigError.shown(methodDirective.name))\" does not support the \"backup\" parameter")
             }
-            // nginx Plus ignores slow_start for hash methods; so do we, and `check` says so.
-            if let methodDirective {
+            if !upstream.method.algorithm.rampsSlowStart {
                 for argument in slowStartArguments {
                     upstream.warnings.append(error(argument, "\"slow_start\" is ignored by balancing method \"\(methodDirective.name)\" (only round robin and least_conn ramp weights)"))
                 }
             }
-        case .roundRobin, .leastConn:
-            break
         }
         if upstream.servers.isEmpty, upstream.zookeeper == nil {
             throw error(directive, "no servers are inside upstream \"\(ConfigError.shown(upstream.name))\" (add \"server\" lines or a \"zookeeper\" directive)")
@@ -552,34 +550,17 @@ struct ConfigValidator {
         return (server, backupArgument, slowStartArgument)
     }
 
+    /// The algorithm named by `directive` parses its own arguments; errors point at the argument.
     private func method(_ directive: ConfigDirective) throws(ConfigError) -> BalancingMethod {
-        let arguments = directive.arguments
-        switch directive.name {
-        case "least_conn":
-            try requireSimple(directive, arguments: 0...0)
-            return .leastConn
-        case "hash":
-            try requireSimple(directive, arguments: 1...2)
-            guard arguments[0].text == "$remote_addr" else {
-                throw error(arguments[0], "unsupported hash key \"\(ConfigError.shown(arguments[0].text))\": only $remote_addr is supported")
-            }
-            if arguments.count == 2 {
-                guard arguments[1].text == "consistent" else {
-                    throw error(arguments[1], "invalid parameter \"\(ConfigError.shown(arguments[1].text))\" in \"hash\" (only \"consistent\")")
-                }
-                return .hash(consistent: true)
-            }
-            return .hash(consistent: false)
-        default:
-            try requireSimple(directive, arguments: 0...2)
-            if arguments.isEmpty { return .random(two: false) }
-            guard arguments[0].text == "two" else {
-                throw error(arguments[0], "invalid parameter \"\(ConfigError.shown(arguments[0].text))\" in \"random\" (only \"two\")")
-            }
-            if arguments.count == 2, arguments[1].text != "least_conn" {
-                throw error(arguments[1], "invalid parameter \"\(ConfigError.shown(arguments[1].text))\" in \"random two\" (only \"least_conn\")")
-            }
-            return .random(two: true)
+        guard let algorithm = BalancingMethod.algorithm(forDirective: directive.name) else {
+            throw unknown(directive, in: "\"upstream\"")
+        }
+        try requireSimple(directive, arguments: algorithm.argumentCount)
+        switch algorithm.method(directive.arguments.map(\.text)) {
+        case .success(let method):
+            return method
+        case .failure(let problem):
+            throw self.error(directive.arguments[problem.argument], problem.message)
         }
     }
 

@@ -59,7 +59,7 @@ public enum RegistryMembers {
         let members = records.map { record in
             MemberStatus(
                 id: "zk:\(record.id)", address: record.address, weight: record.weight, source: "zookeeper",
-                state: record.leaving != nil ? "leaving" : (record.draining ? "draining" : "up"),
+                state: (record.leaving != nil ? MemberState.leaving : record.draining ? .draining : .up).rawValue,
                 active: nil, total: nil, failures: nil, reason: record.leaving,
                 metadata: record.metadata.isEmpty ? nil : record.metadata
             ).escapingUntrustedText

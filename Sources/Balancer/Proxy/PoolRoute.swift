@@ -14,10 +14,6 @@ final class PoolRoute: ProxyRoute {
         self.upstream = target.upstream
         self.acceptLimiter = acceptLimiter
         self.counters = target.upstream.metrics.engine
-        var needsClientAddress = false
-        if case .hash = target.upstream.pool.configuration.method {
-            needsClientAddress = true
-        }
         self.settings = RouteSettings(
             connectTimeout: Self.milliseconds(server.connectTimeout),
             idleTimeout: Self.milliseconds(server.idleTimeout),
@@ -26,7 +22,7 @@ final class PoolRoute: ProxyRoute {
             nextUpstream: server.nextUpstream,
             nextUpstreamTries: server.nextUpstreamTries,
             nextUpstreamTimeout: Self.milliseconds(server.nextUpstreamTimeout),
-            needsClientAddress: needsClientAddress)
+            needsClientAddress: target.upstream.pool.configuration.method.algorithm.needsClientAddress)
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

@@ -6,9 +6,8 @@ public struct MemberStatus: Codable, Sendable, Equatable {
     public var weight: Int
     /// `"static"` or `"zookeeper"`.
     public var source: String
-    /// `"up"`, `"down"`, `"draining"`, `"backup"`, `"unavailable"` (passive health tripped),
-    /// `"leaving"` (its record says it deregisters), `"suspect"` (registration lost, kept under the
-    /// panic threshold), `"damped"` (held out for flapping) or `"slow_start"`.
+    /// A `MemberState`'s text. Kept a string on the wire so a `balancer members` older than the
+    /// balancer it asks still reads a state it does not know.
     public var state: String
     /// Connections currently open (or being opened) to this member; nil (absent from the JSON)
     /// when read from the registry, where no balancer counts.

@@ -10,10 +10,8 @@ struct UpstreamState: Sendable {
 
     // Derived from `members`, rebuilt on every structural or weight change, never per pick.
     private var single = false
-    private var primaryWeight = 0
-    private var ring = ConsistentHashRing()
-    private var randomRanges: [Int] = []
-    private var randomMembers: [Int] = []
+    /// The configured method with its own derived state (ring, weight ranges).
+    private var algorithm: any BalancingAlgorithm
     private var generator: SplitMix64
 
     // Storm handling (panic threshold, flap damping, slow start).
@@ -34,6 +32,7 @@ struct UpstreamState: Sendable {
     init(configuration: UpstreamConfiguration, seed: UInt64) {
         self.configuration = configuration
         self.generator = SplitMix64(seed: seed)
+        self.algorithm = configuration.method.algorithm
         self.damper = FlapDamper(settings: Self.source(of: configuration).flapDamping)
         for server in configuration.servers {
             members.append(Self.member(for: server))
@@ -83,38 +82,7 @@ struct UpstreamState: Sendable {
     }
 
     private mutating func choose(clientAddress: String?, context: PickContext) -> Int? {
-        var chosen: Int?
-        switch configuration.method {
-        case .roundRobin:
-            chosen = RoundRobinPicker.pick(&members, backup: false, context: context)
-                ?? RoundRobinPicker.pick(&members, backup: true, context: context)
-        case .leastConn:
-            if single {
-                chosen = RoundRobinPicker.pick(&members, backup: false, context: context)
-            } else {
-                chosen = LeastConnPicker.pick(&members, backup: false, context: context)
-            }
-            if chosen == nil {
-                chosen = LeastConnPicker.pick(&members, backup: true, context: context)
-            }
-        case .hash(let consistent):
-            if let key = clientAddress, !key.isEmpty, !single {
-                chosen = consistent
-                    ? ring.pick(&members, key: key, context: context)
-                    : HashPicker.pick(&members, key: key, primaryWeight: primaryWeight, context: context)
-            } else {
-                chosen = RoundRobinPicker.pick(&members, backup: false, context: context)
-            }
-        case .random(let two):
-            if single || (two && randomMembers.count < 2) {
-                chosen = RoundRobinPicker.pick(&members, backup: false, context: context)
-            } else {
-                chosen = RandomPicker.pick(
-                    &members, ranges: randomRanges, rangeMembers: randomMembers, two: two,
-                    generator: &generator, context: context)
-            }
-        }
-        return chosen
+        algorithm.pick(&members, clientAddress: clientAddress, context: context, random: &generator)
     }
 
     func member(at index: Int) -> UpstreamMember { members[index] }
@@ -466,6 +434,7 @@ struct UpstreamState: Sendable {
             next.append(member)
         }
         configuration = newConfiguration
+        algorithm = newConfiguration.method.algorithm
         damper.settings = Self.source(of: newConfiguration).flapDamping
         members = next
         rebuild()
@@ -480,25 +449,11 @@ struct UpstreamState: Sendable {
         }
         var primaries = 0
         var backups = 0
-        primaryWeight = 0
-        randomRanges.removeAll(keepingCapacity: true)
-        randomMembers.removeAll(keepingCapacity: true)
-        for index in members.indices where members[index].peer.listed {
-            if members[index].peer.backup {
-                backups += 1
-            } else {
-                primaries += 1
-                primaryWeight += members[index].peer.weight
-                randomRanges.append(primaryWeight)
-                randomMembers.append(index)
-            }
+        for member in members where member.peer.listed {
+            if member.peer.backup { backups += 1 } else { primaries += 1 }
         }
         single = primaries == 1 && backups == 0
-        if case .hash(consistent: true) = configuration.method {
-            ring = ConsistentHashRing(members: members)
-        } else {
-            ring = ConsistentHashRing()
-        }
+        algorithm.rebuild(members)
     }
 
     // MARK: status
@@ -522,39 +477,39 @@ struct UpstreamState: Sendable {
             return wallClock.addingTimeInterval(seconds).formatted(.iso8601)
         }
         return members.map { member in
-            let state: String
+            let state: MemberState
             var reason: String?
             var since: String?
             if member.peer.removed || member.peer.draining {
-                state = "draining"
+                state = .draining
             } else if member.peer.leaving {
-                state = "leaving"
+                state = .leaving
                 // Raw here; the admin layer escapes every outside text it shows.
                 reason = member.leavingReason ?? ""
             } else if member.peer.down {
-                state = "down"
+                state = .down
             } else if member.peer.damped, let history = damper.history(member.id), let until = history.heldUntil {
-                state = "damped"
+                state = .damped
                 reason = "\(history.count) changes in \(DurationText.short(source.flapDamping.window)); back at \(wall(until - now))"
                 since = wall(.zero)
             } else if member.peer.suspect, let lostAt = member.suspectSince {
-                state = "suspect"
+                state = .suspect
                 reason = "registration lost \(DurationText.short(now - lostAt)) ago; kept: \(registered) of \(registered + suspects) registered, panic threshold \(source.panicThreshold)%"
                 since = wall(lostAt - now)
             } else if !single, !member.peer.health.isAvailable(at: now) {
-                state = "unavailable"
+                state = .unavailable
             } else if member.peer.backup {
-                state = "backup"
+                state = .backup
             } else if let began = member.peer.slowStartBegan, member.peer.rampPermille(now: now) < SlowStart.full {
-                state = "slow_start"
+                state = .slowStart
                 reason = "\(member.peer.rampPermille(now: now) / 10)%"
                 since = wall(began - now)
             } else {
-                state = "up"
+                state = .up
             }
             return MemberStatus(
                 id: member.id.rawValue, address: member.address, weight: member.peer.weight,
-                source: member.source.rawValue, state: state, active: member.peer.active, total: member.total,
+                source: member.source.rawValue, state: state.rawValue, active: member.peer.active, total: member.total,
                 failures: member.failures, lastFailure: member.lastFailure.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) },
                 lastFailureReason: member.lastFailureReason, reason: reason, since: since)
         }

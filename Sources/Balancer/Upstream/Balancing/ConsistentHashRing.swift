@@ -75,7 +75,7 @@ struct ConsistentHashRing: Sendable {
 
     /// Picks for `key`; walks the ring past ineligible members, then falls back to round robin.
     func pick(_ members: inout [UpstreamMember], key: String, context: PickContext) -> Int? {
-        guard !points.isEmpty else { return RoundRobinPicker.pick(&members, backup: false, context: context) }
+        guard !points.isEmpty else { return RoundRobinBalancing.pick(&members, backup: false, context: context) }
         var crc = CRC32()
         crc.updateUTF8(key)
         var position = firstPoint(atOrAfter: crc.value)
@@ -92,8 +92,8 @@ struct ConsistentHashRing: Sendable {
             }
             position += 1
             tries += 1
-            if tries > HashPicker.maximumTries {
-                return RoundRobinPicker.pick(&members, backup: false, context: context)
+            if tries > HashBalancing.maximumTries {
+                return RoundRobinBalancing.pick(&members, backup: false, context: context)
             }
         }
     }

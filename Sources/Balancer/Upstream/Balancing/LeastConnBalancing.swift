@@ -1,6 +1,23 @@
 /// nginx's `least_conn` (`ngx_stream_upstream_get_least_conn_peer`): the fewest active connections
-/// relative to weight (`conns / weight`); among equals, smooth weighted round robin decides.
-enum LeastConnPicker {
+/// relative to weight (`conns / weight`); among equals, smooth weighted round robin decides. A lone
+/// primary goes through round robin, as nginx's `peers->single` does; backups get a least_conn pass
+/// of their own.
+struct LeastConnBalancing: BalancingAlgorithm {
+    static var directive: String? { "least_conn" }
+    static var argumentCount: ClosedRange<Int> { 0...0 }
+    static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self { Self() }
+
+    var description: String { "least_conn" }
+
+    mutating func pick(
+        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+    ) -> Int? {
+        let primary = context.single
+            ? RoundRobinBalancing.pick(&members, backup: false, context: context)
+            : Self.pick(&members, backup: false, context: context)
+        return primary ?? Self.pick(&members, backup: true, context: context)
+    }
+
     static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
         var best = -1
         var many = false
@@ -44,4 +61,9 @@ enum LeastConnPicker {
         members[best].peer.currentWeight -= total
         return best
     }
+}
+
+extension BalancingMethod {
+    /// `least_conn`: fewest active connections relative to weight; ties by weighted round robin.
+    public static let leastConn = BalancingMethod(LeastConnBalancing())
 }

@@ -1,11 +1,25 @@
-/// nginx's smooth weighted round robin (`ngx_stream_upstream_get_peer`).
+/// nginx's smooth weighted round robin (`ngx_stream_upstream_get_peer`), the default method.
 ///
 /// Each eligible member gains its `effectiveWeight`; the one with the largest `currentWeight` wins
 /// and pays back the sum, so weights 5,1,1 give a a b a c a a. `effectiveWeight` drops on failures
 /// and climbs back by one each pass. Weights count in per-mille (`SlowStart`) so a member in slow
 /// start gains only its ramped share; with no ramp that is nginx's sequence scaled by 1000.
-enum RoundRobinPicker {
-    /// Picks among members with `backup == backup`; returns the chosen index.
+/// Backups are tried only when no primary is eligible. Its state is the members' own weights.
+struct RoundRobinBalancing: BalancingAlgorithm {
+    static var directive: String? { nil }
+    static var argumentCount: ClosedRange<Int> { 0...0 }
+    static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self { Self() }
+
+    var description: String { "round_robin" }
+
+    mutating func pick(
+        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+    ) -> Int? {
+        Self.pick(&members, backup: false, context: context) ?? Self.pick(&members, backup: true, context: context)
+    }
+
+    /// One pass among members with `backup == backup`; returns the chosen index. The other
+    /// algorithms fall back to it, as nginx's do.
     static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
         var best = -1
         var total = 0
