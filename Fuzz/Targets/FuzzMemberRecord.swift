@@ -7,7 +7,7 @@ public func fuzzMemberRecord(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
     guard let record = try? MemberRecord.decode(bytes) else { return 0 }
     precondition(HostSyntax.isValidMemberHost(record.host), "decoded a record with host \(UntrustedText.escaped(record.host))")
-    precondition(MemberRecord.isValidID(record.id), "decoded a record with id \(UntrustedText.escaped(record.id))")
+    precondition(MemberLimits.isValidID(record.id), "decoded a record with id \(UntrustedText.escaped(record.id))")
     precondition((1...65535).contains(record.port), "decoded a record with port \(record.port)")
     return 0
 }
