@@ -115,8 +115,10 @@ let package = Package(
             name: "BalancerTests",
             dependencies: ["Balancer", "MusterBase", "Registry", "TestSupport", nioCore, nioPosix, nioEmbedded]
         ),
+        // Unit tests (no ZooKeeper, no processes) apart from the integration tests, which need both.
+        .testTarget(name: "ServerAgentTests", dependencies: ["ServerAgent", "MusterBase", "TestSupport", nioCore, nioPosix, logging]),
         .testTarget(
-            name: "ServerAgentTests",
+            name: "ServerAgentIntegrationTests",
             dependencies: [
                 "ServerAgent", "MusterBase", "Registry", "TestSupport", nioCore, nioPosix, logging, serviceLifecycle,
             ]

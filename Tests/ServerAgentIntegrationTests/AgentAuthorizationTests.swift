@@ -18,7 +18,7 @@ struct AgentAuthorizationTests {
     func aWrongPasswordEndsTheAgentWithStatusOne(supervised: Bool) async throws {
         let zk = try await ZooKeeperServer.start()
         let server = try await TestBackend.start(behaviour: .reply("PONG"))
-        let path = ServerAgentIntegrationTests.servicePath()
+        let path = AgentEndToEndTests.servicePath()
         let owner = DigestCredentials(user: "agent", password: "right-\(UUID().uuidString)")
         let admin = try ZooKeeperClient(
             configuration: ZooKeeperConfiguration(connectString: zk.connectString, credentials: owner), logger: Logger(label: "admin"))
@@ -33,7 +33,7 @@ struct AgentAuthorizationTests {
         defer { try? FileManager.default.removeItem(atPath: authFile) }
         let child = supervised ? ["--", "/bin/sleep", "30"] : []
         let agent = try AgentProcess(
-            ServerAgentIntegrationTests.agentArguments(
+            AgentEndToEndTests.agentArguments(
                 zk: zk.connectString, path: path, port: server.port, extra: ["--auth-file", authFile] + child))
         let status = await agent.waitForExit(timeout: .seconds(20))
         #expect(status == 1, "log:\n\(agent.log)")

@@ -12,7 +12,7 @@ import Glibc
 /// End-to-end: a real ZooKeeper, a real TCP server on loopback, and the built `server-agent` binary.
 /// Serialized because the timings below are what is being tested, on a 2-core machine.
 @Suite("server-agent end to end", .serialized)
-struct ServerAgentIntegrationTests {
+struct AgentEndToEndTests {
     static let interval = Duration.milliseconds(100)
     static let timeout = Duration.milliseconds(100)
     static let rise = 2

@@ -61,7 +61,7 @@ final class AgentScene: @unchecked Sendable {
         port: Int? = nil, _ extra: [String] = [], command: [String] = [], environment: [String: String] = [:]
     ) throws -> AgentProcess {
         try AgentProcess(
-            ServerAgentIntegrationTests.agentArguments(
+            AgentEndToEndTests.agentArguments(
                 zk: self.zk.connectString, path: self.path, port: port ?? self.server.port, extra: extra)
                 + (command.isEmpty ? [] : ["--"] + command),
             environment: environment)

@@ -7,7 +7,7 @@ import TestSupport
 
 /// The agent run as a library, with a ZooKeeper client the test owns, for what needs the client:
 /// forcing a session expiry. Part of the serialized end-to-end suite.
-extension ServerAgentIntegrationTests {
+extension AgentEndToEndTests {
     /// Logs at info to stdout: the in-process agent has no log file to show on failure.
     static let agentLogger = Logger(label: "test.agent")
 
