@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/engine_counts.py: counts, not timings, for the balancer's data path, against nginx.
 
-  bench/engine_counts.py [--small N] [--large N] [--no-nginx]
+  bench/engine_counts.py [--small N] [--large N] [--no-nginx] [--instructions | --only-instructions] [--valgrind PATH]
 
 Runs the release `balancer` (and nginx's stream proxy) twice, with a small and a large amount of
 work from a sequential client on loopback, and divides the difference of the two totals by the
@@ -13,9 +13,13 @@ difference of the work, so start-up and shutdown cancel out:
 - system calls per proxied connection and per message (`strace -f -c`): connect, send 1 byte, read
   the echo, close, one at a time.
 
-These are counts, not timings: they repeat on a loaded machine. (Instructions per connection would be
-callgrind's job, but valgrind 3.19 here cannot run the Swift 6.3 binaries: it fails on their DWARF 5
-debug info and, stripped, crashes in its signal handling; `perf stat` has no counters on this VM.)
+- with --instructions: instructions per proxied connection (the same connect, 1 byte, close), the
+  whole process's, counted by valgrind's cachegrind (`--cache-sim=no`: instruction counts only). They
+  need valgrind 3.20 or newer: 3.19 (bookworm's) stops on the Swift 6.3 binaries' DWARF 5 debug info.
+  Give one with --valgrind PATH (for example a trixie valgrind .deb unpacked with `dpkg -x` into /tmp;
+  VALGRIND_LIB is set to its libexec folder). `perf stat` has no counters on this VM.
+
+These are counts, not timings: they repeat on a loaded machine.
 """
 import argparse, os, re, signal, socket, subprocess, sys, tempfile, threading, time
 
@@ -134,6 +138,29 @@ def strace_parse(out):
     raise RuntimeError("no strace total in " + out)
 
 
+VALGRIND = ["valgrind"]
+
+
+SIGSUSPEND_SO = "/tmp/valgrind_sigsuspend.so"
+
+
+def cachegrind_tool(out):
+    return VALGRIND + ["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=" + out], {}
+
+
+def cachegrind_balancer_tool(out):
+    # valgrind passes LD_PRELOAD on to the program (bench/valgrind_sigsuspend.c says why).
+    prefix, env = cachegrind_tool(out)
+    return prefix, {**env, "LD_PRELOAD": SIGSUSPEND_SO}
+
+
+def cachegrind_parse(out):
+    for line in open(out):
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError("no cachegrind summary in " + out)
+
+
 def per_unit(label, command, port, work, small, large, tool_args, parse):
     a = run(command, port, work, small, tool_args, parse)
     b = run(command, port, work, large, tool_args, parse)
@@ -147,7 +174,18 @@ def main():
     parser.add_argument("--small", type=int, default=200)
     parser.add_argument("--large", type=int, default=2200)
     parser.add_argument("--no-nginx", action="store_true")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions per proxied connection (cachegrind)")
+    parser.add_argument("--only-instructions", action="store_true", help="count instructions only")
+    parser.add_argument("--valgrind", default="valgrind", help="valgrind 3.20+ (see above)")
     args = parser.parse_args()
+    if args.only_instructions:
+        args.instructions = True
+    VALGRIND[0] = args.valgrind
+    if args.valgrind != "valgrind":
+        libexec = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.valgrind))), "libexec", "valgrind")
+        if os.path.isdir(libexec):
+            os.environ["VALGRIND_LIB"] = libexec
 
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -167,16 +205,23 @@ def main():
     subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", MALLOC_SO,
                            os.path.join(ROOT, "bench", "malloc_count.c"), "-ldl"])
     results = {}
-    results["muster heap allocations per forwarded message"] = per_unit(
-        "muster mallocs, messages", balancer, port, messages, args.small, args.large, malloc_tool, malloc_parse)
-    results["muster heap allocations per proxied connection"] = per_unit(
-        "muster mallocs, connections", balancer, port, connections, args.small, args.large, malloc_tool,
-        malloc_parse)
-    results["muster system calls per proxied connection"] = per_unit(
-        "muster strace, connections", balancer, port, connections, args.small, args.large, strace_tool,
-        strace_parse)
-    results["muster system calls per echoed message"] = per_unit(
-        "muster strace, messages", balancer, port, messages, args.small, args.large, strace_tool, strace_parse)
+    if not args.only_instructions:
+        results["muster heap allocations per forwarded message"] = per_unit(
+            "muster mallocs, messages", balancer, port, messages, args.small, args.large, malloc_tool, malloc_parse)
+        results["muster heap allocations per proxied connection"] = per_unit(
+            "muster mallocs, connections", balancer, port, connections, args.small, args.large, malloc_tool,
+            malloc_parse)
+        results["muster system calls per proxied connection"] = per_unit(
+            "muster strace, connections", balancer, port, connections, args.small, args.large, strace_tool,
+            strace_parse)
+        results["muster system calls per echoed message"] = per_unit(
+            "muster strace, messages", balancer, port, messages, args.small, args.large, strace_tool, strace_parse)
+    if args.instructions:
+        subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", SIGSUSPEND_SO,
+                               os.path.join(ROOT, "bench", "valgrind_sigsuspend.c")])
+        results["muster instructions per proxied connection"] = per_unit(
+            "muster instructions, connections", balancer, port, connections, args.small, args.large,
+            cachegrind_balancer_tool, cachegrind_parse)
     if not args.no_nginx:
         nport = free_port()
         nconf = os.path.join(tmp, "nginx.conf")
@@ -185,11 +230,16 @@ def main():
                     "events { worker_connections 1024; }\nstream {\n  upstream u { server 127.0.0.1:%d; }\n"
                     "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (tmp, tmp, backend, nport))
         nginx = ["/usr/sbin/nginx", "-c", nconf, "-p", tmp]
-        results["nginx system calls per proxied connection"] = per_unit(
-            "nginx strace, connections", nginx, nport, connections, args.small, args.large, strace_tool,
-            strace_parse)
-        results["nginx system calls per echoed message"] = per_unit(
-            "nginx strace, messages", nginx, nport, messages, args.small, args.large, strace_tool, strace_parse)
+        if not args.only_instructions:
+            results["nginx system calls per proxied connection"] = per_unit(
+                "nginx strace, connections", nginx, nport, connections, args.small, args.large, strace_tool,
+                strace_parse)
+            results["nginx system calls per echoed message"] = per_unit(
+                "nginx strace, messages", nginx, nport, messages, args.small, args.large, strace_tool, strace_parse)
+        if args.instructions:
+            results["nginx instructions per proxied connection"] = per_unit(
+                "nginx instructions, connections", nginx, nport, connections, args.small, args.large,
+                cachegrind_tool, cachegrind_parse)
     print()
     for key, value in results.items():
         print(f"| {key} | {value:.1f} |")

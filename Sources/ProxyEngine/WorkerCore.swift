@@ -25,6 +25,8 @@ struct WorkerCore {
     private let clock: () -> Int64
 
     private var sessions: [Session] = []
+    /// Parallel to `sessions`: what each session holds by reference.
+    private var links: [SessionLinks] = []
     private var freeSlots: [Int32] = []
     private var timers = TimerHeap()
     private var pool = BufferPool()
@@ -78,6 +80,7 @@ struct WorkerCore {
         self.clock = clock
         self.now = clock()
         self.sessions.reserveCapacity(1024)
+        self.links.reserveCapacity(1024)
         self.freeSlots.reserveCapacity(1024)
         self.posted.reserveCapacity(64)
         self.postedNext.reserveCapacity(64)
@@ -240,6 +243,7 @@ struct WorkerCore {
             return slot
         }
         self.sessions.append(Session())
+        self.links.append(SessionLinks())
         return Int32(self.sessions.count - 1)
     }
 
@@ -270,8 +274,7 @@ struct WorkerCore {
         session.inUse = true
         session.state = SessionState(halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, now: self.now)
         session.client.fd = fd
-        session.route = route
-        session.clientAddress = clientAddress
+        self.links[Int(slot)] = SessionLinks(route: route, counters: route.counters, clientAddress: clientAddress)
         if settings.nextUpstreamTimeout > 0 {
             session.triesDeadline = self.now + settings.nextUpstreamTimeout
         }
@@ -285,16 +288,17 @@ struct WorkerCore {
     // MARK: Connecting
 
     private mutating func connectNext(_ slot: Int32) {
-        guard let route = self.sessions[slot].route else { return }
+        guard let route = self.links[Int(slot)].route else { return }
         let settings = route.settings
-        let picked = route.pick(clientAddress: self.sessions[slot].clientAddress, tried: self.sessions[slot].tried)
+        let picked = route.pick(clientAddress: self.links[Int(slot)].clientAddress, tried: self.links[Int(slot)].tried)
         guard let peer = picked else {
             route.noLiveUpstreams()
             route.counters.add(.noLiveUpstreams, 1, worker: self.index)
             self.abandon(slot)
             return
         }
-        self.sessions[slot].peer = peer.key
+        self.links[Int(slot)].peer = peer.key
+        self.sessions[slot].hasPeer = true
         self.sessions[slot].attempts += 1
         guard peer.address.isValid else {
             self.attemptFailed(slot, .badAddress)
@@ -333,18 +337,19 @@ struct WorkerCore {
     }
 
     private mutating func attemptFailed(_ slot: Int32, _ reason: ConnectFailure) {
-        guard let route = self.sessions[slot].route else { return }
+        guard let route = self.links[Int(slot)].route else { return }
         let upstreamFD = self.sessions[slot].upstream.fd
         if upstreamFD >= 0 {
             cpe_close(upstreamFD)
         }
         self.sessions[slot].upstream = SideIO()
         self.sessions[slot].state.upstreamAttemptEnded()
-        if let peer = self.sessions[slot].peer {
-            self.sessions[slot].peer = nil
+        if let peer = self.links[Int(slot)].peer {
+            self.links[Int(slot)].peer = nil
+            self.sessions[slot].hasPeer = false
             route.connectFailed(peer, reason: reason)
             route.counters.add(.connectFailures, 1, worker: self.index)
-            self.sessions[slot].tried.append(peer)
+            self.links[Int(slot)].tried.append(peer)
         }
         let settings = route.settings
         let session = self.sessions[slot]
@@ -358,7 +363,7 @@ struct WorkerCore {
     }
 
     private mutating func connected(_ slot: Int32) {
-        guard let route = self.sessions[slot].route, let peer = self.sessions[slot].peer else { return }
+        guard let route = self.links[Int(slot)].route, let peer = self.links[Int(slot)].peer else { return }
         route.connected(peer)
         route.counters.add(.connectionsOpened, 1, worker: self.index)
         self.sessions[slot].peerConnected = true
@@ -393,8 +398,10 @@ struct WorkerCore {
     /// Gives the member's slot back to the pool. Called before either socket of the session is
     /// closed, so a client that reconnects the moment it sees its end is balanced on a fresh count.
     private mutating func releasePeer(_ slot: Int32) {
-        guard let peer = self.sessions[slot].peer, let route = self.sessions[slot].route else { return }
-        self.sessions[slot].peer = nil
+        guard self.sessions[slot].hasPeer, let peer = self.links[Int(slot)].peer, let route = self.links[Int(slot)].route
+        else { return }
+        self.links[Int(slot)].peer = nil
+        self.sessions[slot].hasPeer = false
         route.closed(peer)
         if self.sessions[slot].peerConnected {
             route.counters.add(.connectionsClosed, 1, worker: self.index)
@@ -410,6 +417,7 @@ struct WorkerCore {
         session = Session()
         session.generation = (self.sessions[Int(slot)].generation &+ 1) & Self.generationMask
         self.sessions[Int(slot)] = session
+        self.links[Int(slot)] = SessionLinks()
         self.freeSlots.append(slot)
     }
 
@@ -602,9 +610,7 @@ struct WorkerCore {
                 }
                 if discard { continue }
                 self.sessions[slot].state.received(from: source, now: self.now)
-                if let route = self.sessions[slot].route {
-                    route.counters.add(source == .client ? .bytesIn : .bytesOut, count, worker: self.index)
-                }
+                self.links[Int(slot)].counters?.add(source == .client ? .bytesIn : .bytesOut, count, worker: self.index)
                 if chunk >= 0 {
                     self.sessions[slot][target].end += count
                     self.sessions[slot].state.setPending(target, self.sessions[slot][target].pending)
