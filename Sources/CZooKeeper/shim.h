@@ -30,6 +30,10 @@ static inline int muster_event_session(void) { return ZOO_SESSION_EVENT; }
 static inline int muster_event_notwatching(void) { return ZOO_NOTWATCHING_EVENT; }
 
 static inline int muster_perm_read(void) { return ZOO_PERM_READ; }
+static inline int muster_perm_write(void) { return ZOO_PERM_WRITE; }
+static inline int muster_perm_create(void) { return ZOO_PERM_CREATE; }
+static inline int muster_perm_delete(void) { return ZOO_PERM_DELETE; }
+static inline int muster_perm_admin(void) { return ZOO_PERM_ADMIN; }
 static inline int muster_perm_all(void) { return ZOO_PERM_ALL; }
 
 // The C client logs to stderr by default; Muster routes it nowhere and logs through swift-log.

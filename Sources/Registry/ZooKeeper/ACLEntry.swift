@@ -1,5 +1,3 @@
-import CZooKeeper
-
 /// One entry of a node's access control list: who (`scheme:id`) may do what.
 public struct ACLEntry: Sendable, Hashable, CustomStringConvertible {
     /// ZooKeeper's permission bits (`ZOO_PERM_*`).
@@ -7,12 +5,8 @@ public struct ACLEntry: Sendable, Hashable, CustomStringConvertible {
         public let rawValue: Int32
         public init(rawValue: Int32) { self.rawValue = rawValue }
 
-        public static let read = Permissions(rawValue: 1)
-        public static let write = Permissions(rawValue: 2)
-        public static let create = Permissions(rawValue: 4)
-        public static let delete = Permissions(rawValue: 8)
-        public static let admin = Permissions(rawValue: 16)
-        public static let all: Permissions = [.read, .write, .create, .delete, .admin]
+        // `read`, `write`, `create`, `delete`, `admin` and `all` are read from the C library
+        // (CConstants.swift).
 
         /// zkCli's letters: `cdrwa`.
         public var letters: String {
@@ -70,40 +64,4 @@ private func base64(_ bytes: [UInt8]) -> String {
         index += 3
     }
     return String(decoding: out, as: UTF8.self)
-}
-
-extension ZooKeeperClient {
-    /// Replaces the node's ACL; `version` -1 matches any ACL version.
-    public func setACL(_ path: String, _ entries: [ACLEntry], version: Int32 = -1) async throws {
-        let _: Void = try await request("setAcl", path, issue: { handle, cPath, token, _ in
-            withACL(.entries(entries)) { vector in
-                zoo_aset_acl(handle.raw, cPath, version, UnsafeMutablePointer(mutating: vector), voidCompletion, token)
-            }
-        }, decode: { _ in () })
-    }
-
-    /// The node's ACL.
-    public func getACL(_ path: String) async throws -> [ACLEntry] {
-        try await request("getAcl", path, issue: { handle, cPath, token, _ in
-            zoo_aget_acl(handle.raw, cPath, aclCompletion, token)
-        }, decode: { payload in
-            if case .acl(let entries) = payload { return entries }
-            return nil
-        })
-    }
-}
-
-func aclCompletion(rc: Int32, acl: UnsafeMutablePointer<ACL_vector>?, stat: UnsafeMutablePointer<Stat>?, data: UnsafeRawPointer?) {
-    guard let handler = CallbackRegistry.shared.takeCompletion(token(from: data)) else { return }
-    var entries: [ACLEntry] = []
-    if let vector = acl?.pointee, let items = vector.data, vector.count > 0 {
-        for index in 0..<Int(vector.count) {
-            let item = items[index]
-            entries.append(ACLEntry(
-                scheme: item.id.scheme.map { String(cString: $0) } ?? "",
-                id: item.id.id.map { String(cString: $0) } ?? "",
-                permissions: ACLEntry.Permissions(rawValue: item.perms)))
-        }
-    }
-    handler(rc, .acl(entries))
 }

@@ -1,5 +1,3 @@
-import CZooKeeper
-
 /// An error from ZooKeeper, or from Muster's client around it, naming the operation and path.
 public struct ZooKeeperError: Error, Sendable, Equatable, CustomStringConvertible {
     /// ZooKeeper's result codes that callers act on, plus Muster's own `timedOut`.
@@ -30,31 +28,8 @@ public struct ZooKeeperError: Error, Sendable, Equatable, CustomStringConvertibl
         case clientClosed
         case other(Int32)
 
-        /// Maps a C result code (`enum ZOO_ERRORS`).
-        public init(rawCode: Int32) {
-            switch rawCode {
-            case -101: self = .noNode
-            case -110: self = .nodeExists
-            case -4: self = .connectionLoss
-            case -112: self = .sessionExpired
-            case -102: self = .noAuth
-            case -115: self = .authFailed
-            case -103: self = .badVersion
-            case -111: self = .notEmpty
-            case -108: self = .noChildrenForEphemerals
-            case -114: self = .invalidACL
-            case -7: self = .operationTimeout
-            case -8: self = .badArguments
-            case -9: self = .invalidState
-            case -116: self = .closing
-            case -5: self = .marshallingError
-            case -118: self = .sessionMoved
-            case -119: self = .notReadOnly
-            case -1: self = .systemError
-            case -100: self = .apiError
-            default: self = .other(rawCode)
-            }
-        }
+        // `init(rawCode:)`, the mapping from the C library's codes, is at the C boundary
+        // (CConstants.swift).
 
         public var description: String {
             switch self {

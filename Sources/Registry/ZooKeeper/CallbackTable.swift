@@ -1,0 +1,107 @@
+/// How a C request ended: its payload, or the named error.
+enum CompletionOutcome: Sendable {
+    case success(CompletionPayload)
+    case failure(ZooKeeperError.Code)
+}
+
+typealias CompletionHandler = @Sendable (CompletionOutcome) -> Void
+typealias WatchHandler = @Sendable (WatchEvent) -> Void
+
+/// One client's table of the C callbacks it is waiting for, by token; one table per client.
+///
+/// A C completion or watcher receives one opaque context pointer. Here it points to a ``Tag``
+/// (the table and the token) that the table keeps alive while the entry stands, so the C side
+/// never owns a Swift object: a completion that never comes (a request that failed at once, an
+/// auth reply cut off by a close) or a watcher that never fires (the C library frees its watchers
+/// silently on close) leaves an entry, and ``drain(generation:)`` ends those once the handle's
+/// `zookeeper_close` has returned and no C call can reach them any more. An entry is taken out
+/// exactly once: by its C callback, by the caller when the C library will not call (the request
+/// failed at once; a watch the failed request did not arm), or by the drain.
+final class CallbackTable: Sendable {
+    enum Callback: Sendable {
+        case completion(CompletionHandler)
+        case watch(WatchHandler)
+    }
+
+    /// What a C context pointer points to.
+    final class Tag: Sendable {
+        weak let table: CallbackTable?
+        let token: Int
+
+        init(table: CallbackTable, token: Int) {
+            self.table = table
+            self.token = token
+        }
+    }
+
+    /// `@unchecked Sendable`: the retained tag is only released by the one caller that removed
+    /// its entry from the table.
+    private struct Entry: @unchecked Sendable {
+        var generation: Int
+        var callback: Callback
+        var tag: Unmanaged<Tag>
+    }
+
+    private struct State {
+        var nextToken = 1
+        var entries: [Int: Entry] = [:]
+    }
+
+    private let state = Locked(State())
+
+    /// A registered callback: its token (for Swift to take it out) and its context pointer (for
+    /// the C call, and only the C callback dereferences it).
+    struct Registered: @unchecked Sendable {
+        let token: Int
+        let context: UnsafeMutableRawPointer
+    }
+
+    /// Registers a callback for a request on the handle of `generation`.
+    func add(_ callback: Callback, generation: Int) -> Registered {
+        state.withLock { state in
+            let token = state.nextToken
+            state.nextToken += 1
+            let tag = Unmanaged.passRetained(Tag(table: self, token: token))
+            state.entries[token] = Entry(generation: generation, callback: callback, tag: tag)
+            return Registered(token: token, context: tag.toOpaque())
+        }
+    }
+
+    /// Takes out the entry behind a C callback's context pointer; nil if it was already taken.
+    /// Only for C callbacks: the C library calls each context once, while its entry stands.
+    static func take(_ context: UnsafeRawPointer?) -> Callback? {
+        guard let context else { return nil }
+        // The entry holds the tag, so it is alive until the entry is taken out below.
+        let tag = Unmanaged<Tag>.fromOpaque(context).takeUnretainedValue()
+        return tag.table?.remove(tag.token)
+    }
+
+    /// Takes out an entry the C library will not call (the request failed at once, or failed
+    /// without arming its watch); nil if it was already taken.
+    @discardableResult
+    func remove(_ token: Int) -> Callback? {
+        guard let entry = state.withLock({ $0.entries.removeValue(forKey: token) }) else { return nil }
+        entry.tag.release()
+        return entry.callback
+    }
+
+    /// Ends every callback still waiting on the handle of `generation` (every handle if nil),
+    /// after its `zookeeper_close` returned: completions fail with `.closing`, watches report
+    /// `.sessionLost`.
+    func drain(generation: Int?) {
+        let drained = state.withLock { state -> [Entry] in
+            let tokens = state.entries.filter { generation == nil || $0.value.generation == generation }.map(\.key)
+            return tokens.compactMap { state.entries.removeValue(forKey: $0) }
+        }
+        for entry in drained {
+            entry.tag.release()
+            switch entry.callback {
+            case .completion(let handler): handler(.failure(.closing))
+            case .watch(let handler): handler(.sessionLost)
+            }
+        }
+    }
+
+    /// How many callbacks are waiting (tests).
+    var count: Int { state.withLock { $0.entries.count } }
+}
