@@ -50,7 +50,8 @@ public final class MembershipWatch: Sendable {
     public let path: String
     /// How often the children are listed again even with no watch event. ZooKeeper sends no
     /// event to a client that lost READ on the path (an ACL change fires nothing either), so
-    /// without this a balancer whose access was withdrawn would never learn it.
+    /// without this a balancer whose access was withdrawn would never learn it (the audit timer of
+    /// ``ReconcileLoop``).
     public let auditInterval: Duration
     private let logger: Logger
 
@@ -78,23 +79,8 @@ public final class MembershipWatch: Sendable {
     /// Runs the watch loop in the calling task, handing each snapshot to `yield`.
     public func run(yield: @escaping @Sendable (MembershipSnapshot) -> Void) async {
         let wake = WakeSignal()
-        /// Children whose data watch fired since the last pass.
-        let dirty = DirtyChildren()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [client] in
-                for await _ in client.sessionStates() { wake.signal() }
-            }
-            group.addTask { [auditInterval] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: auditInterval)
-                    dirty.insert(Loop.auditMarker)
-                    wake.signal()
-                }
-            }
-            var loop = Loop(watch: self, wake: wake, dirty: dirty, yield: yield)
-            await loop.run()
-            group.cancelAll()
-        }
+        var passes = Passes(watch: self, wake: wake, dirty: DirtyChildren(), yield: yield)
+        await ReconcileLoop(client: client, wake: wake, audit: auditInterval).run(&passes)
     }
 
     private struct Cached {
@@ -102,7 +88,8 @@ public final class MembershipWatch: Sendable {
         var record: MemberRecord?
     }
 
-    private struct Loop {
+    /// What the shared loop runs: each pass re-lists or re-reads what changed and publishes.
+    private struct Passes: Reconciler {
         let watch: MembershipWatch
         let wake: WakeSignal
         let dirty: DirtyChildren
@@ -113,11 +100,9 @@ public final class MembershipWatch: Sendable {
         /// logged once; kept across sessions, unlike `cache`.
         var reported: [String: Int64] = [:]
         var last: MembershipSnapshot?
-        var sessionID: Int64 = 0
         var needsListing = true
         /// Whether a children (or exists) watch on the path is armed and has not fired yet.
         var listingWatchArmed = false
-        var backoff = Duration.milliseconds(100)
 
         init(watch: MembershipWatch, wake: WakeSignal, dirty: DirtyChildren, yield: @escaping @Sendable (MembershipSnapshot) -> Void) {
             self.watch = watch
@@ -129,43 +114,26 @@ public final class MembershipWatch: Sendable {
         var client: ZooKeeperClient { watch.client }
         var logger: Logger { watch.logger }
 
-        mutating func run() async {
-            var retryTimer: Task<Void, Never>?
-            wake.signal()
-            for await _ in wake.signals {
-                if Task.isCancelled { break }
-                retryTimer?.cancel()
-                retryTimer = nil
-                guard client.state == .connected else {
-                    markStale()
-                    needsListing = true
-                    continue
-                }
-                let currentSession = client.sessionID
-                if currentSession != sessionID {
-                    // A new session has none of the old watches: read everything again.
-                    sessionID = currentSession
-                    cache.removeAll()
-                    needsListing = true
-                }
-                do {
-                    try await pass()
-                    backoff = .milliseconds(100)
-                } catch {
-                    if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
-                        logger.debug("membership read interrupted; will retry", metadata: ["error": "\(zkError)"])
-                    } else {
-                        failed(error)
-                    }
-                    needsListing = true
-                    retryTimer = wake.signal(after: backoff)
-                    backoff = min(backoff * 2, Self.maximumBackoff)
-                }
-            }
-            retryTimer?.cancel()
+        mutating func disconnected() {
+            markStale()
+            needsListing = true
         }
 
-        static let maximumBackoff = Duration.seconds(5)
+        /// A new session has none of the old watches: read everything again.
+        mutating func sessionChanged() {
+            cache.removeAll()
+            needsListing = true
+        }
+
+        mutating func failed(_ error: any Error, retryAfter: Duration) -> ReconcileLoop.Verdict {
+            if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
+                logger.debug("membership read interrupted; will retry", metadata: ["error": "\(zkError)"])
+            } else {
+                failed(error)
+            }
+            needsListing = true
+            return .retry
+        }
 
         /// A read failed for a reason reconnecting does not cure (NOAUTH, say): keep the last
         /// members, marked stale, with the error, so it never looks like an empty healthy group.
@@ -183,7 +151,7 @@ public final class MembershipWatch: Sendable {
                     "membership read failed; keeping the last known members and retrying",
                     metadata: [
                         "error": "\(readError)", "members": "\(snapshot.members.count)",
-                        "retry.max_interval": "\(Self.maximumBackoff)",
+                        "retry.max_interval": "\(ReconcileLoop.maximumBackoff)",
                     ])
             }
             snapshot.stale = true
@@ -202,10 +170,7 @@ public final class MembershipWatch: Sendable {
             logger.warning("registry unreachable; keeping the last known members", metadata: ["members": "\(snapshot.members.count)"])
         }
 
-        /// Marks a periodic listing in `dirty` (no node name contains a NUL).
-        static let auditMarker = "\u{0}audit"
-
-        private mutating func pass() async throws {
+        mutating func pass(audit: Bool) async throws {
             let changed = dirty.take()
             if changed.contains("") {
                 // The children (or exists) watch fired: it is used up.
@@ -232,7 +197,7 @@ public final class MembershipWatch: Sendable {
                 }
                 listingWatchArmed = true
                 needsListing = relist
-            } else if changed.contains(Self.auditMarker) {
+            } else if audit {
                 // The periodic listing: without a watch, since the armed one still stands (a new
                 // watch each time would pile up in the C client until the children change).
                 do {
@@ -250,7 +215,7 @@ public final class MembershipWatch: Sendable {
                     try await fetch(name)
                 }
             }
-            for name in changed where !name.isEmpty && name != Self.auditMarker && (children == nil || cache[name] != nil) {
+            for name in changed where !name.isEmpty && (children == nil || cache[name] != nil) {
                 try await fetch(name)
             }
             publish()
@@ -258,7 +223,7 @@ public final class MembershipWatch: Sendable {
 
         /// Reads one child's data, arming its data watch.
         private mutating func fetch(_ name: String) async throws {
-            let childPath = watch.path == "/" ? "/\(name)" : "\(watch.path)/\(name)"
+            let childPath = ServicePath.child(name, of: watch.path)
             do {
                 let (data, stat, dataWatch) = try await client.getDataWatching(childPath)
                 watchFires(dataWatch, child: name)

@@ -31,6 +31,19 @@ public final class Registration: Service, Sendable {
         /// The desired state the last successful reconcile achieved.
         var achieved: Desired?
         var invalidRecordLogged = false
+        /// Tasks in ``waitUntilSettled(timeout:)``, resumed when ZooKeeper matches `desired`.
+        var settledWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var cancelledWaiters: Set<Int> = []
+        var nextWaiter = 0
+
+        var isSettled: Bool { achieved == desired }
+
+        /// Resumes the waiters once settled; every change of `desired` or `achieved` ends here.
+        mutating func resumeWaitersIfSettled() {
+            guard isSettled else { return }
+            for waiter in settledWaiters.values { waiter.resume() }
+            settledWaiters = [:]
+        }
     }
 
     public let client: ZooKeeperClient
@@ -66,7 +79,7 @@ public final class Registration: Service, Sendable {
     /// The znode this registration owns.
     public var nodePath: String {
         let id = state.withLock { $0.desired.record.id }
-        return path == "/" ? "/\(id)" : "\(path)/\(id)"
+        return ServicePath.child(id, of: path)
     }
 
     /// The record as last set.
@@ -85,6 +98,7 @@ public final class Registration: Service, Sendable {
             $0.desired.leaving = active ? nil : leaving
             // A pass in flight may still hold what it achieved before: not settled until the next.
             if $0.desired != before { $0.achieved = nil }
+            $0.resumeWaitersIfSettled()
         }
         wake.signal()
     }
@@ -96,6 +110,7 @@ public final class Registration: Service, Sendable {
             guard record.id == state.desired.record.id else { return false }
             state.desired.record = record
             state.invalidRecordLogged = false
+            state.resumeWaitersIfSettled()
             return true
         }
         if accepted {
@@ -107,72 +122,92 @@ public final class Registration: Service, Sendable {
 
     /// Whether ZooKeeper matches the desired state (registered with the current record, or absent).
     public var isSettled: Bool {
-        state.withLock { $0.achieved == $0.desired }
+        state.withLock { $0.isSettled }
     }
 
     /// Waits (bounded) until ZooKeeper matches the desired state. Returns false on timeout.
     public func waitUntilSettled(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            if isSettled { return true }
-            try? await Task.sleep(for: .milliseconds(10))
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.settled(); return true }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || isSettled
         }
-        return isSettled
+    }
+
+    /// Returns when settled (at once if it is), or when the waiting task is cancelled.
+    private func settled() async {
+        let key = state.withLock { state -> Int in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.isSettled || state.cancelledWaiters.remove(key) != nil { return true }
+                    state.settledWaiters[key] = waiter
+                    return false
+                }
+                if now { waiter.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if let waiter = state.settledWaiters.removeValue(forKey: key) { return waiter }
+                state.cancelledWaiters.insert(key)
+                return nil
+            }
+            waiter?.resume()
+        }
     }
 
     /// Runs until cancelled or graceful shutdown. Throws ``ZooKeeperAuthorizationError`` when
     /// ZooKeeper refuses a write (NOAUTH): this identity cannot register, and retrying with the
     /// same credentials cannot help (a wrong password is another identity, not a failed login).
     public func run() async throws {
-        let denied = await withTaskGroup(of: Void.self) { group -> ZooKeeperAuthorizationError? in
-            group.addTask { [client, wake] in
-                for await _ in client.sessionStates() { wake.signal() }
-            }
-            let denied = await cancelWhenGracefulShutdown {
-                await self.reconcileLoop()
-            }
-            group.cancelAll()
-            return denied
+        let denied = await cancelWhenGracefulShutdown {
+            var passes = Passes(registration: self)
+            await ReconcileLoop(client: self.client, wake: self.wake, audit: nil).run(&passes)
+            return passes.denied
         }
         // Deregister on the way out, in a fresh task: this one is cancelled, but the delete must run.
         await Task { await self.removeOwnNode(reason: denied == nil ? "registration stopped" : "not authorized", leaving: denied == nil ? "shutdown" : nil) }.value
         if let denied { throw denied }
     }
 
-    /// Reconciles until cancelled; returns early with the error if ZooKeeper refuses this identity.
-    private func reconcileLoop() async -> ZooKeeperAuthorizationError? {
-        var backoff = Duration.milliseconds(100)
-        var retryTimer: Task<Void, Never>?
-        wake.signal()
-        for await _ in wake.signals {
-            if Task.isCancelled { break }
-            retryTimer?.cancel()
-            retryTimer = nil
-            guard client.state == .connected else { continue }
-            let desired = state.withLock { $0.desired }
-            do {
-                if let watch = try await reconcile(desired) {
-                    wake.signal(when: watch)
-                }
-                backoff = .milliseconds(100)
-            } catch {
-                state.withLock { $0.achieved = nil }
-                if let denied = ZooKeeperAuthorizationError(error, credentials: client.configuration.credentials) {
-                    logger.error("not authorized to register; stopping", metadata: ["error": "\(denied)"])
-                    retryTimer?.cancel()
-                    return denied
-                }
-                if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
-                    logger.debug("registration interrupted; will retry", metadata: ["error": "\(zkError)"])
-                } else {
-                    logger.warning("registration failed; will retry", metadata: ["error": "\(error)", "retry.after": "\(backoff)"])
-                }
-                retryTimer = wake.signal(after: backoff)
-                backoff = min(backoff * 2, .seconds(5))
+    /// What the shared loop runs: one pass makes ZooKeeper match the desired state; a NOAUTH stops.
+    private struct Passes: Reconciler {
+        let registration: Registration
+        /// Set when ZooKeeper refused this identity.
+        var denied: ZooKeeperAuthorizationError?
+
+        // Nothing to forget: each pass looks at the node afresh, and its owner is compared with
+        // the session of the moment.
+        func disconnected() {}
+        func sessionChanged() {}
+
+        func pass(audit: Bool) async throws {
+            let desired = registration.state.withLock { $0.desired }
+            if let watch = try await registration.reconcile(desired) {
+                registration.wake.signal(when: watch)
             }
         }
-        retryTimer?.cancel()
-        return nil
+
+        mutating func failed(_ error: any Error, retryAfter: Duration) -> ReconcileLoop.Verdict {
+            let logger = registration.logger
+            registration.state.withLock { $0.achieved = nil }
+            if let denied = ZooKeeperAuthorizationError(error, credentials: registration.client.configuration.credentials) {
+                logger.error("not authorized to register; stopping", metadata: ["error": "\(denied)"])
+                self.denied = denied
+                return .stop
+            }
+            if let zkError = error as? ZooKeeperError, zkError.code.isTransient {
+                logger.debug("registration interrupted; will retry", metadata: ["error": "\(zkError)"])
+            } else {
+                logger.warning("registration failed; will retry", metadata: ["error": "\(error)", "retry.after": "\(retryAfter)"])
+            }
+            return .retry
+        }
     }
 
     /// One pass: make ZooKeeper match `desired`. Returns a watch on the node when registered.
@@ -296,7 +331,10 @@ public final class Registration: Service, Sendable {
     }
 
     private func markAchieved(_ desired: Desired) {
-        state.withLock { $0.achieved = desired }
+        state.withLock {
+            $0.achieved = desired
+            $0.resumeWaitersIfSettled()
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 
 /// A coalescing wake-up: any number of `signal()` calls between two `wait()`s wake the waiter once.
-/// Used by the registration and membership loops, whose every wake-up re-reads the whole state,
-/// so only "something happened" matters, not how often.
+/// Used by ``ReconcileLoop`` (the registration and membership loops), whose every wake-up
+/// re-reads the whole state, so only "something happened" matters, not how often.
 final class WakeSignal: Sendable {
     private let stream: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
@@ -21,11 +21,13 @@ final class WakeSignal: Sendable {
     /// The one consumer's view. Ends when the consuming task is cancelled or `finish()` is called.
     var signals: AsyncStream<Void> { stream }
 
-    /// Signals after `delay` (a retry timer); the returned task may be cancelled.
+    /// Signals after `delay` (a retry timer); a cancelled timer does not signal (the loop cancels
+    /// a pending timer on every wake-up, and a cancelled one that signalled would wake it again at
+    /// once, defeating the backoff).
     @discardableResult
     func signal(after delay: Duration) -> Task<Void, Never> {
         Task { [weak self] in
-            try? await Task.sleep(for: delay)
+            do { try await Task.sleep(for: delay) } catch { return }
             self?.signal()
         }
     }
