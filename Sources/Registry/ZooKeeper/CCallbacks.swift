@@ -97,24 +97,12 @@ func nodeWatcher(zh: OpaquePointer?, type: Int32, state: Int32, path: UnsafePoin
 
 /// The handle's default watcher: session events only.
 func sessionWatcher(zh: OpaquePointer?, type: Int32, state: Int32, path: UnsafePointer<CChar>?, context: UnsafeMutableRawPointer?) {
-    guard isSessionEvent(type: type), let context else { return }
-    let handleContext = Unmanaged<HandleContext>.fromOpaque(context).takeUnretainedValue()
+    guard isSessionEvent(type: type), let handler = CallbackTable.session(context) else { return }
     var sessionID: Int64 = 0
     if isConnected(cState: state), let zh, let id = zoo_client_id(zh) {
         sessionID = id.pointee.client_id
     }
-    handleContext.client?.received(SessionMachine.HandleEvent(cState: state, sessionID: sessionID), generation: handleContext.generation)
-}
-
-/// One per C handle, passed as the handle's context and kept alive until `zookeeper_close` returns.
-final class HandleContext: Sendable {
-    weak let client: ZooKeeperClient?
-    let generation: Int
-
-    init(client: ZooKeeperClient, generation: Int) {
-        self.client = client
-        self.generation = generation
-    }
+    handler(SessionMachine.HandleEvent(cState: state, sessionID: sessionID))
 }
 
 /// The C library's own log lines, routed to swift-log at debug level: it logs every ordinary

@@ -6,14 +6,16 @@ enum CompletionOutcome: Sendable {
 
 typealias CompletionHandler = @Sendable (CompletionOutcome) -> Void
 typealias WatchHandler = @Sendable (WatchEvent) -> Void
+typealias SessionHandler = @Sendable (SessionMachine.HandleEvent) -> Void
 
 /// One client's table of the C callbacks it is waiting for, by token; one table per client.
 ///
-/// A C completion or watcher receives one opaque context pointer. Here it points to a ``Tag``
-/// (the table and the token) that the table keeps alive while the entry stands, so the C side
-/// never owns a Swift object: a completion that never comes (a request that failed at once, an
-/// auth reply cut off by a close) or a watcher that never fires (the C library frees its watchers
-/// silently on close) leaves an entry, and ``drain(generation:)`` ends those once the handle's
+/// A C completion or watcher receives one opaque context pointer: every pointer this client
+/// hands the C library (a request's completion, its watch, a handle's session watcher) points to
+/// a ``Tag`` (the table and the token) that the table keeps alive while the entry stands, so the
+/// C side never owns a Swift object: a completion that never comes (a request that failed at
+/// once, an auth reply cut off by a close) or a watcher that never fires (the C library frees its
+/// watchers silently on close) leaves an entry, and ``drain(generation:)`` ends those once the handle's
 /// `zookeeper_close` has returned and no C call can reach them any more. An entry is taken out
 /// exactly once: by its C callback, by the caller when the C library will not call (the request
 /// failed at once; a watch the failed request did not arm), or by the drain.
@@ -21,6 +23,8 @@ final class CallbackTable: Sendable {
     enum Callback: Sendable {
         case completion(CompletionHandler)
         case watch(WatchHandler)
+        /// A handle's session events: called for each, until the handle is closed.
+        case session(SessionHandler)
     }
 
     /// What a C context pointer points to.
@@ -76,6 +80,17 @@ final class CallbackTable: Sendable {
         return tag.table?.remove(tag.token)
     }
 
+    /// The session handler behind a handle's context pointer, left in place (it stands until the
+    /// handle's close, after which the C library calls nothing).
+    static func session(_ context: UnsafeRawPointer?) -> SessionHandler? {
+        guard let context else { return nil }
+        let tag = Unmanaged<Tag>.fromOpaque(context).takeUnretainedValue()
+        return tag.table?.state.withLock { state in
+            if case .session(let handler)? = state.entries[tag.token]?.callback { return handler }
+            return nil
+        }
+    }
+
     /// Takes out an entry the C library will not call (the request failed at once, or failed
     /// without arming its watch); nil if it was already taken.
     @discardableResult
@@ -98,6 +113,7 @@ final class CallbackTable: Sendable {
             switch entry.callback {
             case .completion(let handler): handler(.failure(.closing))
             case .watch(let handler): handler(.sessionLost)
+            case .session: break
             }
         }
     }

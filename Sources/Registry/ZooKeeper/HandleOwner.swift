@@ -10,12 +10,11 @@ import Foundation
 /// order they were made, each after the handle it needs was opened. Completions and watches come
 /// back on the C library's completion thread through ``callbacks``.
 final class HandleOwner: Sendable {
-    /// A raw C handle and its context. `@unchecked Sendable`: the pointer is only used on `queue`
-    /// (or read under `current`'s lock); the C library itself is thread-safe.
+    /// A raw C handle and its generation. `@unchecked Sendable`: the pointer is only used on
+    /// `queue` (or read under `current`'s lock); the C library itself is thread-safe.
     struct Handle: @unchecked Sendable {
         let raw: OpaquePointer
         let generation: Int
-        let context: Unmanaged<HandleContext>
     }
 
     private struct Current {
@@ -56,13 +55,14 @@ final class HandleOwner: Sendable {
         case closed
     }
 
-    /// Opens the handle of `context.generation` (on the queue) and makes it current.
-    func open(hosts: String, sessionTimeout: Duration, context: HandleContext,
+    /// Opens the handle of `generation` (on the queue) and makes it current; its session events
+    /// go to `events` (through ``callbacks``, like every other C callback).
+    func open(hosts: String, sessionTimeout: Duration, generation: Int, events: @escaping SessionHandler,
               resuming session: (id: Int64, password: [UInt8])?) -> Opened {
         dispatchPrecondition(condition: .onQueue(queue))
         let timeoutMs = Int32(clamping: sessionTimeout.components.seconds * 1000
             + sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
-        let retained = Unmanaged.passRetained(context)
+        let sessionEntry = callbacks.add(.session(events), generation: generation)
         var clientID = clientid_t()
         if let session {
             clientID.client_id = session.id
@@ -73,15 +73,15 @@ final class HandleOwner: Sendable {
         let raw: OpaquePointer? = hosts.withCString { hostsPointer in
             withUnsafePointer(to: &clientID) { idPointer in
                 zookeeper_init2(hostsPointer, sessionWatcher, timeoutMs, session == nil ? nil : idPointer,
-                                retained.toOpaque(), 0, zookeeperLog)
+                                sessionEntry.context, 0, zookeeperLog)
             }
         }
         guard let raw else {
             let code = errno
-            retained.release()
+            callbacks.remove(sessionEntry.token)
             return .failed(errno: code)
         }
-        let handle = Handle(raw: raw, generation: context.generation, context: retained)
+        let handle = Handle(raw: raw, generation: generation)
         let previous = current.withLock { current -> Handle?? in
             guard !current.closed else { return .none }
             defer { current.handle = handle }
@@ -99,7 +99,6 @@ final class HandleOwner: Sendable {
     func close(_ handle: Handle) {
         dispatchPrecondition(condition: .onQueue(queue))
         zookeeper_close(handle.raw)
-        handle.context.release()
         callbacks.drain(generation: handle.generation)
     }
 

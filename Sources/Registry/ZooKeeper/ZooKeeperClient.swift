@@ -188,8 +188,9 @@ public final class ZooKeeperClient: Sendable {
 
     /// Opens the handle of `generation`; returns the one it replaced.
     private func openHandle(generation: Int, resuming session: (id: Int64, password: [UInt8])? = nil) -> HandleOwner.Handle? {
-        switch owner.open(hosts: hosts, sessionTimeout: configuration.sessionTimeout,
-                          context: HandleContext(client: self, generation: generation), resuming: session) {
+        let events: SessionHandler = { [weak self] event in self?.received(event, generation: generation) }
+        switch owner.open(hosts: hosts, sessionTimeout: configuration.sessionTimeout, generation: generation,
+                          events: events, resuming: session) {
         case .opened(let handle, let previous):
             if let credentials = configuration.credentials {
                 addDigestAuth(credentials, to: handle)
