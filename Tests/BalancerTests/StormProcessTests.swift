@@ -1,0 +1,163 @@
+import Balancer
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue #11's membership storms with real processes: ZooKeeper, `chat-server`s, a `server-agent`
+/// beside each (2 s sessions) and the `balancer` binary. Every wait is on a condition with a
+/// deadline; the only time bounds asserted are the features' own (slow start's ramp).
+@Suite("Membership storms, real processes", .serialized, .timeLimit(.minutes(4)))
+struct StormProcessTests {
+    static let names = ["chat-1", "chat-2", "chat-3"]
+
+    /// Servers and agents for `names`, then the balancer; returns once all are `up`.
+    private func start(_ cluster: StormCluster, zookeeperOptions: String = "") async throws {
+        for name in Self.names {
+            try await cluster.startServer(name)
+            try cluster.startAgent(name)
+        }
+        try await cluster.startBalancer(zookeeperOptions: zookeeperOptions)
+        let up = Dictionary(uniqueKeysWithValues: Self.names.map { ($0, "up") })
+        let ready = await waitUntil(timeout: .seconds(60)) { await cluster.states() == up }
+        guard ready else {
+            let body = (try? await AdminClient.get("/members", from: cluster.admin)).map { String(decoding: $0, as: UTF8.self) }
+            throw TestSupportError("members not up: \(body ?? "no answer"); agent: \(cluster.agent(Self.names[0])?.log ?? ""); balancer: \(cluster.balancer?.log ?? "")")
+        }
+    }
+
+    @Test("all agents frozen past their session while the servers live: every new client is served and held connections keep talking; thawed, the members are normal again")
+    func frozenAgents() async throws {
+        try await StormCluster.with { cluster in
+            try await self.start(cluster)
+            var held: [LineConnection] = []
+            for _ in 0..<6 {
+                let connection = try #require(LineConnection.connect(port: cluster.port))
+                #expect(connection.greeting() != nil)
+                held.append(connection)
+            }
+            defer { for connection in held { connection.close() } }
+
+            for name in Self.names { cluster.agent(name)?.signal(SIGSTOP) }
+            // ZooKeeper expires the frozen sessions (2 s) and deletes their nodes, unmarked: lost.
+            let suspects = Dictionary(uniqueKeysWithValues: Self.names.map { ($0, "suspect") })
+            let kept = await waitUntil(timeout: .seconds(60)) { await cluster.states() == suspects }
+            let states1 = await cluster.states()
+            #expect(kept, "states while frozen: \(states1)")
+            #expect(await cluster.panic() == true)
+
+            var served: [String: Int] = [:]
+            let clients = 60
+            for _ in 0..<clients {
+                served[cluster.served() ?? "failed", default: 0] += 1
+            }
+            print("MEASURED agents frozen: \(clients - (served["failed"] ?? 0)) of \(clients) new clients served \(served)")
+            #expect(served["failed"] == nil, "\(served)")
+            #expect(served.keys.sorted() == Self.names, "every suspect still gets clients: \(served)")
+            for (index, connection) in held.enumerated() {
+                #expect(connection.ping("frozen-\(index)"), "held connection \(index) stopped talking")
+            }
+
+            for name in Self.names { cluster.agent(name)?.signal(SIGCONT) }
+            // Thawed: each agent finds its session expired, makes a new one and registers again.
+            let up = Dictionary(uniqueKeysWithValues: Self.names.map { ($0, "up") })
+            let normal = await waitUntil(timeout: .seconds(60)) { await cluster.states() == up }
+            let states2 = await cluster.states()
+            #expect(normal, "states after thaw: \(states2)")
+            #expect(await cluster.panic() == false)
+            for (index, connection) in held.enumerated() {
+                #expect(connection.ping("thawed-\(index)"), "held connection \(index) stopped talking")
+            }
+        }
+    }
+
+    @Test("all agents stopped with SIGTERM: the members leave at once (leaving, then gone) and no suspect remains")
+    func allAgentsStopped() async throws {
+        try await StormCluster.with { cluster in
+            try await self.start(cluster)
+            for name in Self.names { cluster.agent(name)?.signal(SIGTERM) }
+            var seen: Set<String> = []
+            let took = await timeUntil(timeout: .seconds(30), every: .milliseconds(20)) {
+                let states = await cluster.states()
+                seen.formUnion(states.values)
+                return states.isEmpty
+            }
+            let gone = took != nil
+            print("MEASURED all agents SIGTERM: members gone after \(took.map { "\($0)" } ?? "never"), states seen \(seen.sorted())")
+            let states3 = await cluster.states()
+            #expect(gone, "members left: \(states3)")
+            #expect(!seen.contains("suspect"), "states seen: \(seen)")
+            #expect(await cluster.panic() == false)
+            for name in Self.names {
+                #expect(await cluster.agent(name)?.waitForExit(timeout: .seconds(10)) == true)
+            }
+            // No member left: a new client is closed without a greeting (no live upstreams).
+            #expect(cluster.served() == nil)
+        }
+    }
+
+    @Test("one agent killed with kill -9 while the others live: removed once its session expires, not kept as a suspect")
+    func oneAgentKilled() async throws {
+        try await StormCluster.with { cluster in
+            try await self.start(cluster)
+            cluster.agent("chat-2")?.signal(SIGKILL)
+            var seen: Set<String> = []
+            let took = await timeUntil(timeout: .seconds(60), every: .milliseconds(20)) {
+                let states = await cluster.states()
+                if let state = states["chat-2"] { seen.insert(state) }
+                return states == ["chat-1": "up", "chat-3": "up"]
+            }
+            let removed = took != nil
+            print("MEASURED agent kill -9 (session \(StormCluster.sessionTimeout)): chat-2 removed after \(took.map { "\($0)" } ?? "never"), states seen \(seen.sorted())")
+            let states4 = await cluster.states()
+            #expect(removed, "states: \(states4)")
+            #expect(!seen.contains("suspect"), "chat-2 was \(seen)")
+            #expect(await cluster.panic() == false)
+            var served: [String: Int] = [:]
+            for _ in 0..<20 { served[cluster.served() ?? "failed", default: 0] += 1 }
+            #expect(served == ["chat-1": 10, "chat-3": 10])
+        }
+    }
+
+    @Test("a member joining with slow_start=10s gets less than its weight's share in its first seconds")
+    func slowStartJoin() async throws {
+        try await StormCluster.with { cluster in
+            for name in Self.names.prefix(2) {
+                try await cluster.startServer(name)
+                try cluster.startAgent(name)
+            }
+            try await cluster.startBalancer(zookeeperOptions: "slow_start=10s")
+            #expect(await waitUntil(timeout: .seconds(60)) { await cluster.states() == ["chat-1": "up", "chat-2": "up"] })
+            try await cluster.startServer("chat-3")
+            try cluster.startAgent("chat-3")
+            let joined = await waitUntil(timeout: .seconds(30), interval: .milliseconds(5)) {
+                await cluster.states()["chat-3"] != nil
+            }
+            #expect(joined)
+            let start = ContinuousClock.now
+            let joining = await cluster.members().first { $0.id == "zk:chat-3" }
+            #expect(joining?.state == "slow_start", "a joining member ramps: \(String(describing: joining))")
+            // A new client every 20 ms for 3 s while chat-3 ramps from 10 % of its weight: well
+            // inside the 10 s ramp, where its share stays below its weight's 1/3 all along.
+            var served: [String: Int] = [:]
+            var perSecond: [[String: Int]] = [[:], [:], [:]]
+            var total = 0
+            while case let elapsed = ContinuousClock.now - start, elapsed < .seconds(3) {
+                let name = cluster.served() ?? "failed"
+                served[name, default: 0] += 1
+                perSecond[min(2, Int(elapsed.components.seconds))][name, default: 0] += 1
+                total += 1
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            let share = Double(served["chat-3"] ?? 0) / Double(max(1, total))
+            let shares = perSecond.map { second in "\(second["chat-3"] ?? 0)/\(second.values.reduce(0, +))" }
+            print("MEASURED slow_start=10s: chat-3 got \(served["chat-3"] ?? 0) of \(total) new clients in its first 3 s (per second: \(shares.joined(separator: ", "))); \(served); its weight's share is 1/3")
+            #expect(served["failed"] == nil)
+            #expect(share < 1.0 / 3.0, "\(served)")
+            #expect((served["chat-3"] ?? 0) > 0, "a ramping member still takes its part: \(served)")
+        }
+    }
+}
