@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "Registry", argumentParser, logging]),
         .target(
             name: "ChatProtocol",
-            dependencies: [nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
+            dependencies: ["MusterBase", nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
         ),
         .executableTarget(
             name: "ChatServer",

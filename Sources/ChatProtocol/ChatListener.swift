@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import NIOCore
 import NIOPosix
 
@@ -113,9 +114,9 @@ public enum ChatListenerError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .bindFailed(let host, let port, let underlying):
-            return "cannot listen on \(host):\(port): \(underlying) (is another server using that port?)"
+            return "cannot listen on \(Endpoint(host: host, port: port)): \(underlying) (is another server using that port?)"
         case .noLocalAddress(let host, let port):
-            return "bound \(host):\(port) but the socket reports no local address"
+            return "bound \(Endpoint(host: host, port: port)) but the socket reports no local address"
         }
     }
 }
