@@ -53,10 +53,14 @@ struct ProxyFailoverTests {
         let dead = self.deadPorts[0].port
         var server = ListenerConfiguration.test()
         server.nextUpstream = false
+        // fail_timeout longer than the test can last on a loaded machine: the dead member is
+        // tried once, then stays unavailable for all 20 clients (the default 10s could expire).
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [
-                    UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: dead), .backend(a)])
+                    UpstreamConfiguration(
+                        name: "backends",
+                        servers: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(600)), .backend(a)])
                 ],
                 servers: [server]))
         var names: [String: Int] = [:]
