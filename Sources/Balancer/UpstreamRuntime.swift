@@ -1,10 +1,9 @@
 import Logging
 import MusterBase
-import NIOConcurrencyHelpers
 import NIOCore
 
-/// Everything the data path needs about one upstream group: its pool, its metrics, the state of its
-/// membership feed, and rate limits for the log lines that a storm of clients could otherwise flood.
+/// Everything the data path needs about one upstream group: its pool (with the state of its
+/// membership feed), its metrics, and rate limits for the log lines that a storm of clients could otherwise flood.
 final class UpstreamRuntime: Sendable {
     let name: String
     let pool: UpstreamPool
@@ -12,7 +11,6 @@ final class UpstreamRuntime: Sendable {
     let logger: Logger
     /// Resolved addresses of registry members whose host is a name.
     let addresses = MemberAddresses()
-    private let membership: NIOLockedValueBox<MembershipState>
     private let noLiveLog: RateLimiter
     private let connectFailureLog: RateLimiter
 
@@ -23,18 +21,12 @@ final class UpstreamRuntime: Sendable {
         var logger = logger
         logger[metadataKey: LogKey.upstream] = "\(configuration.name)"
         self.logger = logger
-        self.membership = NIOLockedValueBox(MembershipState())
         self.noLiveLog = RateLimiter(interval: .seconds(1))
         self.connectFailureLog = RateLimiter(interval: .seconds(1))
     }
 
-    var membershipState: MembershipState {
-        self.membership.withLockedValue { $0 }
-    }
-
-    func updateMembership(_ update: (inout MembershipState) -> Void) {
-        self.membership.withLockedValue { update(&$0) }
-    }
+    /// The registry feed's state; the pool keeps it with the members.
+    var membershipState: MembershipState { self.pool.membership }
 
     /// Counts and (at most once a second) logs a client turned away because no member was available.
     func recordNoLiveUpstreams() {

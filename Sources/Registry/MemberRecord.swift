@@ -14,7 +14,8 @@ import MusterBase
 /// newer `version` for the fields they know and ignore keys they do not know, so a writer can add
 /// fields without older readers dropping its members. Adding a field: a property, its coding key,
 /// a line in ``init(from:)`` (with its default for records that lack it) and its rule in
-/// ``validate()``.
+/// ``validate()`` (writers) or `validateFields()` (both); a balancer that acts on it reads it in
+/// `UpstreamMember.take(_:)`, its one conversion from a record.
 public struct MemberRecord: Codable, Sendable, Hashable {
     /// The format version this code writes.
     public static let formatVersion = 1
@@ -139,7 +140,7 @@ public struct MemberRecord: Codable, Sendable, Hashable {
         if let problem = StrictJSON.checkObject(bytes) {
             throw .malformed(problem.description)
         }
-        var record: MemberRecord
+        let record: MemberRecord
         do {
             record = try JSONDecoder().decode(MemberRecord.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
@@ -152,14 +153,24 @@ public struct MemberRecord: Codable, Sendable, Hashable {
             // Valid JSON (checked above), so a value did not fit its field, e.g. 1e30 or 1.5 as a port.
             throw .malformed("a field's value cannot be read (a number that is not an integer in range?)")
         }
-        try record.validateFields()
+        return try record.read()
+    }
+
+    /// The record as a reader takes it, and what the reader made of fields it could not take as
+    /// written: the rules a reader and a writer share checked, a weight above the largest read as
+    /// that, a newer format version read for the fields this code knows. ``decode(_:)`` applies it to
+    /// a znode's data; a balancer applies it to every record it is handed (the registry's decoded
+    /// ones pass unchanged), so this is the one rule of what a member may be.
+    public func read() throws(MemberRecordError) -> (record: MemberRecord, notes: [String]) {
+        try validateFields()
+        var record = self
         var notes: [String] = []
-        if record.version > formatVersion {
-            notes.append("format version \(record.version) is newer than this reader's (\(formatVersion)): read for the fields it knows")
+        if version > Self.formatVersion {
+            notes.append("format version \(version) is newer than this reader's (\(Self.formatVersion)): read for the fields it knows")
         }
-        if record.weight > MemberLimits.weights.upperBound {
-            notes.append("weight \(record.weight) read as \(MemberLimits.weights.upperBound), the largest weight")
-            record.weight = MemberLimits.clampedWeight(record.weight)
+        if weight > MemberLimits.weights.upperBound {
+            notes.append("weight \(weight) read as \(MemberLimits.weights.upperBound), the largest weight")
+            record.weight = MemberLimits.clampedWeight(weight)
         }
         return (record, notes)
     }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Balancer
+import Registry
 
 @Suite("Picker: hash $remote_addr [consistent]")
 struct PickerHashTests {
@@ -66,7 +67,7 @@ struct PickerHashTests {
     static func discoveredPool(count: Int) -> UpstreamPool {
         let pool = UpstreamPool(configuration: UpstreamConfiguration(
             name: "u", method: .hash(consistent: true), zookeeper: ZooKeeperSource(connectString: "zk:2181", path: "/m")))
-        pool.applyMembership((0..<count).map { DiscoveredMember(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
+        pool.applyMembership((0..<count).map { MemberRecord(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
         return pool
     }
 
@@ -83,7 +84,7 @@ struct PickerHashTests {
         // Each of 10 members of equal weight holds roughly a tenth of the clients.
         #expect(perMember.values.allSatisfy { $0 > 500 && $0 < 1_600 }, "\(perMember)")
 
-        pool.applyMembership((0..<10).filter { $0 != 3 }.map { DiscoveredMember(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
+        pool.applyMembership((0..<10).filter { $0 != 3 }.map { MemberRecord(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
         let after = Self.manyClients.map { pool.pick(clientAddress: $0).map(\.host) }
         var moved = 0
         for (old, new) in zip(before, after) {
@@ -106,7 +107,7 @@ struct PickerHashTests {
             if let pick { pool.connectionClosed(pick.id) }
             return pick?.host
         }
-        pool.applyMembership((0..<10).map { DiscoveredMember(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
+        pool.applyMembership((0..<10).map { MemberRecord(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
         var movedToNew = 0
         for (client, old) in zip(Self.manyClients, before) {
             let pick = pool.pick(clientAddress: client)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Balancer
+import Registry
 
 /// Issue #11's pure logic: panic threshold, leave vs lost, slow start and flap damping, on an
 /// injected clock.
@@ -22,11 +23,11 @@ struct StormPoolTests {
             wallClock: { Date(timeIntervalSince1970: 1_800_000_000) })
     }
 
-    static func member(_ n: Int, weight: Int = 1, leaving: String? = nil) -> DiscoveredMember {
-        DiscoveredMember(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, leaving: leaving)
+    static func member(_ n: Int, weight: Int = 1, leaving: String? = nil) -> MemberRecord {
+        MemberRecord(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, leaving: leaving)
     }
 
-    static func members(_ ns: Int...) -> [DiscoveredMember] { ns.map { member($0) } }
+    static func members(_ ns: Int...) -> [MemberRecord] { ns.map { member($0) } }
 
     static func states(_ pool: UpstreamPool) -> [String] { pool.status().map { "\($0.id.dropFirst(3))=\($0.state)" } }
 

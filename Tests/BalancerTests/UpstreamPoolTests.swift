@@ -12,8 +12,8 @@ struct UpstreamPoolTests {
     static let zookeeper = ZooKeeperSource(
         connectString: "127.0.0.1:2181", path: "/muster/services/chat", maxFails: 2, failTimeout: .seconds(5), panicThreshold: 0)
 
-    static func member(_ n: Int, weight: Int = 1, draining: Bool = false) -> DiscoveredMember {
-        DiscoveredMember(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, draining: draining)
+    static func member(_ n: Int, weight: Int = 1, draining: Bool = false) -> MemberRecord {
+        MemberRecord(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, draining: draining)
     }
 
     static func mixedPool() -> UpstreamPool {
@@ -123,11 +123,11 @@ struct UpstreamPoolTests {
     func badRecords() {
         let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
         let change = pool.applyMembership([
-            DiscoveredMember(id: "ok", host: "10.0.0.1", port: 7000, weight: 5_000),
-            DiscoveredMember(id: "noport", host: "10.0.0.2", port: 0),
-            DiscoveredMember(id: "nohost", host: "", port: 7000),
-            DiscoveredMember(id: "ok", host: "10.0.0.3", port: 7000),
-            DiscoveredMember(id: "", host: "10.0.0.4", port: 7000),
+            MemberRecord(id: "ok", host: "10.0.0.1", port: 7000, weight: 5_000),
+            MemberRecord(id: "noport", host: "10.0.0.2", port: 0),
+            MemberRecord(id: "nohost", host: "", port: 7000),
+            MemberRecord(id: "ok", host: "10.0.0.3", port: 7000),
+            MemberRecord(id: "", host: "10.0.0.4", port: 7000),
         ], stale: false)
         #expect(change.added == [.discovered("ok")])
         #expect(change.rejected.count == 4)
@@ -237,7 +237,7 @@ struct UpstreamPoolTests {
 
 @Suite("Upstream pool: Registry records")
 struct UpstreamPoolRegistryTests {
-    @Test("MemberRecord snapshots apply like DiscoveredMember lists, stale ones never remove")
+    @Test("MembershipSnapshots apply like record lists, stale ones never remove")
     func records() {
         let pool = UpstreamPool(configuration: UpstreamConfiguration(
             name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m", panicThreshold: 0)))
@@ -251,5 +251,42 @@ struct UpstreamPoolRegistryTests {
         #expect(pool.status().count == 2)
         pool.apply(MembershipSnapshot(members: [two], stale: false))
         #expect(pool.status().map(\.id) == ["zk:chat-2"])
+    }
+
+    @Test("a record becomes a member through one conversion; a changed record updates it in place")
+    func conversion() {
+        let source = ZooKeeperSource(
+            connectString: "127.0.0.1:2181", path: "/m", maxFails: 3, failTimeout: .seconds(7), slowStart: .seconds(4))
+        var member = UpstreamMember(
+            record: MemberRecord(id: "chat-1", host: "::1", port: 7001, weight: 2, draining: true, leaving: "shutdown"),
+            source: source)
+        #expect(member.id == .discovered("chat-1") && member.source == .zookeeper)
+        #expect(member.address == "[::1]:7001" && member.peer.weight == 2 && member.peer.effectiveWeight == 2)
+        #expect(member.peer.draining && member.peer.leaving && member.leavingReason == "shutdown")
+        #expect(member.peer.health.maxFails == 3 && member.peer.health.failTimeout == .seconds(7))
+        #expect(member.peer.slowStart == .seconds(4))
+
+        let same = member.take(MemberRecord(id: "chat-1", host: "::1", port: 7001, weight: 2, draining: true, leaving: "shutdown"))
+        #expect(!same.changed && !same.structural)
+        let flags = member.take(MemberRecord(id: "chat-1", host: "::1", port: 7001, weight: 2))
+        #expect(flags.changed && !flags.structural && !member.peer.draining && !member.peer.leaving && member.leavingReason == nil)
+        let moved = member.take(MemberRecord(id: "chat-1", host: "10.0.0.9", port: 7002, weight: 5))
+        #expect(moved.changed && moved.structural && member.address == "10.0.0.9:7002" && member.peer.weight == 5)
+    }
+
+    @Test("the pool keeps the feed's state: stale, fed once, the read error; only a change of staleness is news")
+    func feedState() {
+        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+            name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m", panicThreshold: 0)))
+        #expect(pool.membership == MembershipState())
+        let record = MemberRecord(id: "chat-1", host: "127.0.0.1", port: 7001)
+        #expect(pool.apply(MembershipSnapshot(members: [record])).freshnessChanged)
+        #expect(pool.membership == MembershipState(stale: false, hasSnapshot: true, error: nil))
+        #expect(!pool.apply(MembershipSnapshot(members: [record])).freshnessChanged)
+        let denied = MembershipSnapshot(members: [record], stale: true, error: .failed("NOAUTH"))
+        #expect(pool.apply(denied).freshnessChanged)
+        #expect(pool.membership.stale && pool.membership.error == "\(MembershipReadError.failed("NOAUTH"))")
+        pool.membershipFailed("bad auth file")
+        #expect(pool.membership.error == "bad auth file" && pool.status().count == 1)
     }
 }

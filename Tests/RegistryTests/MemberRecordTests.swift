@@ -117,6 +117,24 @@ struct MemberRecordTests {
         #expect(throws: MemberRecordError.self) { try MemberRecord(id: "a", host: "h", port: 1, weight: 1001).encoded() }
     }
 
+    @Test func aRecordHandedInIsReadByTheSameRuleAsDecodedOnes() throws {
+        // What a balancer does with records it did not decode itself (tests, in-process callers).
+        let (heavy, notes) = try MemberRecord(id: "a", host: "h", port: 1, weight: 5000).read()
+        #expect(heavy.weight == 1000 && notes == ["weight 5000 read as 1000, the largest weight"])
+        var newer = MemberRecord(id: "a", host: "h", port: 1)
+        newer.version = 2
+        #expect(try newer.read().notes.count == 1)
+        let decoded = try MemberRecord.decode(Array(#"{"version":1,"id":"a","host":"10.0.0.1","port":7,"weight":3}"#.utf8))
+        #expect(try decoded.read().record == decoded && decoded.read().notes.isEmpty)
+        for bad in [
+            MemberRecord(id: "", host: "h", port: 1), MemberRecord(id: "a", host: "", port: 1),
+            MemberRecord(id: "a", host: "h h", port: 1), MemberRecord(id: "a", host: "h", port: 0),
+            MemberRecord(id: "a", host: "h", port: 1, weight: 0),
+        ] {
+            #expect(throws: MemberRecordError.self) { try bad.read() }
+        }
+    }
+
     @Test(arguments: [
         "10.0.0.5", "0.0.0.0", "255.255.255.255", "127.0.0.1", "::1", "::", "2001:db8::7", "fe80::1:2:3:4", "::ffff:10.0.0.1",
         "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:1.2.3.4", "1::", "1:2:3:4:5:6:7::", "ABCD:ef01::", "localhost", "a", "chat-1.example.com",

@@ -4,7 +4,7 @@ import Registry
 import ServiceLifecycle
 
 /// Feeds one upstream group from the registry: a ZooKeeper client and a membership watch whose
-/// snapshots go to `UpstreamPool.applyMembership`.
+/// snapshots go to `UpstreamPool.apply`.
 ///
 /// The watch never empties the set because ZooKeeper is unreachable or refuses the read (it marks
 /// it stale instead, with the error), so the last known members keep taking traffic meanwhile.
@@ -23,7 +23,7 @@ final class MembershipFeed: Service, Sendable {
 
     func run() async throws {
         // A new attempt: an earlier feed's error no longer describes this one.
-        self.upstream.updateMembership { $0.error = nil }
+        self.upstream.pool.membershipFailed(nil)
         let client: ZooKeeperClient
         do {
             // Credentials come from the auth file only; DigestCredentials' description is redacted.
@@ -36,7 +36,7 @@ final class MembershipFeed: Service, Sendable {
                 logger: self.logger)
         } catch {
             let message = "\(error)"
-            self.upstream.updateMembership { $0.error = message }
+            self.upstream.pool.membershipFailed(message)
             self.logger.error(
                 "membership feed not started; static members only",
                 metadata: [LogKey.zkConnect: "\(self.source.connectString)", LogKey.error: "\(message)"])
@@ -61,20 +61,7 @@ final class MembershipFeed: Service, Sendable {
                     ])
             }
             unresolved = Set(failures.keys)
-            let change = self.upstream.pool.applyMembership(
-                snapshot.members.map {
-                    DiscoveredMember(id: $0.id, host: $0.host, port: $0.port, weight: $0.weight, draining: $0.draining, leaving: $0.leaving)
-                },
-                stale: snapshot.stale)
-            var changed = false
-            self.upstream.updateMembership { state in
-                changed = state.stale != snapshot.stale || !state.hasSnapshot
-                state.stale = snapshot.stale
-                state.hasSnapshot = true
-                // Set while the members path cannot be read (NOAUTH, say): the members shown are
-                // then the last ones read, marked stale, and the watch retries with backoff.
-                state.error = snapshot.error.map { "\($0)" }
-            }
+            let change = self.upstream.pool.apply(snapshot)
             if !change.added.isEmpty || !change.removed.isEmpty || !change.updated.isEmpty {
                 self.logger.info(
                     "membership changed",
@@ -92,7 +79,7 @@ final class MembershipFeed: Service, Sendable {
                     "member records ignored by the pool",
                     metadata: [LogKey.records: "\(fresh.map { UntrustedText.escaped($0) })"])
             }
-            if changed {
+            if change.freshnessChanged {
                 self.logger.info(
                     "membership snapshot",
                     metadata: [LogKey.members: "\(snapshot.members.count)", LogKey.stale: "\(snapshot.stale)"])

@@ -1,4 +1,4 @@
-/// What one `applyMembership` call changed, for the caller to log.
+/// What one membership snapshot changed, for the caller to log.
 public struct MembershipChange: Sendable, Equatable {
     public var added: [MemberID] = []
     /// Members that stop taking new connections because they left the set.
@@ -13,6 +13,8 @@ public struct MembershipChange: Sendable, Equatable {
     public var rejected: [String] = []
     /// True when a stale snapshot was applied without removals (registry unreachable).
     public var keptBecauseStale = false
+    /// The first snapshot, or one whose staleness differs from the last one's.
+    public var freshnessChanged = false
 
     public init() {}
 

@@ -69,12 +69,29 @@ public final class UpstreamPool: Sendable {
         state.withLock { $0.connectionClosed(id) }
     }
 
-    /// Applies a membership snapshot. A fresh one is the whole discovered set: members missing from
-    /// it drain. A stale one (registry unreachable) only adds and updates, so it never empties the pool.
+    /// Applies one snapshot of `MembershipWatch.snapshots()`. A fresh one is the whole discovered
+    /// set: members missing from it drain. A stale one (registry unreachable) only adds and updates,
+    /// so it never empties the pool. Records that `MemberRecord.read()` refuses are rejected.
     @discardableResult
-    public func applyMembership(_ members: [DiscoveredMember], stale: Bool) -> MembershipChange {
+    public func apply(_ snapshot: MembershipSnapshot) -> MembershipChange {
         let now = clock() - origin
-        return state.withLock { $0.applyMembership(members, stale: stale, now: now) }
+        return state.withLock { $0.apply(snapshot, now: now) }
+    }
+
+    /// Applies member records as one snapshot (`apply(_:)`).
+    @discardableResult
+    public func applyMembership(_ members: [MemberRecord], stale: Bool) -> MembershipChange {
+        apply(MembershipSnapshot(members: members, stale: stale))
+    }
+
+    /// The registry feed as the admin endpoint shows it: stale, fed at least once, its error.
+    var membership: MembershipState {
+        state.withLock { $0.membership }
+    }
+
+    /// The feed could not start (its error), or starts again (nil).
+    func membershipFailed(_ error: String?) {
+        state.withLock { $0.membershipFailed(error) }
     }
 
     /// SIGHUP: applies a new configuration, keeping the counters of members that stay.

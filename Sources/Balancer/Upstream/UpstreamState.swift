@@ -1,5 +1,6 @@
 import Foundation
 import MusterBase
+import Registry
 
 /// The pure state of one upstream group: members, nginx balancing state, passive health and
 /// counters. No locking and no I/O; `UpstreamPool` wraps it in a mutex and supplies the clock.
@@ -54,6 +55,9 @@ struct UpstreamState: Sendable {
     private static func source(of configuration: UpstreamConfiguration) -> ZooKeeperSource {
         configuration.zookeeper ?? ZooKeeperSource(connectString: "", path: "")
     }
+
+    /// The registry feed's state (stale, first snapshot, error), kept with the members it describes.
+    private(set) var membership = MembershipState()
 
     /// Panic state and counters for the admin endpoint and metrics.
     var storm: UpstreamStorm {
@@ -151,24 +155,39 @@ struct UpstreamState: Sendable {
 
     // MARK: membership
 
-    mutating func applyMembership(_ records: [DiscoveredMember], stale: Bool, now: Duration) -> MembershipChange {
+    /// Applies one snapshot of the registry: its members, and whether it is stale or the path
+    /// cannot be read (the admin endpoint's view of the feed).
+    mutating func apply(_ snapshot: MembershipSnapshot, now: Duration) -> MembershipChange {
+        var change = applyMembership(snapshot.members, stale: snapshot.stale, now: now)
+        change.freshnessChanged = !membership.hasSnapshot || membership.stale != snapshot.stale
+        membership.stale = snapshot.stale
+        membership.hasSnapshot = true
+        // Set while the members path cannot be read (NOAUTH, say): the members shown are then the
+        // last ones read, marked stale, and the watch retries with backoff.
+        membership.error = snapshot.error.map { "\($0)" }
+        return change
+    }
+
+    /// The feed could not start (bad auth file, bad connect string), or starts again (nil).
+    mutating func membershipFailed(_ error: String?) {
+        membership.error = error
+    }
+
+    private mutating func applyMembership(_ records: [MemberRecord], stale: Bool, now: Duration) -> MembershipChange {
         var change = MembershipChange()
         let source = Self.source(of: configuration)
         let joining = sawSnapshot
         sawSnapshot = true
         var seen: Set<MemberID> = []
         var structural = false
-        for record in records {
-            guard !record.id.isEmpty else {
-                change.rejected.append("record with an empty id")
-                continue
-            }
-            guard !record.host.isEmpty, !record.host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
-                change.rejected.append("\(record.id): invalid host \"\(record.host)\"")
-                continue
-            }
-            guard (1...65535).contains(record.port) else {
-                change.rejected.append("\(record.id): invalid port \(record.port)")
+        for offered in records {
+            // The record's own rule decides what a member may be (registry records passed it
+            // when they were decoded; records handed in directly meet it here).
+            let record: MemberRecord
+            do {
+                record = try offered.read().record
+            } catch {
+                change.rejected.append(offered.id.isEmpty ? "\(error)" : "\(offered.id): \(error)")
                 continue
             }
             let id = MemberID.discovered(record.id)
@@ -176,8 +195,6 @@ struct UpstreamState: Sendable {
                 change.rejected.append("\(record.id): duplicate id")
                 continue
             }
-            // Weights come from remote records; keep them in the range the config accepts.
-            let weight = MemberLimits.clampedWeight(record.weight)
             if let index = indexByID[id] {
                 var member = members[index]
                 var changed = false
@@ -194,28 +211,10 @@ struct UpstreamState: Sendable {
                     member.suspectSince = nil
                     changed = true
                 }
-                if member.host != record.host || member.port != record.port {
-                    member.host = record.host
-                    member.port = record.port
-                    member.address = Endpoint(host: record.host, port: record.port).description
-                    changed = true
-                    structural = true
-                }
-                if member.peer.weight != weight {
-                    member.peer.setWeight(weight)
-                    changed = true
-                    structural = true
-                }
-                if member.peer.draining != record.draining {
-                    member.peer.draining = record.draining
-                    changed = true
-                }
                 let wasLeaving = member.peer.leaving
-                if member.leavingReason != record.leaving {
-                    member.peer.leaving = record.leaving != nil
-                    member.leavingReason = record.leaving
-                    changed = true
-                }
+                let taken = member.take(record)
+                changed = changed || taken.changed
+                structural = structural || taken.structural
                 member.peer.slowStart = source.slowStart
                 members[index] = member
                 if changed { change.updated.append(id) }
@@ -227,13 +226,7 @@ struct UpstreamState: Sendable {
                 }
                 if member.peer.leaving, !wasLeaving { change.leaving.append(id) }
             } else {
-                var member = UpstreamMember(
-                    id: id, host: record.host, port: record.port, source: .zookeeper, weight: weight,
-                    maxFails: source.maxFails, failTimeout: source.failTimeout)
-                member.peer.draining = record.draining
-                member.peer.leaving = record.leaving != nil
-                member.leavingReason = record.leaving
-                member.peer.slowStart = source.slowStart
+                let member = UpstreamMember(record: record, source: source)
                 members.append(member)
                 let index = members.count - 1
                 indexByID[id] = index
