@@ -260,7 +260,7 @@ actor BalancerController {
     }
 
     private func publish() {
-        var listeners: [PublishedState.Listener] = []
+        var listeners: [MembersReport.Listener] = []
         for key in self.listeners.keys.sorted() {
             guard let listener = self.listeners[key] else { continue }
             let target = listener.currentTarget

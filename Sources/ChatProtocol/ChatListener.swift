@@ -91,7 +91,7 @@ public final class ChatListener: Sendable {
     public func shutdown() async {
         try? await self.serverChannel.close()
         let channels = self.tracker.drain()
-        self.logger.info("closing client connections", metadata: ["connections": "\(channels.count)"])
+        self.logger.info("closing client connections", metadata: [LogKey.connections: "\(channels.count)"])
         self.hub?.broadcast("BYE server shutting down")
         for channel in channels {
             // Flushing first lets the goodbye line reach clients that are reading.

@@ -1,4 +1,5 @@
 import Logging
+import MusterBase
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -28,9 +29,9 @@ public struct ChatServerService: Service {
         self.logger.info(
             "listening",
             metadata: [
-                "address": "\(listener.localAddress)",
-                "server.name": "\(self.configuration.serverName)",
-                "mode": "\(self.configuration.mode)",
+                LogKey.address: "\(listener.localAddress)",
+                LogKey.serverName: "\(self.configuration.serverName)",
+                LogKey.mode: "\(self.configuration.mode)",
             ]
         )
         self.onListening(listener.localAddress)
@@ -44,6 +45,6 @@ public struct ChatServerService: Service {
             listener.stopAccepting()
         }
         await listener.shutdown()
-        self.logger.info("stopped", metadata: ["server.name": "\(self.configuration.serverName)"])
+        self.logger.info("stopped", metadata: [LogKey.serverName: "\(self.configuration.serverName)"])
     }
 }

@@ -71,7 +71,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "chat-server")
         let limit = OpenFileLimit.raise()
-        logger.info("open files limit", metadata: ["limit.soft": "\(limit.soft)", "limit.hard": "\(limit.hard)"])
+        logger.info("open files limit", metadata: [LogKey.limitSoft: "\(limit.soft)", LogKey.limitHard: "\(limit.hard)"])
 
         let address = try Self.listenAddress(self.listen)
         let server = ChatServerService(

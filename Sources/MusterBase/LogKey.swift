@@ -4,6 +4,7 @@
 public enum LogKey {
     // General
     public static let added = "added"
+    public static let address = "address"
     public static let admin = "admin"
     public static let config = "config"
     public static let connections = "connections"
@@ -13,6 +14,7 @@ public enum LogKey {
     public static let listen = "listen"
     public static let listeners = "listeners"
     public static let members = "members"
+    public static let mode = "mode"
     public static let openFiles = "open_files"
     public static let reason = "reason"
     public static let records = "records"
@@ -24,6 +26,13 @@ public enum LogKey {
     public static let upstream = "upstream"
     public static let workerConnections = "worker_connections"
     public static let workers = "workers"
+
+    // The chat server
+    public static let serverName = "server.name"
+
+    // The open-files limit
+    public static let limitHard = "limit.hard"
+    public static let limitSoft = "limit.soft"
 
     // The admin endpoint
     public static let adminMaxConnections = "admin.max_connections"

@@ -5,23 +5,18 @@ struct PublishedState: Sendable {
         case starting, running, draining
     }
 
-    struct Listener: Sendable {
-        var address: String
-        var upstream: String
-    }
-
     struct Upstream: Sendable {
         var configuration: UpstreamConfiguration
         var runtime: UpstreamRuntime
     }
 
     var phase: Phase = .starting
-    var listeners: [Listener] = []
+    var listeners: [MembersReport.Listener] = []
     var upstreams: [Upstream] = []
 
     func report() -> MembersReport {
         MembersReport(
-            listeners: self.listeners.map { .init(address: $0.address, upstream: $0.upstream) },
+            listeners: self.listeners,
             upstreams: self.upstreams.map { upstream in
                 let membership = upstream.runtime.membershipState
                 return MembersReport.Upstream(
