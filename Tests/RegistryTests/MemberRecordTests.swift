@@ -171,7 +171,7 @@ struct MemberRecordTests {
     /// `decode` must never trap (a libFuzzer target calls it): random bytes and mutations of a
     /// valid record, with a fixed seed so a failure repeats.
     @Test func decodeIsTotal() throws {
-        var generator = SeededGenerator(seed: 0x6D75_7374_6572)
+        var generator = SplitMix64(seed: 0x6D75_7374_6572)
         let seed = Array(#"{"version":1,"id":"a","host":"10.0.0.5","port":6000,"weight":2,"draining":false,"metadata":{"z":"a\u00e9"}}"#.utf8)
         var accepted = 0
         for round in 0..<20_000 {
@@ -259,18 +259,5 @@ struct ZooKeeperErrorTests {
         } catch {
             #expect(error.description.contains("/nonexistent/auth"))
         }
-    }
-}
-
-/// SplitMix64, so a randomized test repeats exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -4,10 +4,4 @@ public struct Pick: Sendable, Equatable {
     public var id: MemberID
     public var host: String
     public var port: Int
-
-    public init(id: MemberID, host: String, port: Int) {
-        self.id = id
-        self.host = host
-        self.port = port
-    }
 }

@@ -3,9 +3,9 @@ import Registry
 
 /// One member of an upstream group: who it is, its balancing state and its counters.
 struct UpstreamMember: Sendable {
+    /// Where it comes from; the raw value is what the admin endpoint shows.
     enum Source: String, Sendable {
-        case `static` = "static"
-        case zookeeper = "zookeeper"
+        case `static`, zookeeper
     }
 
     let id: MemberID

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// One way of choosing a member for a new connection, owning everything about itself, as HAProxy's
 /// `lb_ops` and Envoy's per-policy load balancers do: the directive that selects it in an
 /// `upstream` block and its parameters, the text the admin endpoint shows, the state it derives from
@@ -60,4 +62,14 @@ extension BalancingAlgorithm {
 struct BalancingParameterError: Error, Sendable {
     var argument: Int
     var message: String
+}
+
+/// An algorithm whose directive takes no arguments (round robin, `least_conn`).
+protocol ParameterlessBalancing: BalancingAlgorithm {
+    init()
+}
+
+extension ParameterlessBalancing {
+    static var argumentCount: ClosedRange<Int> { 0...0 }
+    static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self { Self() }
 }

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// nginx's `hash $remote_addr [consistent]` (`ngx_stream_upstream_hash_module`): the client's
 /// address decides, so a client comes back to the same member.
 ///

@@ -1,11 +1,11 @@
+import MusterBase
+
 /// nginx's `least_conn` (`ngx_stream_upstream_get_least_conn_peer`): the fewest active connections
 /// relative to weight (`conns / weight`); among equals, smooth weighted round robin decides. A lone
 /// primary goes through round robin, as nginx's `peers->single` does; backups get a least_conn pass
 /// of their own.
-struct LeastConnBalancing: BalancingAlgorithm {
+struct LeastConnBalancing: ParameterlessBalancing {
     static var directive: String? { "least_conn" }
-    static var argumentCount: ClosedRange<Int> { 0...0 }
-    static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self { Self() }
 
     var description: String { "least_conn" }
 

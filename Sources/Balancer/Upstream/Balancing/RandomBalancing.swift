@@ -1,3 +1,5 @@
+import MusterBase
+
 /// nginx's `random` and `random two` (`ngx_stream_upstream_random_module`): a weighted random
 /// member; with `two`, the one with fewer connections (relative to weight) of two random members.
 /// After 20 misses, with a lone member, or with `two` and fewer than two members, round robin takes

@@ -1,3 +1,5 @@
+import MusterBase
+
 /// nginx's smooth weighted round robin (`ngx_stream_upstream_get_peer`), the default method.
 ///
 /// Each eligible member gains its `effectiveWeight`; the one with the largest `currentWeight` wins
@@ -5,10 +7,8 @@
 /// and climbs back by one each pass. Weights count in per-mille (`SlowStart`) so a member in slow
 /// start gains only its ramped share; with no ramp that is nginx's sequence scaled by 1000.
 /// Backups are tried only when no primary is eligible. Its state is the members' own weights.
-struct RoundRobinBalancing: BalancingAlgorithm {
+struct RoundRobinBalancing: ParameterlessBalancing {
     static var directive: String? { nil }
-    static var argumentCount: ClosedRange<Int> { 0...0 }
-    static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self { Self() }
 
     var description: String { "round_robin" }
 
