@@ -211,21 +211,13 @@ public struct SessionState: Sendable, Equatable {
     /// The next thing to do for this session, or nil when it is waiting for I/O or a timer. The worker
     /// calls it after every change and carries the action out; each action is returned once.
     public mutating func nextAction(now: Int64) -> Action? {
-        for side in Side.both {
-            var this = self[side]
-            guard !this.closed else { continue }
-            if this.closeQueued && (this.pending == 0 || self.phase != .established) {
-                this.closed = true
-                this.pending = 0
-                self[side] = this
-                self.sideClosed(side, now: now)
-                return .close(side)
-            }
-            if this.finQueued && !this.finSent && this.pending == 0 && self.phase == .established {
-                this.finSent = true
-                self[side] = this
-                return .shutdownWrite(side)
-            }
+        // The two sides spelled out rather than a loop over `Side.both`: this runs after every
+        // event, and the global array's lazy initialisation check and retain cost more than the rest.
+        if let action = self.nextAction(for: .client, now: now) {
+            return action
+        }
+        if let action = self.nextAction(for: .upstream, now: now) {
+            return action
         }
         // proxy_half_close on: both directions done (each side sent its EOF and got its FIN).
         if self.halfClose, self.phase == .established,
@@ -235,6 +227,25 @@ public struct SessionState: Sendable, Equatable {
             self.client.closeQueued = true
             self.upstream.closeQueued = true
             return self.nextAction(now: now)
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private mutating func nextAction(for side: Side, now: Int64) -> Action? {
+        var this = self[side]
+        guard !this.closed else { return nil }
+        if this.closeQueued && (this.pending == 0 || self.phase != .established) {
+            this.closed = true
+            this.pending = 0
+            self[side] = this
+            self.sideClosed(side, now: now)
+            return .close(side)
+        }
+        if this.finQueued && !this.finSent && this.pending == 0 && self.phase == .established {
+            this.finSent = true
+            self[side] = this
+            return .shutdownWrite(side)
         }
         return nil
     }

@@ -24,7 +24,7 @@ struct WorkerCore {
     private let readBufferSize = 64 * 1024
     private let clock: () -> Int64
 
-    private var sessions: [Session] = []
+    private var sessions = SessionTable(capacity: 1024)
     /// Parallel to `sessions`: what each session holds by reference.
     private var links: [SessionLinks] = []
     private var freeSlots: [Int32] = []
@@ -79,7 +79,6 @@ struct WorkerCore {
         self.readBuffer = UnsafeMutableRawPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         self.clock = clock
         self.now = clock()
-        self.sessions.reserveCapacity(1024)
         self.links.reserveCapacity(1024)
         self.freeSlots.reserveCapacity(1024)
         self.posted.reserveCapacity(64)
@@ -203,6 +202,8 @@ struct WorkerCore {
         cpe_close(self.epollFD)
         cpe_events_free(self.events)
         self.readBuffer.deallocate()
+        // The thread ends after this: nothing reads the table again.
+        self.sessions.deallocate()
         self.stopWaiter?.resume()
         self.stopWaiter = nil
     }
@@ -411,8 +412,11 @@ struct WorkerCore {
     private mutating func free(_ slot: Int32) {
         self.timers.cancel(slot)
         var session = self.sessions[Int(slot)]
-        for side in Side.both where session[side].buffer >= 0 {
-            self.pool.give(session[side].buffer)
+        if session.client.buffer >= 0 {
+            self.pool.give(session.client.buffer)
+        }
+        if session.upstream.buffer >= 0 {
+            self.pool.give(session.upstream.buffer)
         }
         session = Session()
         session.generation = (self.sessions[Int(slot)].generation &+ 1) & Self.generationMask
@@ -460,11 +464,18 @@ struct WorkerCore {
     /// Continues whatever a session can do: write what is pending, read what is readable.
     private mutating func resume(_ slot: Int32, wrote side: Side? = nil) {
         guard self.sessions[slot].inUse, self.sessions[slot].state.phase == .established else { return }
-        for target in Side.both where self.sessions[slot][target].writable && self.sessions[slot][target].pending > 0 {
-            self.flush(slot, to: target)
+        // Both sides spelled out (no loop over the global `Side.both`): this runs on every event.
+        if self.sessions[slot].client.writable && self.sessions[slot].client.pending > 0 {
+            self.flush(slot, to: .client)
         }
-        for source in Side.both where self.sessions[slot][source].readable {
-            self.pump(slot, from: source)
+        if self.sessions[slot].upstream.writable && self.sessions[slot].upstream.pending > 0 {
+            self.flush(slot, to: .upstream)
+        }
+        if self.sessions[slot].client.readable {
+            self.pump(slot, from: .client)
+        }
+        if self.sessions[slot].upstream.readable {
+            self.pump(slot, from: .upstream)
         }
         self.settle(slot)
     }
@@ -489,9 +500,9 @@ struct WorkerCore {
             return
         }
         // A side that was waiting for its peer to drain may read again.
-        for source in Side.both
-        where self.sessions[slot][source].readable && self.sessions[slot].state.readAllowed(source)
-            && !self.sessions[slot].posted
+        if !self.sessions[slot].posted
+            && ((self.sessions[slot].client.readable && self.sessions[slot].state.readAllowed(.client))
+                || (self.sessions[slot].upstream.readable && self.sessions[slot].state.readAllowed(.upstream)))
         {
             self.post(slot)
         }
@@ -664,12 +675,5 @@ struct WorkerCore {
     var buffersInUse: Int { self.pool.inUse }
     func sessionState(_ slot: Int32) -> SessionState? {
         self.sessions[Int(slot)].inUse ? self.sessions[Int(slot)].state : nil
-    }
-}
-
-extension Array where Element == Session {
-    fileprivate subscript(slot: Int32) -> Session {
-        get { self[Int(slot)] }
-        _modify { yield &self[Int(slot)] }
     }
 }
