@@ -20,7 +20,7 @@ extension UpstreamState {
         membership.error = error
     }
 
-    mutating func applyMembership(_ records: [MemberRecord], stale: Bool, now: Duration) -> MembershipChange {
+    private mutating func applyMembership(_ records: [MemberRecord], stale: Bool, now: Duration) -> MembershipChange {
         var change = MembershipChange()
         let source = Self.source(of: configuration)
         let joining = sawSnapshot

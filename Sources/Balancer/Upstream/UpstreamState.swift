@@ -44,7 +44,7 @@ struct UpstreamState: Sendable {
         rebuild()
     }
 
-    static func member(for server: StaticServer) -> UpstreamMember {
+    private static func member(for server: StaticServer) -> UpstreamMember {
         var member = UpstreamMember(
             id: .staticServer(host: server.host, port: server.port), host: server.host, port: server.port,
             source: .static, weight: max(1, server.weight), maxFails: server.maxFails, failTimeout: server.failTimeout,
@@ -88,7 +88,7 @@ struct UpstreamState: Sendable {
         return chosen
     }
 
-    mutating func choose(clientAddress: String?, context: PickContext) -> Int? {
+    private mutating func choose(clientAddress: String?, context: PickContext) -> Int? {
         algorithm.pick(&members, clientAddress: clientAddress, context: context, random: &generator)
     }
 
@@ -146,7 +146,7 @@ struct UpstreamState: Sendable {
         release(index)
     }
 
-    mutating func release(_ index: Int) {
+    private mutating func release(_ index: Int) {
         if members[index].peer.active > 0 {
             members[index].peer.active -= 1
         }
