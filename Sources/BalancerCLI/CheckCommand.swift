@@ -1,5 +1,6 @@
 import ArgumentParser
 import Balancer
+import SystemLimits
 
 /// `balancer check --config FILE`: validate like `nginx -t`.
 struct CheckCommand: AsyncParsableCommand {
@@ -17,6 +18,11 @@ struct CheckCommand: AsyncParsableCommand {
             let configuration = try BalancerConfiguration.load(path: self.config).resolvingServerNames()
             for warning in configuration.warnings {
                 printError("balancer: warning: \(warning)")
+            }
+            if let cap = ListenQueueLimit.current() {
+                for warning in configuration.listenQueueWarnings(cap: cap) {
+                    printError("balancer: warning: \(warning)")
+                }
             }
         } catch {
             printError("balancer: \(error)")

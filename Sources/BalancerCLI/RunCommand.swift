@@ -115,6 +115,13 @@ struct RunCommand: AsyncParsableCommand {
                 "worker_connections allows more clients than the open-files limit can hold; that limit applies first",
                 metadata: [LogKey.workerConnections: "\(workers)", LogKey.openFiles: "\(openFiles)"])
         }
+        if let cap = ListenQueueLimit.current() {
+            for warning in configuration.listenQueueWarnings(cap: cap) {
+                logger.warning(
+                    "listen backlog is above net.core.somaxconn; the kernel queues fewer waiting clients",
+                    metadata: [LogKey.listen: "\(warning.listen)", "backlog": "\(warning.backlog)", "somaxconn": "\(warning.cap)"])
+            }
+        }
         if openFiles < 4096 {
             logger.warning(
                 "open-files limit is low: each client uses two descriptors",

@@ -66,3 +66,16 @@ struct AcceptRateConfigTests {
         #expect(ProxyListener.limiter(for: nil, keeping: first) == nil)
     }
 }
+
+@Suite("Config: listen backlog against net.core.somaxconn")
+struct ListenQueueWarningTests {
+    @Test("a backlog above the kernel's cap is named with its listen and file:line:column, once; at or below it, nothing")
+    func warnings() throws {
+        let text = "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 127.0.0.1:8000 backlog=65535; proxy_pass u; }\n  server { listen 8001; proxy_pass u; }\n}"
+        let configuration = try BalancerConfiguration.parse(text, file: "q.conf")
+        let warnings = configuration.listenQueueWarnings(cap: 4096)
+        #expect(warnings == [ListenQueueWarning(listen: "127.0.0.1:8000", origin: "listen, q.conf:3:12", backlog: 65535, cap: 4096)])
+        #expect(warnings.first?.description.contains("backlog=65535 is above net.core.somaxconn (4096)") == true)
+        #expect(configuration.listenQueueWarnings(cap: 65535).isEmpty)
+    }
+}
