@@ -35,8 +35,9 @@ struct StormProcessTests {
             try await self.start(cluster)
             var held: [LineConnection] = []
             for _ in 0..<6 {
-                let connection = try #require(LineConnection.connect(port: cluster.port))
-                #expect(connection.greeting() != nil)
+                let port = cluster.port
+                let connection = try #require(await offPool { LineConnection.connect(port: port) })
+                #expect(await offPool { connection.greeting() } != nil)
                 held.append(connection)
             }
             defer { for connection in held { connection.close() } }
@@ -52,13 +53,13 @@ struct StormProcessTests {
             var served: [String: Int] = [:]
             let clients = 60
             for _ in 0..<clients {
-                served[cluster.served() ?? "failed", default: 0] += 1
+                served[await cluster.served() ?? "failed", default: 0] += 1
             }
             print("MEASURED agents frozen: \(clients - (served["failed"] ?? 0)) of \(clients) new clients served \(served)")
             #expect(served["failed"] == nil, "\(served)")
             #expect(served.keys.sorted() == Self.names, "every suspect still gets clients: \(served)")
             for (index, connection) in held.enumerated() {
-                #expect(connection.ping("frozen-\(index)"), "held connection \(index) stopped talking")
+                #expect(await offPool { connection.ping("frozen-\(index)") }, "held connection \(index) stopped talking")
             }
 
             for name in Self.names { cluster.agent(name)?.signal(SIGCONT) }
@@ -69,7 +70,7 @@ struct StormProcessTests {
             #expect(normal, "states after thaw: \(states2)")
             #expect(await cluster.panic() == false)
             for (index, connection) in held.enumerated() {
-                #expect(connection.ping("thawed-\(index)"), "held connection \(index) stopped talking")
+                #expect(await offPool { connection.ping("thawed-\(index)") }, "held connection \(index) stopped talking")
             }
         }
     }
@@ -95,7 +96,7 @@ struct StormProcessTests {
                 #expect(await cluster.agent(name)?.waitForExit(timeout: .seconds(10)) == true)
             }
             // No member left: a new client is closed without a greeting (no live upstreams).
-            #expect(cluster.served() == nil)
+            #expect(await cluster.served() == nil)
         }
     }
 
@@ -117,7 +118,7 @@ struct StormProcessTests {
             #expect(!seen.contains("suspect"), "chat-2 was \(seen)")
             #expect(await cluster.panic() == false)
             var served: [String: Int] = [:]
-            for _ in 0..<20 { served[cluster.served() ?? "failed", default: 0] += 1 }
+            for _ in 0..<20 { served[await cluster.served() ?? "failed", default: 0] += 1 }
             #expect(served == ["chat-1": 10, "chat-3": 10])
         }
     }
@@ -146,7 +147,7 @@ struct StormProcessTests {
             var perSecond: [[String: Int]] = [[:], [:], [:]]
             var total = 0
             while case let elapsed = ContinuousClock.now - start, elapsed < .seconds(3) {
-                let name = cluster.served() ?? "failed"
+                let name = await cluster.served() ?? "failed"
                 served[name, default: 0] += 1
                 perSecond[min(2, Int(elapsed.components.seconds))][name, default: 0] += 1
                 total += 1

@@ -96,7 +96,13 @@ final class StormCluster: @unchecked Sendable {
         let port = try freeLoopbackPort()
         let process = try ChildProcess("chat-server", ["--listen", "127.0.0.1:\(port)", "--name", name, "--log-level", "warning"])
         self.servers[name] = (process, port)
-        let up = await waitUntil(timeout: .seconds(30)) { LineConnection.connect(port: port) != nil }
+        let up = await waitUntil(timeout: .seconds(30)) {
+            await offPool {
+                let connection = LineConnection.connect(port: port)
+                connection?.close()
+                return connection != nil
+            }
+        }
         guard up else { throw TestSupportError("chat-server \(name) did not listen: \(process.log)") }
     }
 
@@ -160,10 +166,22 @@ final class StormCluster: @unchecked Sendable {
     }
 
     /// A new client through the balancer: the server that greeted it, nil if none did.
-    func served() -> String? {
-        guard let connection = LineConnection.connect(port: self.port) else { return nil }
-        defer { connection.close() }
-        return connection.greeting()
+    func served() async -> String? {
+        let port = self.port
+        return await offPool {
+            guard let connection = LineConnection.connect(port: port) else { return nil }
+            defer { connection.close() }
+            return connection.greeting()
+        }
+    }
+}
+
+/// Runs blocking socket work on a thread of its own: on the cooperative pool (two threads on two
+/// cores) a read waiting seconds would stall every other test's tasks meanwhile.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+        let thread = Thread { done.resume(returning: body()) }
+        thread.start()
     }
 }
 
