@@ -83,14 +83,7 @@ public struct ServicePath: Sendable, Hashable, CustomStringConvertible {
 
     /// A path that breaks the rule, with the reason.
     public struct Invalid: Error, Sendable, Hashable, CustomStringConvertible {
-        public var path: String
-        public var problem: String
-
-        public init(path: String, problem: String) {
-            self.path = path
-            self.problem = problem
-        }
-
+        public let path: String, problem: String
         public var description: String { "invalid path '\(UntrustedText.escaped(path, limit: 120))': \(problem)" }
     }
 }

@@ -28,7 +28,8 @@ struct ServicePathTests {
         let problem = try #require(ServicePath.zooKeeperProblem(with: path))
         #expect(problem.contains(reason), "\(problem)")
         #expect(ServicePath.problem(with: path) == problem)
-        #expect(throws: ServicePath.Invalid(path: path, problem: problem)) { try ServicePath(path) }
+        let invalid = #expect(throws: ServicePath.Invalid.self) { try ServicePath(path) }
+        #expect(invalid?.path == path && invalid?.problem == problem)
     }
 
     @Test("a configured path also shows as itself; ZooKeeper takes such names as node names")
