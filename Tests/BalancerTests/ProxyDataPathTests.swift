@@ -82,7 +82,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test(idleTimeout: .seconds(3))]))
+                servers: [.test(idleTimeout: .seconds(4))]))
         let connection = try await TestClient.connect(port: balancer.port)
         let start = ContinuousClock.now
         let (greeting, echoed, closedAfter) = try await connection.executeThenClose { inbound, outbound in
@@ -90,9 +90,10 @@ struct ProxyDataPathTests {
             let greeting = try await TestClient.read(2, from: &iterator)
             // Activity keeps the connection open past the timeout.
             var echoed: [UInt8] = []
-            // 8 x 500 ms: longer than the timeout in total, far shorter between two messages.
-            for _ in 0..<8 {
-                try await Task.sleep(for: .milliseconds(500))
+            // 20 x 250 ms: longer than the timeout in total, and a sixteenth of it between two
+            // messages, so even a machine that runs this task late keeps each gap below it.
+            for _ in 0..<20 {
+                try await Task.sleep(for: .milliseconds(250))
                 try await outbound.write(ByteBuffer(string: "p"))
                 echoed += try await TestClient.read(1, from: &iterator)
             }
@@ -102,9 +103,9 @@ struct ProxyDataPathTests {
             return (greeting, echoed, ContinuousClock.now - start)
         }
         #expect(greeting == Array("a\n".utf8))
-        #expect(echoed == Array("pppppppp".utf8))
-        #expect(closedAfter >= .milliseconds(6900))
-        #expect(closedAfter < .seconds(20))
+        #expect(echoed == Array(repeating: UInt8(ascii: "p"), count: 20))
+        // At least 5 s of activity, then the whole timeout of silence.
+        #expect(closedAfter >= .milliseconds(8900))
         await balancer.stop()
     }
 
