@@ -204,7 +204,8 @@ struct AgentEndToEndTests {
             let gone = await timeUntil(timeout: .seconds(10), every: .milliseconds(5)) { await scene.probe.absent(node) }
             #expect(gone != nil)
             // The child's exit removed it, not failed checks (the server never stopped answering).
-            #expect(!agent.log.contains("server unhealthy: deregistering"), "log:\n\(agent.log)")
+            #expect(agent.log.contains("health.reason=server process exited with status 7"), "log:\n\(agent.log)")
+            #expect(!agent.log.contains("consecutive checks failed"), "log:\n\(agent.log)")
             print("MEASURED supervisor child exit -> node gone: \(gone.map { "\($0)" } ?? "never")")
             #expect(await agent.waitForExit(timeout: .seconds(10)) == 7, "log:\n\(agent.log)")
         }
