@@ -53,7 +53,9 @@ struct AdminLimitsTests {
         #expect(growth < 64 * 1024 * 1024, "resident memory grew by \(growth) bytes")
 
         // The endpoint still answers others, and the stuck connection is closed once its answer times out.
-        let metrics = try await AdminClient.get("/healthz", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
+        // (A generous wait: under heavy load the answer once took more than the default 5 s.)
+        let metrics = try await AdminClient.get(
+            "/healthz", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort), timeout: .seconds(30))
         #expect(String(decoding: metrics, as: UTF8.self) == "ok\n")
     }
 
