@@ -127,7 +127,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         authFile = options.authFile
 
-        check = try Self.validatedCheck(options)
+        check = try HealthCheckSpec(options)
 
         guard let drain = DrainSignal.parse(options.drainSignal) else {
             let names = DrainSignal.allCases.map(\.rawValue).joined(separator: ", ")
@@ -184,35 +184,5 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         guard duration > .zero else { throw AgentConfigurationError(flag: flag, problem: "must be greater than zero") }
         return duration
-    }
-
-    static func validatedCheck(_ options: AgentOptions) throws(AgentConfigurationError) -> HealthCheckSpec {
-        if let command = options.checkCommand {
-            guard options.checkSend == nil, options.checkExpect == nil else {
-                throw AgentConfigurationError(flag: "--check-command", problem: "cannot be combined with --check-send/--check-expect; choose one check")
-            }
-            guard !command.trimmingWhitespace().isEmpty else {
-                throw AgentConfigurationError(flag: "--check-command", problem: "empty command")
-            }
-            return .command(command)
-        }
-        if let send = options.checkSend {
-            guard options.checkExpect != nil else {
-                throw AgentConfigurationError(flag: "--check-send", problem: "needs --check-expect PREFIX (what a healthy reply starts with)")
-            }
-            guard !send.contains("\n"), !send.contains("\r") else {
-                throw AgentConfigurationError(flag: "--check-send", problem: "must be a single line; the newline is added by the agent")
-            }
-        }
-        if let expect = options.checkExpect {
-            guard !expect.isEmpty else {
-                throw AgentConfigurationError(flag: "--check-expect", problem: "empty prefix would accept any reply")
-            }
-            guard !expect.contains("\n") else {
-                throw AgentConfigurationError(flag: "--check-expect", problem: "must not contain a newline")
-            }
-            return .lineExchange(send: options.checkSend, expect: expect)
-        }
-        return .tcpConnect
     }
 }

@@ -1,4 +1,9 @@
-/// Which health check the agent runs against its server.
+import MusterBase
+import NIOCore
+import NIOPosix
+
+/// Which health check the agent runs against its server: each kind's flags, rules and check in one
+/// place, so a new kind is this file, its check's file and its flags.
 public enum HealthCheckSpec: Sendable, Equatable {
     /// Healthy when a TCP connection can be opened (the default).
     case tcpConnect
@@ -16,6 +21,56 @@ public enum HealthCheckSpec: Sendable, Equatable {
         case .lineExchange(let send, let expect):
             "line-exchange(send: \(send.map { "'\($0)'" } ?? "nothing"), expect prefix: '\(expect)')"
         case .command(let command): "command('\(command)')"
+        }
+    }
+
+    /// The check the flags ask for (`--check-command`, `--check-send`/`--check-expect`, else a TCP
+    /// connect), with each kind's rules.
+    init(_ options: AgentOptions) throws(AgentConfigurationError) {
+        if let command = options.checkCommand {
+            guard options.checkSend == nil, options.checkExpect == nil else {
+                throw AgentConfigurationError(flag: "--check-command", problem: "cannot be combined with --check-send/--check-expect; choose one check")
+            }
+            guard !command.trimmingWhitespace().isEmpty else {
+                throw AgentConfigurationError(flag: "--check-command", problem: "empty command")
+            }
+            self = .command(command)
+            return
+        }
+        if let send = options.checkSend {
+            guard options.checkExpect != nil else {
+                throw AgentConfigurationError(flag: "--check-send", problem: "needs --check-expect PREFIX (what a healthy reply starts with)")
+            }
+            guard !send.contains("\n"), !send.contains("\r") else {
+                throw AgentConfigurationError(flag: "--check-send", problem: "must be a single line; the newline is added by the agent")
+            }
+        }
+        if let expect = options.checkExpect {
+            guard !expect.isEmpty else {
+                throw AgentConfigurationError(flag: "--check-expect", problem: "empty prefix would accept any reply")
+            }
+            guard !expect.contains("\n") else {
+                throw AgentConfigurationError(flag: "--check-expect", problem: "must not contain a newline")
+            }
+            self = .lineExchange(send: options.checkSend, expect: expect)
+            return
+        }
+        self = .tcpConnect
+    }
+
+    /// The check that runs this spec against `target`.
+    public func makeCheck(
+        target: Endpoint,
+        timeout: Duration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) -> any HealthCheck {
+        switch self {
+        case .tcpConnect:
+            TCPConnectCheck(target: target, timeout: timeout, group: group)
+        case .lineExchange(let send, let expect):
+            LineExchangeCheck(target: target, send: send, expect: expect, timeout: timeout, group: group)
+        case .command(let command):
+            CommandCheck(command: command, timeout: timeout)
         }
     }
 }

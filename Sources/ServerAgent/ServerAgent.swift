@@ -105,7 +105,7 @@ public struct ServerAgent: Sendable {
         if let signal = configuration.drainSignal {
             services.append(.init(service: DrainSignalService(signal: signal, coordinator: coordinator)))
         }
-        let check = HealthChecks.make(configuration.check, target: configuration.server, timeout: configuration.timeout)
+        let check = configuration.check.makeCheck(target: configuration.server, timeout: configuration.timeout)
         services.append(.init(service: HealthCheckService(check: check, interval: configuration.interval, coordinator: coordinator)))
 
         let group = ServiceGroup(
