@@ -97,22 +97,16 @@ struct UpstreamMetrics: Sendable {
         let bytesOut = self.engine.total(.bytesOut)
         let acceptPauses = self.engine.total(.acceptPauses)
         self.published.withLockedValue { last in
-            if opened > last.connections {
-                self.connectionsTotal.increment(by: opened - last.connections)
-                last.connections = opened
+            // A Prometheus counter only moves forward: publish what the workers added since.
+            func advance(_ counter: Counter, to total: Int, from published: inout Int) {
+                guard total > published else { return }
+                counter.increment(by: total - published)
+                published = total
             }
-            if bytesIn > last.bytesIn {
-                self.bytesIn.increment(by: bytesIn - last.bytesIn)
-                last.bytesIn = bytesIn
-            }
-            if bytesOut > last.bytesOut {
-                self.bytesOut.increment(by: bytesOut - last.bytesOut)
-                last.bytesOut = bytesOut
-            }
-            if acceptPauses > last.acceptPauses {
-                self.acceptPauses.increment(by: acceptPauses - last.acceptPauses)
-                last.acceptPauses = acceptPauses
-            }
+            advance(self.connectionsTotal, to: opened, from: &last.connections)
+            advance(self.bytesIn, to: bytesIn, from: &last.bytesIn)
+            advance(self.bytesOut, to: bytesOut, from: &last.bytesOut)
+            advance(self.acceptPauses, to: acceptPauses, from: &last.acceptPauses)
         }
         self.connectionsActive.set(max(0, opened - closed))
     }
