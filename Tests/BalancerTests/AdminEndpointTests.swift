@@ -60,16 +60,7 @@ struct AdminEndpointTests {
     func membershipErrorReported() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends", servers: [.backend(a)],
-                        zookeeper: ZooKeeperSource(
-                            connectString: "127.0.0.1:1", path: "/muster/services/chat",
-                            authFile: "/nonexistent/muster-auth"))
-                ],
-                servers: [.test()]))
+        let balancer = try await RunningBalancer.withUnstartableSource(backend: a, authFile: "/nonexistent/muster-auth")
         #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let upstream = balancer.service.membersReport().upstreams[0]
         #expect(upstream.zookeeper == "127.0.0.1:1 /muster/services/chat/members")

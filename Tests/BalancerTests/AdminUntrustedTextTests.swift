@@ -81,16 +81,7 @@ struct AdminUntrustedTextTests {
     func adminJSONEscaped() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends", servers: [.backend(a)],
-                        zookeeper: ZooKeeperSource(
-                            connectString: "127.0.0.1:1", path: "/muster/services/chat",
-                            authFile: "/nonexistent/muster-\u{1B}[31m-auth"))
-                ],
-                servers: [.test()]))
+        let balancer = try await RunningBalancer.withUnstartableSource(backend: a, authFile: "/nonexistent/muster-\u{1B}[31m-auth")
         defer { Task { await balancer.stop() } }
         #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let body = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))

@@ -43,6 +43,22 @@ struct RunningBalancer {
     }
 }
 
+extension RunningBalancer {
+    /// A balancer whose one group has `backend` as a static member and a ZooKeeper source that
+    /// cannot start (nothing listens at 127.0.0.1:1, and `authFile` does not exist).
+    static func withUnstartableSource(backend: TestBackend, authFile: String) async throws -> RunningBalancer {
+        try await RunningBalancer.start(
+            BalancerConfiguration(
+                upstreams: [
+                    UpstreamConfiguration(
+                        name: "backends", servers: [.backend(backend)],
+                        zookeeper: ZooKeeperSource(
+                            connectString: "127.0.0.1:1", path: "/muster/services/chat", authFile: authFile))
+                ],
+                servers: [.test()]))
+    }
+}
+
 extension StaticServer {
     static func backend(_ backend: TestBackend, weight: Int = 1, maxFails: Int = 1, failTimeout: Duration = .seconds(10)) -> StaticServer {
         StaticServer(host: "127.0.0.1", port: backend.port, weight: weight, maxFails: maxFails, failTimeout: failTimeout)
