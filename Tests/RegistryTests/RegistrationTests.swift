@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import Registry
 import ServiceLifecycle
@@ -190,10 +191,16 @@ struct RegistrationTests {
 
             // Same id, different address, another live session: a conflict, not ours to delete.
             try await other.create("\(Self.path)/taken", data: try Self.record("taken", port: 7000).encoded(), mode: .ephemeral)
-            let conflicting = Registration(client: client, path: Self.path, record: Self.record("taken", port: 6000), logger: Self.logger)
+            let handler = InMemoryLogHandler()
+            let conflicting = Registration(
+                client: client, path: Self.path, record: Self.record("taken", port: 6000),
+                logger: Logger(label: "test.registration", factory: { _ in handler }))
             let running2 = Self.start(conflicting)
             defer { running2.cancel() }
-            try await Task.sleep(for: .milliseconds(500))
+            // Wait for the event, not for time: the conflict has been met and retried at least once.
+            #expect(await waitUntil(timeout: .seconds(10)) {
+                handler.entries.filter { "\($0.message)".contains("registration failed; will retry") }.count >= 2
+            }, "\(handler.entries.map(\.message))")
             #expect(!conflicting.isSettled)
             #expect(try await client.exists("\(Self.path)/taken")?.ephemeralOwner == other.sessionID)
         }
