@@ -20,7 +20,7 @@ struct SideIO {
 /// retain/release, no value-witness call. What holds references lives beside it in `SessionLinks`,
 /// touched a few times per connection, not per event (cachegrind showed the copies of a record
 /// with references inside at 30% of the instructions per proxied connection).
-struct Session {
+struct Session: PerSide {
     var generation: UInt32 = 0
     var inUse = false
     var state = SessionState(halfClose: false, idleTimeout: 0, now: 0)
@@ -33,17 +33,6 @@ struct Session {
     /// `proxy_next_upstream_timeout`'s end, 0 = none.
     var triesDeadline: Int64 = 0
     var posted = false
-
-    subscript(side: Side) -> SideIO {
-        get { side == .client ? self.client : self.upstream }
-        set {
-            if side == .client {
-                self.client = newValue
-            } else {
-                self.upstream = newValue
-            }
-        }
-    }
 }
 
 /// The references of one session, in a table parallel to the sessions: the route is shared by every

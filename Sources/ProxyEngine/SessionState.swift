@@ -9,6 +9,27 @@ public enum Side: Int, Sendable {
     static let both: [Side] = [.client, .upstream]
 }
 
+/// A value with one part per side, read and written by side: a session's I/O (`SideIO`) and its
+/// decisions (`SessionState.SideState`) are both kept this way.
+protocol PerSide {
+    associatedtype Part
+    var client: Part { get set }
+    var upstream: Part { get set }
+}
+
+extension PerSide {
+    subscript(side: Side) -> Part {
+        get { side == .client ? self.client : self.upstream }
+        set {
+            if side == .client {
+                self.client = newValue
+            } else {
+                self.upstream = newValue
+            }
+        }
+    }
+}
+
 /// The decisions of one proxied session, with no I/O: when a side may be read (backpressure, half-close,
 /// lingering), what an EOF or an error leads to, when a FIN or a close is due, and what a timer means.
 /// The worker reports what happened (`received`, `setPending`, `inputEnded`, `failed`, `connected`)
@@ -24,7 +45,7 @@ public enum Side: Int, Sendable {
 ///   never resets a peer that may still be reading.
 /// - An error (reset) on a side closes it at once; its peer gets what is queued for it, then a close.
 /// - A side is read only while its peer has less than `backpressureLimit` bytes queued.
-public struct SessionState: Sendable, Equatable {
+public struct SessionState: Sendable, Equatable, PerSide {
     public enum Phase: Sendable, Equatable {
         case connecting
         case established
@@ -81,24 +102,13 @@ public struct SessionState: Sendable, Equatable {
     public private(set) var lastActivity: Int64
     /// When the current connect attempt times out (0 = none).
     public private(set) var connectDeadline: Int64 = 0
-    public private(set) var client = SideState()
-    public private(set) var upstream = SideState()
+    public internal(set) var client = SideState()
+    public internal(set) var upstream = SideState()
 
     public init(halfClose: Bool, idleTimeout: Int64, now: Int64) {
         self.halfClose = halfClose
         self.idleTimeout = idleTimeout
         self.lastActivity = now
-    }
-
-    public subscript(side: Side) -> SideState {
-        get { side == .client ? self.client : self.upstream }
-        set {
-            if side == .client {
-                self.client = newValue
-            } else {
-                self.upstream = newValue
-            }
-        }
     }
 
     // MARK: Connecting
