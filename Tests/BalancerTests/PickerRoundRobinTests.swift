@@ -34,6 +34,32 @@ struct PickerRoundRobinTests {
         #expect(Self.sequence(pool, 6) == [6000, 6002, 6000, 6002, 6000, 6002])
     }
 
+    @Test("the same address on two lines is two peers: each its own id, weight and share, as nginx")
+    func duplicateAddresses() throws {
+        let pool = Self.pool([
+            StaticServer(host: "127.0.0.1", port: 6000, weight: 2),
+            StaticServer(host: "127.0.0.1", port: 6000, weight: 1),
+            StaticServer(host: "127.0.0.1", port: 6002, weight: 1),
+        ])
+        var ids: [String] = []
+        for _ in 0..<8 {
+            let pick = try #require(pool.pick(clientAddress: nil, excluding: []))
+            pool.connectSucceeded(pick.id)
+            pool.connectionClosed(pick.id)
+            ids.append(pick.id.rawValue)
+        }
+        let first = "static:127.0.0.1:6000", repeat_ = "static:127.0.0.1:6000#2", other = "static:127.0.0.1:6002"
+        #expect(ids == [first, repeat_, other, first, first, repeat_, other, first])
+        let status = pool.status()
+        #expect(status.map(\.id) == [first, repeat_, other])
+        #expect(status.map(\.address) == ["127.0.0.1:6000", "127.0.0.1:6000", "127.0.0.1:6002"])
+        #expect(status.map(\.total) == [4, 2, 2])
+        // A failure counts against the one peer picked, not the other line of its address.
+        let failing = try #require(pool.pick(clientAddress: nil, excluding: []))
+        pool.connectFailed(failing.id, reason: "refused")
+        #expect(pool.status().map(\.failures) == (failing.id.rawValue == first ? [1, 0, 0] : [0, 1, 0]))
+    }
+
     @Test("a failure lowers effective_weight by weight/max_fails and it climbs back one per pass")
     func effectiveWeight() throws {
         let pool = Self.pool([

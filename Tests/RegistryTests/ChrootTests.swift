@@ -14,6 +14,15 @@ struct ChrootTests {
         #expect(plain.clientPath("/a") == "/a")
     }
 
+    @Test func matchesTheChrootOnComponentBoundariesOnly() throws {
+        let rooted = Chroot(prefix: "/a")
+        #expect(rooted.clientPath("/ab/c") == "/ab/c")
+        #expect(rooted.clientPath("/ab") == "/ab")
+        #expect(rooted.clientPath("/a/b") == "/b")
+        #expect(rooted.clientPath("/a") == "/")
+        #expect(try rooted.ancestors(of: "/b/c", operation: "create").map(\.client) == ["/", "/b"])
+    }
+
     @Test func refusesWhatZooKeeperRefuses() {
         for path in ["no-slash", "/a/", "/a//b", "/a/./b", "/a\u{0}"] {
             #expect(throws: ZooKeeperError(.badArguments, operation: "get", path: path)) {

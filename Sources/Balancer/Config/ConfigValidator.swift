@@ -464,17 +464,12 @@ struct ConfigValidator {
         var zookeeperDirective: ConfigDirective?
         var backupArguments: [ConfigDirective.Argument] = []
         var slowStartArguments: [ConfigDirective.Argument] = []
-        var ids: [MemberID: ConfigDirective] = [:]
         for child in children {
             switch child.name {
             case "server":
                 let (server, backupArgument, slowStartArgument) = try upstreamServer(child)
                 if let slowStartArgument { slowStartArguments.append(slowStartArgument) }
-                let id = MemberID.staticServer(host: server.host, port: server.port)
-                if let previous = ids[id] {
-                    throw error(child, "duplicate server \"\(ConfigError.shown(child.arguments[0].text))\" in upstream \"\(ConfigError.shown(upstream.name))\" (also at line \(previous.line)); use weight= instead")
-                }
-                ids[id] = child
+                // The same address twice is two peers, as in nginx (their ids carry an ordinal).
                 if let backupArgument { backupArguments.append(backupArgument) }
                 upstream.servers.append(server)
             case let name where BalancingMethod.algorithm(forDirective: name) != nil:

@@ -38,15 +38,15 @@ struct UpstreamState: Sendable {
         self.generator = SplitMix64(seed: seed)
         self.algorithm = configuration.method.algorithm
         self.damper = FlapDamper(settings: Self.source(of: configuration).flapDamping)
-        for server in configuration.servers {
-            members.append(Self.member(for: server))
+        for (server, id) in zip(configuration.servers, MemberID.staticServers(configuration.servers)) {
+            members.append(Self.member(for: server, id: id))
         }
         rebuild()
     }
 
-    private static func member(for server: StaticServer) -> UpstreamMember {
+    private static func member(for server: StaticServer, id: MemberID) -> UpstreamMember {
         var member = UpstreamMember(
-            id: .staticServer(host: server.host, port: server.port), host: server.host, port: server.port,
+            id: id, host: server.host, port: server.port,
             source: .static, weight: max(1, server.weight), maxFails: server.maxFails, failTimeout: server.failTimeout,
             maxConns: server.maxConns, backup: server.backup, down: server.down
         )
@@ -167,8 +167,8 @@ struct UpstreamState: Sendable {
         }
         var next: [UpstreamMember] = []
         var kept: Set<MemberID> = []
-        for server in newConfiguration.servers {
-            var fresh = Self.member(for: server)
+        for (server, id) in zip(newConfiguration.servers, MemberID.staticServers(newConfiguration.servers)) {
+            var fresh = Self.member(for: server, id: id)
             guard kept.insert(fresh.id).inserted else { continue }
             if var existing = old[fresh.id] {
                 existing.peer.setWeight(fresh.peer.weight)

@@ -16,11 +16,14 @@ struct Chroot: Sendable, Hashable {
         return path == "/" ? prefix : prefix + path
     }
 
-    /// The caller's path for a server path (a watch event's, a created sequential node's).
+    /// The caller's path for a server path (a watch event's, a created sequential node's). The
+    /// chroot matches whole components only: `/a` is not a prefix of `/ab/c`, which is returned
+    /// as it is (a path outside the chroot).
     func clientPath(_ server: String) -> String {
-        guard !prefix.isEmpty, server.hasPrefix(prefix) else { return server }
-        let rest = String(server.dropFirst(prefix.count))
-        return rest.isEmpty ? "/" : rest
+        guard !prefix.isEmpty else { return server }
+        if server == prefix { return "/" }
+        guard server.hasPrefix(prefix + "/") else { return server }
+        return String(server.dropFirst(prefix.count))
     }
 
     /// One ancestor to create for a path.
