@@ -85,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
             zookeeper: ZooKeeperSource(connectString: zookeeper, path: path, authFile: authFile))
         let server = ListenerConfiguration(
             listenHost: listen.host, listenPort: listen.port, proxyPass: upstream.name, connectTimeout: .seconds(1))
-        var configuration = BalancerConfiguration(upstreams: [upstream], servers: [server])
+        var configuration = BalancerConfiguration(upstreams: [upstream], listeners: [server])
         configuration.listenOrigins[server.listenAddress.description] = "--listen"
         return configuration
     }

@@ -12,10 +12,10 @@ struct AcceptRateConfigTests {
 
     @Test("accept_rate N [burst=M] applies to every listen of its server block; off by default")
     func forms() throws {
-        #expect(try Self.parse("").servers.map(\.acceptRate) == [nil, nil])
-        #expect(try Self.parse("accept_rate 1000;").servers.map(\.acceptRate) == [AcceptRate(rate: 1000), AcceptRate(rate: 1000)])
-        #expect(try Self.parse("accept_rate 50 burst=200;").servers.first?.acceptRate == AcceptRate(rate: 50, burst: 200))
-        #expect(try Self.parse("accept_rate 1000000 burst=0;").servers.first?.acceptRate == AcceptRate(rate: 1_000_000, burst: 0))
+        #expect(try Self.parse("").listeners.map(\.acceptRate) == [nil, nil])
+        #expect(try Self.parse("accept_rate 1000;").listeners.map(\.acceptRate) == [AcceptRate(rate: 1000), AcceptRate(rate: 1000)])
+        #expect(try Self.parse("accept_rate 50 burst=200;").listeners.first?.acceptRate == AcceptRate(rate: 50, burst: 200))
+        #expect(try Self.parse("accept_rate 1000000 burst=0;").listeners.first?.acceptRate == AcceptRate(rate: 1_000_000, burst: 0))
     }
 
     @Test("bad accept_rate names file:line:column", arguments: [

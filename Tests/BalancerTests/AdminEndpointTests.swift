@@ -16,7 +16,7 @@ struct AdminEndpointTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a, weight: 2), .backend(b)])],
-                servers: [.test()]))
+                listeners: [.test()]))
         let admin = Endpoint(host: "127.0.0.1", port: balancer.adminPort)
         for _ in 0..<3 {
             _ = try await TestClient.name(port: balancer.port)
@@ -76,7 +76,7 @@ struct AdminEndpointTests {
                         name: "backends", servers: [.backend(a)],
                         zookeeper: ZooKeeperSource(connectString: "127.0.0.1:1", path: "/muster/services/chat"))
                 ],
-                servers: [.test()]))
+                listeners: [.test()]))
         #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError == nil })
         await balancer.stop()
     }

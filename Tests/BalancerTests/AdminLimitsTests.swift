@@ -11,7 +11,7 @@ struct AdminLimitsTests {
     private func balancer(_ limits: AdminLimits) async throws -> (RunningBalancer, TestBackend) {
         let a = try await TestBackend.start(name: "a")
         var configuration = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()])
+            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()])
         configuration.adminLimits = limits
         return (try await RunningBalancer.start(configuration), a)
     }

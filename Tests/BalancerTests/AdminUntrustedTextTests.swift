@@ -114,7 +114,7 @@ struct AdminUntrustedTextTests {
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
         defer { Task { await balancer.stop() } }
         let adminJSON = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
         let admin = try JSONDecoder().decode(MembersReport.self, from: Data(adminJSON))

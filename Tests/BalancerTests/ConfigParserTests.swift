@@ -28,7 +28,7 @@ struct ConfigParserTests {
                 ]
             )
         ])
-        #expect(configuration.servers == [
+        #expect(configuration.listeners == [
             ListenerConfiguration(
                 listenHost: "0.0.0.0", listenPort: 8000, backlog: 4096, proxyPass: "MyServer",
                 connectTimeout: .seconds(1), idleTimeout: .seconds(600), nextUpstream: true,
@@ -53,7 +53,7 @@ struct ConfigParserTests {
         try Data(NginxStreamFixture.text.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let configuration = try BalancerConfiguration.load(path: path)
-        #expect(configuration.servers.first?.listenPort == 8000)
+        #expect(configuration.listeners.first?.listenPort == 8000)
         #expect(configuration.upstream(named: "MyServer")?.servers.count == 2)
     }
 
@@ -97,7 +97,7 @@ struct ConfigParserTests {
                 server { listen 9000; proxy_pass u; }
             }
             """, file: "t.conf")
-        let server = try #require(configuration.servers.first)
+        let server = try #require(configuration.listeners.first)
         #expect(server == ListenerConfiguration(listenPort: 9000, proxyPass: "u"))
         #expect(server.connectTimeout == .seconds(60))
         #expect(server.idleTimeout == .seconds(600))
@@ -163,19 +163,19 @@ struct ConfigParserTests {
         #expect(configuration.upstream(named: "rnd2")?.method == .random(two: true))
         #expect(configuration.upstream(named: "zkonly")?.servers == [])
         #expect(configuration.upstream(named: "zkonly")?.zookeeper?.sessionTimeout == .seconds(10))
-        #expect(configuration.servers.count == 3)
+        #expect(configuration.listeners.count == 3)
         let first = ListenerConfiguration(
             listenHost: "127.0.0.1", listenPort: 8000, backlog: 65535, reusePort: true, proxyPass: "chat",
             connectTimeout: .seconds(2), idleTimeout: .seconds(3600), nextUpstream: false,
             nextUpstreamTries: 3, nextUpstreamTimeout: .milliseconds(500), tcpNoDelay: true, halfClose: true)
-        #expect(configuration.servers[0] == first)
+        #expect(configuration.listeners[0] == first)
         var second = first
         second.listenHost = "::"
         second.listenPort = 8002
         second.backlog = 4096
         second.reusePort = false
-        #expect(configuration.servers[1] == second)
-        #expect(configuration.servers[2] == ListenerConfiguration(
+        #expect(configuration.listeners[1] == second)
+        #expect(configuration.listeners[2] == ListenerConfiguration(
             listenHost: "0.0.0.0", listenPort: 8001, proxyPass: "sticky",
             connectTimeout: .milliseconds(250), tcpNoDelay: false, halfClose: false))
     }
@@ -190,7 +190,7 @@ struct ConfigParserTests {
         let block = try #require(markdown.components(separatedBy: "```nginx\n").dropFirst().first)
         let text = try #require(block.components(separatedBy: "\n```").first)
         let configuration = try BalancerConfiguration.parse(text, file: "docs/config.md")
-        #expect(configuration.servers == [ListenerConfiguration(listenPort: 8000, backlog: 8192, proxyPass: "chat", connectTimeout: .seconds(1))])
+        #expect(configuration.listeners == [ListenerConfiguration(listenPort: 8000, backlog: 8192, proxyPass: "chat", connectTimeout: .seconds(1))])
         #expect(configuration.upstreams.first?.zookeeper?.maxFails == 3)
         #expect(configuration.upstreams.first?.servers.map(\.backup) == [false, true])
     }
@@ -199,8 +199,8 @@ struct ConfigParserTests {
     func ephemeralListen() throws {
         let configuration = try BalancerConfiguration.parse(
             "stream { upstream u { server 127.0.0.1:1; } server { listen 127.0.0.1:0; listen 0; proxy_pass u; } }", file: "t.conf")
-        #expect(configuration.servers.map(\.listenPort) == [0, 0])
-        #expect(configuration.servers.map(\.listenHost) == ["127.0.0.1", "0.0.0.0"])
+        #expect(configuration.listeners.map(\.listenPort) == [0, 0])
+        #expect(configuration.listeners.map(\.listenHost) == ["127.0.0.1", "0.0.0.0"])
     }
 
     @Test("quoted arguments, escapes, comments glued to words, CRLF and a BOM")
@@ -233,12 +233,12 @@ struct ConfigParserTests {
         ("1d", .seconds(86400)), ("1w", .seconds(604_800)), ("2s500ms", .milliseconds(2500)), ("0", .zero),
     ])
     func durations(text: String, expected: Duration) {
-        #expect((try? ConfigValidator.parseDuration(text)) == expected)
+        #expect((try? ConfigReader.parseDuration(text)) == expected)
     }
 
     @Test("bad durations", arguments: ["", "s", "1x", "1s1m", "1ms1s", "-1s", "1.5s", "1s 1s", "99999999999999y", "ms", "1 2"])
     func badDurations(text: String) {
-        #expect((try? ConfigValidator.parseDuration(text)) == nil)
+        #expect((try? ConfigReader.parseDuration(text)) == nil)
     }
 
     struct BadConfig: Sendable, CustomTestStringConvertible {

@@ -36,7 +36,7 @@ struct MembershipAuthorizationTests {
                         name: "chat",
                         zookeeper: ZooKeeperSource(connectString: zk.connectString, path: Self.path, authFile: authFile))
                 ],
-                servers: [.test(upstream: "chat")]))
+                listeners: [.test(upstream: "chat")]))
         #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
         let upstream = balancer.service.membersReport().upstreams[0]
         #expect(upstream.stale, "not an authoritative read")

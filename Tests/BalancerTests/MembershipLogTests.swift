@@ -78,7 +78,7 @@ struct MembershipLogTests {
                     // answer with suspects; this test is about the log, not about panic.
                     UpstreamConfiguration(name: "chat", zookeeper: ZooKeeperSource(connectString: zk.connectString, path: Self.path, panicThreshold: 0))
                 ],
-                servers: [.test(upstream: "chat")]),
+                listeners: [.test(upstream: "chat")]),
             options: .init(adminAddress: "127.0.0.1:0", drainTimeout: .seconds(5), eventLoopThreads: 1),
             logger: logger)
         let task = Task { try await service.run() }

@@ -14,7 +14,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a), .backend(b)])],
-                servers: [.test()]))
+                listeners: [.test()]))
         var counts: [String: Int] = [:]
         for _ in 0..<20 {
             let name = try await TestClient.name(port: balancer.port)
@@ -33,7 +33,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test(halfClose: true)]))
+                listeners: [.test(halfClose: true)]))
         var generator = SystemRandomNumberGenerator()
         for size in [1, 70_000, 8 * 1024 * 1024 + 13] {
             var payload = [UInt8](repeating: 0, count: size)
@@ -67,7 +67,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test(halfClose: true)]))
+                listeners: [.test(halfClose: true)]))
         // A payload written in one go right after connect races the upstream connect.
         let payload = Array(repeating: UInt8(ascii: "x"), count: 200_000)
         let received = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
@@ -82,7 +82,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                servers: [.test(idleTimeout: .seconds(4))]))
+                listeners: [.test(idleTimeout: .seconds(4))]))
         let connection = try await TestClient.connect(port: balancer.port)
         let start = ContinuousClock.now
         let (greeting, echoed, closedAfter) = try await connection.executeThenClose { inbound, outbound in
@@ -117,7 +117,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                servers: [.test()]))
+                listeners: [.test()]))
         let connection = try await TestClient.connect(port: balancer.port)
         try await connection.executeThenClose { inbound, _ in
             // Not reading: once the socket buffers on the way are full the backend must stall.
@@ -147,7 +147,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                servers: [.test(halfClose: false)]))
+                listeners: [.test(halfClose: false)]))
         // The member would send a gigabyte; the client's EOF ends the session long before.
         let received = try await TestClient.exchange(port: balancer.port, payload: Array("bye".utf8))
         #expect(received.count < total)
@@ -161,7 +161,7 @@ struct ProxyDataPathTests {
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test(halfClose: false)]))
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test(halfClose: false)]))
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024)
         _ = try await TestClient.exchange(port: balancer.port, payload: payload)
         #expect(await waitUntil { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
@@ -177,7 +177,7 @@ struct ProxyDataPathTests {
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
                 upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                servers: [.test(halfClose: true)]))
+                listeners: [.test(halfClose: true)]))
         let connection = try await TestClient.connect(port: balancer.port)
         let received = try await connection.executeThenClose { inbound, outbound in
             // The client is done sending first; then the member finishes and closes while data for

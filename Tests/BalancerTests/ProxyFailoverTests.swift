@@ -32,7 +32,7 @@ struct ProxyFailoverTests {
                         // longer than 10 s on a loaded machine, and the member was back up.
                         servers: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(60)), .backend(a)])
                 ],
-                servers: [.test()]))
+                listeners: [.test()]))
         var names: [String: Int] = [:]
         for _ in 0..<20 {
             names[try await TestClient.name(port: balancer.port) ?? "closed", default: 0] += 1
@@ -62,7 +62,7 @@ struct ProxyFailoverTests {
                         name: "backends",
                         servers: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(600)), .backend(a)])
                 ],
-                servers: [server]))
+                listeners: [server]))
         var names: [String: Int] = [:]
         for _ in 0..<20 {
             names[try await TestClient.name(port: balancer.port) ?? "closed", default: 0] += 1
@@ -82,7 +82,7 @@ struct ProxyFailoverTests {
         server.nextUpstreamTries = 2
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: deadServers)], servers: [server]))
+                upstreams: [UpstreamConfiguration(name: "backends", servers: deadServers)], listeners: [server]))
         for _ in 0..<5 {
             #expect(try await TestClient.name(port: balancer.port) == nil)
         }
@@ -108,7 +108,7 @@ struct ProxyFailoverTests {
                             .backend(a),
                         ])
                 ],
-                servers: [.test()]))
+                listeners: [.test()]))
         let firstFailureNotBefore = ContinuousClock.now
         for _ in 0..<4 {
             #expect(try await TestClient.name(port: balancer.port) == "a")
@@ -142,7 +142,7 @@ struct ProxyFailoverTests {
                         name: "backends",
                         servers: [StaticServer(host: "127.0.0.1", port: dead1), StaticServer(host: "127.0.0.1", port: dead2)])
                 ],
-                servers: [.test(connectTimeout: .seconds(30))]))
+                listeners: [.test(connectTimeout: .seconds(30))]))
         #expect(try await TestClient.name(port: balancer.port) == nil)  // both connects fail and mark them out
         for _ in 0..<5 {
             #expect(try await TestClient.name(port: balancer.port) == nil)
@@ -168,7 +168,7 @@ struct ProxyFailoverTests {
                         name: "backends",
                         servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
                 ],
-                servers: [.test(connectTimeout: .milliseconds(300))]))
+                listeners: [.test(connectTimeout: .milliseconds(300))]))
         let start = ContinuousClock.now
         #expect(try await TestClient.name(port: balancer.port) == "a")
         #expect(ContinuousClock.now - start >= .milliseconds(250))
@@ -194,7 +194,7 @@ struct ProxyFailoverTests {
                         name: "backends",
                         servers: holes.map { StaticServer(host: "127.0.0.1", port: $0.port, maxFails: 0) })
                 ],
-                servers: [server]))
+                listeners: [server]))
         let start = ContinuousClock.now
         #expect(try await TestClient.name(port: balancer.port) == nil)
         let elapsed = ContinuousClock.now - start
@@ -214,7 +214,7 @@ struct ProxyFailoverTests {
                         name: "backends",
                         servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(backend)])
                 ],
-                servers: [.test(connectTimeout: .milliseconds(300), halfClose: halfClose)]))
+                listeners: [.test(connectTimeout: .milliseconds(300), halfClose: halfClose)]))
     }
 
     @Test("bytes sent while the first member times out are held (bounded), then reach the next member intact")

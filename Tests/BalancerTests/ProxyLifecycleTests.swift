@@ -76,7 +76,7 @@ struct ProxyLifecycleTests {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         var configuration = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()],
+            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()],
             workerConnections: 2)
         let balancer = try await RunningBalancer.start(configuration)
         let port = balancer.port
@@ -126,12 +126,12 @@ struct ProxyLifecycleTests {
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
         let extraPort = try freeLoopbackPort()
         var extra = ListenerConfiguration.test()
         extra.listenPort = extraPort
         let next = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test(), extra])
+            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test(), extra])
         let service = balancer.service
         async let first: Void = service.reload(next)
         async let second: Void = service.reload(next)
@@ -148,7 +148,7 @@ struct ProxyLifecycleTests {
         defer { Task { await a.stop(); await b.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]))
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
         // b's port is taken, so binding a listener there fails.
         var taken = ListenerConfiguration.test()
         taken.listenPort = b.port
@@ -157,7 +157,7 @@ struct ProxyLifecycleTests {
             try await balancer.service.reload(
                 BalancerConfiguration(
                     upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(b)])],
-                    servers: [current, taken]))
+                    listeners: [current, taken]))
         }
         #expect(try await TestClient.name(port: balancer.port) == "a")
         await balancer.stop()
@@ -169,7 +169,7 @@ struct ProxyLifecycleTests {
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
             BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], servers: [.test()]),
+                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]),
             // 3 s: with 800 ms the echo below once came after the deadline on a loaded machine.
             drainTimeout: .seconds(3))
         let connection = try await TestClient.connect(port: balancer.port)

@@ -62,7 +62,7 @@ struct ProxyMembershipTests {
                         zookeeper: ZooKeeperSource(
                             connectString: zk.connectString, path: Self.path, sessionTimeout: .seconds(10)))
                 ],
-                servers: [.test(upstream: "chat")]))
+                listeners: [.test(upstream: "chat")]))
         var registrations: [Task<Void, Never>] = []
         do {
             // Nobody registered yet: clients are turned away.

@@ -83,7 +83,7 @@ struct ProxyServerNameTests {
         defer { Task { await backend.stop() } }
         var configuration = BalancerConfiguration(
             upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "localhost", port: backend.port)])],
-            servers: [.test()])
+            listeners: [.test()])
         configuration = try configuration.resolvingServerNames()
         let upstream = try #require(configuration.upstream(named: "backends"))
         #expect(upstream.servers.allSatisfy { EngineAddress(numericHost: $0.host, port: $0.port) != nil })

@@ -42,7 +42,7 @@ struct ProxyStormTests {
                         name: "chat",
                         zookeeper: ZooKeeperSource(connectString: zk.connectString, path: Self.path, sessionTimeout: .seconds(4)))
                 ],
-                servers: [.test(upstream: "chat")]))
+                listeners: [.test(upstream: "chat")]))
     }
 
     private func states(_ balancer: RunningBalancer) -> [String: String] {

@@ -27,7 +27,7 @@ struct ReloadPlanTests {
         let steps = try ReloadPlan.steps(from: nil, to: new)
         #expect(steps == [
             .addUpstream(new.upstreams[0]), .addUpstream(new.upstreams[1]),
-            .bindListener(new.servers[0]), .bindListener(new.servers[1]),
+            .bindListener(new.listeners[0]), .bindListener(new.listeners[1]),
             .setConnectionLimit(100),
             .startFeed(upstream: "b", source: try #require(new.upstreams[1].zookeeper)),
         ])
@@ -61,10 +61,10 @@ struct ReloadPlanTests {
             """)
         let steps = try ReloadPlan.steps(from: old, to: new)
         #expect(steps == [
-            .bindListener(new.servers[3]),
+            .bindListener(new.listeners[3]),
             .reconfigureUpstream(new.upstreams[1]),
             // 8001's own settings changed; 8002's group was reconfigured (its route reads the method).
-            .retargetListener(new.servers[1]), .retargetListener(new.servers[2]),
+            .retargetListener(new.listeners[1]), .retargetListener(new.listeners[2]),
             .closeListener(key: "0.0.0.0:8003"),
         ])
     }
@@ -85,7 +85,7 @@ struct ReloadPlanTests {
             """)
         #expect(try ReloadPlan.steps(from: old, to: new) == [
             .addUpstream(new.upstreams[1]),
-            .retargetListener(new.servers[0]),
+            .retargetListener(new.listeners[0]),
             .removeUpstream(name: "gone"),
         ])
     }
@@ -102,7 +102,7 @@ struct ReloadPlanTests {
             stream { admin 127.0.0.1:10 max_connections=5; upstream a { server 127.0.0.1:1; } server { listen 8000 backlog=200; proxy_pass a; } }
             """, file: "plan.conf")
         #expect(try ReloadPlan.steps(from: old, to: new) == [
-            .retargetListener(new.servers[0]),
+            .retargetListener(new.listeners[0]),
             .keep(.backlog(key: "0.0.0.0:8000")),
             .keep(.workerProcesses),
             .keep(.adminAddress),
@@ -152,7 +152,7 @@ struct ReloadPlanTests {
     @Test("a proxy_pass to a group that is not defined is refused before any step")
     func unknownUpstream() throws {
         var new = try Self.config("upstream a { server 127.0.0.1:1; }\nserver { listen 8000; proxy_pass a; }")
-        new.servers[0].proxyPass = "nowhere"
+        new.listeners[0].proxyPass = "nowhere"
         #expect {
             try ReloadPlan.steps(from: nil, to: new)
         } throws: { error in

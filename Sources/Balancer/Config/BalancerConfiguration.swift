@@ -4,8 +4,8 @@ import MusterBase
 /// The whole balancer configuration, read from an nginx `stream {}` style file.
 public struct BalancerConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfiguration]
-    /// One per `listen` of each `server {}` block.
-    public var servers: [ListenerConfiguration]
+    /// One per `listen` of each `server {}` block, in file order.
+    public var listeners: [ListenerConfiguration]
     /// `admin 127.0.0.1:8001;` inside `stream {}`, if given.
     public var admin: String?
     /// The admin endpoint's address without an `admin` directive or `--admin`.
@@ -30,13 +30,13 @@ public struct BalancerConfiguration: Sendable, Equatable {
 
     public init(
         upstreams: [UpstreamConfiguration] = [],
-        servers: [ListenerConfiguration] = [],
+        listeners: [ListenerConfiguration] = [],
         admin: String? = nil,
         workerConnections: Int? = nil,
         workerProcesses: Int? = nil
     ) {
         self.upstreams = upstreams
-        self.servers = servers
+        self.listeners = listeners
         self.admin = admin
         self.workerConnections = workerConnections
         self.workerProcesses = workerProcesses

@@ -3,11 +3,15 @@ struct ConfigDirective: Sendable, Equatable {
     /// A directive argument with its position, for precise errors.
     struct Argument: Sendable, Equatable {
         var text: String
+        /// The file it was read from (the main config or an included one), for errors.
+        var file: String
         var line: Int
         var column: Int
     }
 
     var name: String
+    /// The file it was read from (the main config or an included one), for errors.
+    var file: String
     var line: Int
     var column: Int
     var arguments: [Argument]
@@ -62,12 +66,12 @@ private struct TreeParser {
                 throw error(first, "unexpected \"{\": a block needs a name (e.g. \"upstream NAME {\")")
             case .word(let name):
                 position += 1
-                var directive = ConfigDirective(name: name, line: first.line, column: first.column, arguments: [], block: nil)
+                var directive = ConfigDirective(name: name, file: file, line: first.line, column: first.column, arguments: [], block: nil)
                 argumentLoop: while true {
                     let token = tokens[position]
                     switch token.kind {
                     case .word(let text):
-                        directive.arguments.append(.init(text: text, line: token.line, column: token.column))
+                        directive.arguments.append(.init(text: text, file: file, line: token.line, column: token.column))
                         position += 1
                     case .semicolon:
                         position += 1

@@ -20,10 +20,10 @@ extension BalancerConfiguration {
     public func listenQueueWarnings(cap: Int) -> [ListenQueueWarning] {
         var seen: Set<String> = []
         var warnings: [ListenQueueWarning] = []
-        for server in self.servers where server.backlog > cap {
-            let key = server.listenAddress.description
+        for listener in self.listeners where listener.backlog > cap {
+            let key = listener.listenAddress.description
             guard seen.insert(key).inserted else { continue }
-            warnings.append(ListenQueueWarning(listen: key, origin: self.listenOrigins[key], backlog: server.backlog, cap: cap))
+            warnings.append(ListenQueueWarning(listen: key, origin: self.listenOrigins[key], backlog: listener.backlog, cap: cap))
         }
         return warnings
     }

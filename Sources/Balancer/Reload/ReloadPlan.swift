@@ -14,13 +14,13 @@ enum ReloadPlan {
         from old: BalancerConfiguration?, to new: BalancerConfiguration, failedFeeds: Set<String> = [],
         adminFromFlag: Bool = false
     ) throws(BalancerError) -> [ReloadStep] {
-        for server in new.servers where new.upstream(named: server.proxyPass) == nil {
+        for server in new.listeners where new.upstream(named: server.proxyPass) == nil {
             throw BalancerError.unknownUpstream(server.proxyPass)
         }
         let oldUpstreams = Self.byName(old?.upstreams ?? [])
         let newUpstreams = Self.byName(new.upstreams)
-        let oldListeners = Self.byKey(old?.servers ?? [])
-        let newListeners = Self.byKey(new.servers)
+        let oldListeners = Self.byKey(old?.listeners ?? [])
+        let newListeners = Self.byKey(new.listeners)
         var steps: [ReloadStep] = []
 
         for upstream in new.upstreams where oldUpstreams[upstream.name] == nil {
@@ -92,12 +92,12 @@ enum ReloadPlan {
 
     /// Listeners by key, in file order; of two `listen`s with one key (only port 0 can repeat),
     /// the first one is bound.
-    private static func byKey(_ servers: [ListenerConfiguration]) -> (ordered: [ListenerConfiguration], byKey: [String: ListenerConfiguration]) {
+    private static func byKey(_ listeners: [ListenerConfiguration]) -> (ordered: [ListenerConfiguration], byKey: [String: ListenerConfiguration]) {
         var ordered: [ListenerConfiguration] = []
         var byKey: [String: ListenerConfiguration] = [:]
-        for server in servers where byKey[ProxyListener.key(for: server)] == nil {
-            byKey[ProxyListener.key(for: server)] = server
-            ordered.append(server)
+        for listener in listeners where byKey[ProxyListener.key(for: listener)] == nil {
+            byKey[ProxyListener.key(for: listener)] = listener
+            ordered.append(listener)
         }
         return (ordered, byKey)
     }

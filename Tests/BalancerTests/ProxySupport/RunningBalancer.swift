@@ -25,7 +25,7 @@ struct RunningBalancer {
         let task = Task { try await service.run() }
         await service.waitUntilStarted()
         let listeners = await service.listenerAddresses()
-        guard let first = configuration.servers.first,
+        guard let first = configuration.listeners.first,
             let port = listeners["\(first.listenHost):\(first.listenPort)"]?.port,
             let adminPort = await service.adminAddress()?.port
         else {
@@ -55,7 +55,7 @@ extension RunningBalancer {
                         zookeeper: ZooKeeperSource(
                             connectString: "127.0.0.1:1", path: "/muster/services/chat", authFile: authFile))
                 ],
-                servers: [.test()]))
+                listeners: [.test()]))
     }
 }
 

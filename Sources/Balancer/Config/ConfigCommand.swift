@@ -1,0 +1,84 @@
+/// One directive a context accepts, in the spirit of nginx's `ngx_command_t`: its name, how many
+/// arguments it takes, whether it opens a block, whether it may repeat, and the handler that
+/// reads it into the context's state. Each module's file lists its commands; `ConfigReader.read`
+/// checks the shape (block, argument count, duplicates) before the handler runs, so a handler
+/// only reads values.
+struct ConfigCommand<Context>: Sendable {
+    typealias Handler = @Sendable (inout Context, ConfigDirective, ConfigReader) throws(ConfigError) -> Void
+
+    let name: String
+    let arguments: ClosedRange<Int>
+    /// `name ... { }` rather than `name ... ;`.
+    let takesBlock: Bool
+    /// Whether the directive may appear more than once in one block (`listen`, `server`); the
+    /// others are refused the second time with nginx's "is duplicate".
+    let repeats: Bool
+    let handle: Handler
+
+    init(_ name: String, arguments: ClosedRange<Int> = 1...1, block: Bool = false, repeats: Bool = false, _ handle: @escaping Handler) {
+        self.name = name
+        self.arguments = arguments
+        self.takesBlock = block
+        self.repeats = repeats
+        self.handle = handle
+    }
+
+    /// The same command read into a part of a larger context: a directive allowed in several
+    /// contexts (`proxy_timeout` in `stream` and `server`) is written once, on the settings it fills.
+    func within<Outer>(_ path: WritableKeyPath<Outer, Context> & Sendable) -> ConfigCommand<Outer> {
+        let handle = self.handle
+        return ConfigCommand<Outer>(name, arguments: arguments, block: takesBlock, repeats: repeats) { outer, directive, reader throws(ConfigError) in
+            try handle(&outer[keyPath: path], directive, reader)
+        }
+    }
+}
+
+extension Array {
+    /// Every command of a module, read into a part of a larger context.
+    func within<Context, Outer>(_ path: WritableKeyPath<Outer, Context> & Sendable) -> [ConfigCommand<Outer>] where Element == ConfigCommand<Context> {
+        map { $0.within(path) }
+    }
+}
+
+/// Where a directive is read, as nginx's NGX_MAIN_CONF, NGX_STREAM_SRV_CONF, ... name it; it words
+/// the unknown-directive message.
+enum ConfigContext: Sendable {
+    case main, events, stream, upstream, server
+
+    var shown: String {
+        switch self {
+        case .main: "the main context"
+        case .events: "\"events\""
+        case .stream: "\"stream\""
+        case .upstream: "\"upstream\""
+        case .server: "\"server\""
+        }
+    }
+
+    /// Small contexts list what they accept in the unknown-directive message; the large ones
+    /// point at the reference instead of a long line.
+    var listsItsDirectives: Bool { self == .main || self == .events }
+}
+
+/// The directives of one context, by name.
+struct ConfigCommandTable<Context>: Sendable {
+    let context: ConfigContext
+    let commands: [ConfigCommand<Context>]
+    private let byName: [String: Int]
+
+    init(_ context: ConfigContext, _ commands: [ConfigCommand<Context>]) {
+        self.context = context
+        self.commands = commands
+        var byName: [String: Int] = [:]
+        for (index, command) in commands.enumerated() {
+            precondition(byName.updateValue(index, forKey: command.name) == nil, "directive \(command.name) is listed twice in \(context)")
+        }
+        self.byName = byName
+    }
+
+    subscript(name: String) -> ConfigCommand<Context>? {
+        byName[name].map { commands[$0] }
+    }
+
+    var names: [String] { commands.map(\.name) }
+}
