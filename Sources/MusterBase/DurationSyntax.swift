@@ -12,7 +12,7 @@
 ///
 /// Every step is checked for overflow, as nginx's `ngx_parse_time` does: a value longer than
 /// ``maximum`` is an error, never a trap, so no later `now + duration` can overflow either.
-public enum DurationSyntax {
+public enum DurationSyntax: TextKind {
     /// What a number without a unit means.
     public enum BareNumber: Sendable {
         /// An error: `missing unit`.
@@ -27,19 +27,15 @@ public enum DurationSyntax {
     static let maximumSeconds: Int64 = 366 * 86_400
     private static let maximumNanoseconds: Int64 = maximumSeconds * 1_000_000_000
 
+    /// Why a duration was rejected: a sentence.
+    public typealias Problem = String
     /// Why a duration was rejected. `description` shows the input escaped and cut.
-    public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
-        public var input: String
-        public var problem: String
+    public typealias ParseError = RejectedText<DurationSyntax>
 
-        public init(input: String, problem: String) {
-            self.input = input
-            self.problem = problem
-        }
+    public static var shownLimit: Int { 64 }
 
-        public var description: String {
-            "invalid duration '\(UntrustedText.escaped(input, limit: 64))': \(problem) (examples: 500ms, 1s, 1.5s, 2m, 1m30s)"
-        }
+    public static func describe(_ shown: String, _ problem: String) -> String {
+        "invalid duration '\(shown)': \(problem) (examples: 500ms, 1s, 1.5s, 2m, 1m30s)"
     }
 
     /// Units from largest to smallest; a part's unit must come later in this list than the
@@ -67,7 +63,7 @@ public enum DurationSyntax {
         _ text: some StringProtocol, bareNumber: BareNumber = .rejected, fractions: Bool = true
     ) throws(ParseError) -> Duration {
         let bytes = Array(text.utf8)
-        func fail(_ problem: String) -> ParseError { ParseError(input: String(text), problem: problem) }
+        func fail(_ problem: String) -> ParseError { ParseError(input: text, problem: problem) }
         func isSpace(_ byte: UInt8) -> Bool {
             byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
                 || byte == UInt8(ascii: "\r")

@@ -73,19 +73,7 @@ extension Endpoint {
     }
 
     /// Why a text was rejected.
-    public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        public var input: String
-        public var problem: Problem
-
-        public init(input: String, problem: Problem) {
-            self.input = input
-            self.problem = problem
-        }
-
-        public var description: String {
-            "invalid address '\(UntrustedText.escaped(input, limit: 120))': \(problem) (expected HOST:PORT, e.g. 127.0.0.1:6000)"
-        }
-    }
+    public typealias ParseError = RejectedText<Endpoint>
 
     /// Parses `text` by the rules of `form`.
     public static func parse(_ text: some StringProtocol, _ form: Form) throws(ParseError) -> Endpoint {
@@ -136,4 +124,12 @@ extension Endpoint {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+}
+
+extension Endpoint: TextKind {
+    public static var shownLimit: Int { 120 }
+
+    public static func describe(_ shown: String, _ problem: Problem) -> String {
+        "invalid address '\(shown)': \(problem) (expected HOST:PORT, e.g. 127.0.0.1:6000)"
+    }
 }

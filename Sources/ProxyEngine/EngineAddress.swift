@@ -1,4 +1,5 @@
 import CProxyEngine
+import MusterBase
 
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +35,7 @@ public struct EngineAddress: Sendable {
         }
         guard count > 0 else {
             let text = error != 0 ? String(cString: cpe_gai_text(error)) : "no IPv4 or IPv6 address"
-            return .failure(ResolveError(host: host, reason: text))
+            return .failure(ResolveError(input: host, problem: text))
         }
         return .success(
             (0..<Int(count)).map { index in
@@ -65,15 +66,14 @@ public struct EngineAddress: Sendable {
     var family: Int32 { Int32(self.storage.ss_family) }
 }
 
-/// A host name that did not resolve, with getaddrinfo's reason.
-public struct ResolveError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var reason: String
+/// A host name that did not resolve (`input`), with getaddrinfo's reason (`problem`).
+public typealias ResolveError = RejectedText<HostResolution>
 
-    public init(host: String, reason: String) {
-        self.host = host
-        self.reason = reason
+/// Host names as the resolver reads them: what ``ResolveError`` reports on.
+public enum HostResolution: TextKind {
+    public typealias Problem = String
+
+    public static func describe(_ shown: String, _ problem: String) -> String {
+        "host '\(shown)' not found: \(problem)"
     }
-
-    public var description: String { "host not found: \(self.reason)" }
 }

@@ -50,7 +50,7 @@ struct ProxyServerNameTests {
     func unresolvableNamesTheLine() throws {
         let parsed = try BalancerConfiguration.parse(Self.config, file: "b.conf")
         let error = #expect(throws: ConfigError.self) {
-            try parsed.resolvingServerNames { host, _ in .failure(ResolveError(host: host, reason: "Name or service not known")) }
+            try parsed.resolvingServerNames { host, _ in .failure(ResolveError(input: host, problem: "Name or service not known")) }
         }
         #expect(
             error?.description == "b.conf:4:16: host not found in upstream \"chat.internal:7001\": Name or service not known")
@@ -108,7 +108,7 @@ struct ProxyServerNameTests {
         let calls = Mutex(0)
         let addresses = MemberAddresses(retryInterval: .seconds(3600)) { host in
             calls.withLock { $0 += 1 }
-            return host == "good.internal" ? Self.numeric(["10.1.2.3"]) : .failure(ResolveError(host: host, reason: "nope"))
+            return host == "good.internal" ? Self.numeric(["10.1.2.3"]) : .failure(ResolveError(input: host, problem: "nope"))
         }
         #expect(addresses.address(host: "good.internal", port: 7000) == nil)
         let resolved = await waitUntil { addresses.address(host: "good.internal", port: 7000) != nil }

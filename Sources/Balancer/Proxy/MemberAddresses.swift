@@ -78,7 +78,7 @@ final class MemberAddresses: Sendable {
         for (host, result) in results {
             self.store(host, result)
             if case .failure(let error) = result {
-                failures[host] = error.reason
+                failures[host] = error.problem
             }
         }
         return failures
@@ -94,7 +94,7 @@ final class MemberAddresses: Sendable {
             case .success:
                 table[host] = .failed(since: now, reason: "no address")
             case .failure(let error):
-                table[host] = .failed(since: now, reason: error.reason)
+                table[host] = .failed(since: now, reason: error.problem)
             }
         }
     }

@@ -36,7 +36,7 @@ extension BalancerConfiguration {
                     switch resolve(server.host, server.port) {
                     case .failure(let error):
                         throw failure(
-                            "host not found in upstream \"\(ConfigError.shown(name))\": \(ConfigError.shown(error.reason))")
+                            "host not found in upstream \"\(ConfigError.shown(name))\": \(ConfigError.shown(error.problem))")
                     case .success(let addresses):
                         for address in addresses {
                             var copy = server
