@@ -72,18 +72,8 @@ public enum UntrustedText {
     /// The scalar whose UTF-8 encoding starts at `index`, and its length; nil where the bytes
     /// there are not a valid, shortest-form sequence.
     private static func decodeScalar(_ bytes: [UInt8], at index: Int) -> (Unicode.Scalar, Int)? {
-        let lead = bytes[index]
-        let length: Int
-        switch lead {
-        case 0x00...0x7F: return (Unicode.Scalar(lead), 1)
-        case 0xC2...0xDF: length = 2
-        case 0xE0...0xEF: length = 3
-        case 0xF0...0xF4: length = 4
-        default: return nil
-        }
-        guard index + length <= bytes.count else { return nil }
-        let sequence = bytes[index..<(index + length)]
-        guard let text = String(validating: sequence, as: UTF8.self),
+        let length = UTF8Sequence.length(in: bytes, at: index)
+        guard length > 0, let text = String(validating: bytes[index..<(index + length)], as: UTF8.self),
             let scalar = text.unicodeScalars.first
         else { return nil }
         return (scalar, length)

@@ -110,12 +110,7 @@ enum StrictJSON {
 
         mutating func object(depth: Int) throws(Problem) {
             guard depth <= StrictJSON.maximumDepth else { throw .tooDeep }
-            index += 1  // {
-            skipWhitespace()
-            if peek == UInt8(ascii: "}") {
-                index += 1
-                return
-            }
+            if isEmpty(closedBy: UInt8(ascii: "}")) { return }
             var keys: Set<[UInt8]> = []
             while true {
                 skipWhitespace()
@@ -128,36 +123,40 @@ enum StrictJSON {
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"))
                 try value(depth: depth)
-                skipWhitespace()
-                guard let next = peek else { throw .syntax(offset: index) }
-                index += 1
-                if next == UInt8(ascii: "}") { return }
-                guard next == UInt8(ascii: ",") else {
-                    index -= 1
-                    throw syntaxOrEncoding()
-                }
+                if try itemEnds(closedBy: UInt8(ascii: "}")) { return }
             }
         }
 
         mutating func array(depth: Int) throws(Problem) {
             guard depth <= StrictJSON.maximumDepth else { throw .tooDeep }
-            index += 1  // [
-            skipWhitespace()
-            if peek == UInt8(ascii: "]") {
-                index += 1
-                return
-            }
+            if isEmpty(closedBy: UInt8(ascii: "]")) { return }
             while true {
                 try value(depth: depth)
-                skipWhitespace()
-                guard let next = peek else { throw .syntax(offset: index) }
-                index += 1
-                if next == UInt8(ascii: "]") { return }
-                guard next == UInt8(ascii: ",") else {
-                    index -= 1
-                    throw syntaxOrEncoding()
-                }
+                if try itemEnds(closedBy: UInt8(ascii: "]")) { return }
             }
+        }
+
+        /// Steps over an object's or an array's opening bracket; true if `close` follows at once.
+        mutating func isEmpty(closedBy close: UInt8) -> Bool {
+            index += 1
+            skipWhitespace()
+            guard peek == close else { return false }
+            index += 1
+            return true
+        }
+
+        /// After an item of an object or an array: true at its `close`, false after the comma
+        /// before the next item.
+        mutating func itemEnds(closedBy close: UInt8) throws(Problem) -> Bool {
+            skipWhitespace()
+            guard let next = peek else { throw .syntax(offset: index) }
+            index += 1
+            if next == close { return true }
+            guard next == UInt8(ascii: ",") else {
+                index -= 1
+                throw syntaxOrEncoding()
+            }
+            return false
         }
 
         mutating func literal(_ word: StaticString) throws(Problem) {
@@ -274,24 +273,8 @@ enum StrictJSON {
         /// The length of the valid, shortest-form UTF-8 sequence (not a surrogate, at most
         /// U+10FFFF) at `index`, whose lead byte is 0x80 or above.
         func utf8Sequence() throws(Problem) -> Int {
-            let lead = bytes[index]
-            let length: Int
-            var secondRange: ClosedRange<UInt8> = 0x80...0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; secondRange = 0xA0...0xBF
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; secondRange = 0x80...0x9F
-            case 0xF0: length = 4; secondRange = 0x90...0xBF
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; secondRange = 0x80...0x8F
-            default: throw .notUTF8(offset: index)
-            }
-            guard bytes.count - index >= length else { throw .notUTF8(offset: index) }
-            guard secondRange.contains(bytes[index + 1]) else { throw .notUTF8(offset: index) }
-            for offset in 2..<max(length, 2) where !(0x80...0xBF).contains(bytes[index + offset]) {
-                throw .notUTF8(offset: index)
-            }
+            let length = UTF8Sequence.length(in: bytes, at: index)
+            guard length > 0 else { throw .notUTF8(offset: index) }
             return length
         }
     }

@@ -28,7 +28,7 @@ struct ConfigTokenizer {
         var column = 1
         var index = 0
         while index < bytes.count {
-            let length = Self.validSequenceLength(bytes, at: index)
+            let length = UTF8Sequence.length(in: bytes, at: index)
             guard length > 0 else {
                 let byte = String(bytes[index], radix: 16, uppercase: true)
                 throw ConfigError(
@@ -43,32 +43,6 @@ struct ConfigTokenizer {
             }
             index += length
         }
-    }
-
-    /// The length of the valid, shortest-form UTF-8 sequence at `index`, or 0.
-    private static func validSequenceLength(_ bytes: [UInt8], at index: Int) -> Int {
-        let lead = bytes[index]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0x00...0x7F: return 1
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return 0
-        }
-        guard index + length <= bytes.count else { return 0 }
-        for offset in 1..<length {
-            let byte = bytes[index + offset]
-            let (min, max) = offset == 1 ? (low, high) : (UInt8(0x80), UInt8(0xBF))
-            guard byte >= min, byte <= max else { return 0 }
-        }
-        return length
     }
 
     /// Whether a token may hold `scalar`: control (but a tab, `\t` in quotes) and format characters, separators, private-use
