@@ -4,10 +4,5 @@ public struct AgentConfigurationError: Error, Equatable, CustomStringConvertible
     public var flag: String
     public var problem: String
 
-    public init(flag: String, problem: String) {
-        self.flag = flag
-        self.problem = problem
-    }
-
     public var description: String { "\(flag): \(problem)" }
 }

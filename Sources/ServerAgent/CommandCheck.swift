@@ -7,11 +7,6 @@ public struct CommandCheck: HealthCheck {
     public var command: String
     public var timeout: Duration
 
-    public init(command: String, timeout: Duration) {
-        self.command = command
-        self.timeout = timeout
-    }
-
     private enum Race: Sendable {
         case finished(CheckOutcome)
         case timedOut

@@ -14,21 +14,20 @@ public struct HealthCheckService: Service {
     }
 
     public func run() async throws {
-        let check = self.check
-        let interval = self.interval
-        let coordinator = self.coordinator
-        try? await cancelWhenGracefulShutdown {
-            let clock = ContinuousClock()
-            var next = clock.now
-            while !Task.isCancelled {
-                let outcome = await check.run()
-                coordinator.record(outcome, at: clock.now)
-                // Fixed cadence from the first check; a slow check does not make the next one late twice.
-                next = next.advanced(by: interval)
-                if next < clock.now { next = clock.now }
-                try await Task.sleep(until: next, clock: clock)
-            }
+        try? await cancelWhenGracefulShutdown { try await self.checkUntilCancelled() }
+        self.coordinator.finish()
+    }
+
+    private func checkUntilCancelled() async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled {
+            let outcome = await self.check.run()
+            self.coordinator.record(outcome, at: clock.now)
+            // Fixed cadence from the first check; a slow check does not make the next one late twice.
+            next = next.advanced(by: self.interval)
+            if next < clock.now { next = clock.now }
+            try await Task.sleep(until: next, clock: clock)
         }
-        coordinator.finish()
     }
 }

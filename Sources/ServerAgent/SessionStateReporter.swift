@@ -28,53 +28,50 @@ public struct SessionStateReporter: Service {
     }
 
     public func run() async throws {
-        let client = self.client
-        let logger = self.logger
-        let connectString = self.connectString
-        let initialBackoff = self.initialBackoff
-        let maximumBackoff = self.maximumBackoff
-        try await cancelWhenGracefulShutdown {
-            var backoff = initialBackoff
-            var waitedTotal = Duration.zero
-            while !Task.isCancelled {
-                switch client.state {
-                case .closed:
-                    // Only after the agent closed the client, which happens once the group has ended.
-                    return
-                case .authFailed:
-                    // Terminal for this client: nothing can be registered, so stop the agent (exit 1)
-                    // and let the service manager retry rather than run on unregistered.
-                    logger.critical(
-                        "ZooKeeper rejected the credentials; check --auth-file",
-                        metadata: [LogKey.zkConnect: "\(connectString)"])
-                    throw AuthenticationFailed(connectString: connectString)
-                case .connected:
-                    backoff = initialBackoff
-                    waitedTotal = .zero
-                    await Self.waitUntilNotConnected(client)
-                    continue
-                case .connecting, .expired:
-                    break
+        try await cancelWhenGracefulShutdown { try await self.reportUntilCancelled() }
+    }
+
+    private func reportUntilCancelled() async throws {
+        var backoff = self.initialBackoff
+        var waitedTotal = Duration.zero
+        while !Task.isCancelled {
+            switch self.client.state {
+            case .closed:
+                // Only after the agent closed the client, which happens once the group has ended.
+                return
+            case .authFailed:
+                // Terminal for this client: nothing can be registered, so stop the agent (exit 1)
+                // and let the service manager retry rather than run on unregistered.
+                self.logger.critical(
+                    "ZooKeeper rejected the credentials; check --auth-file",
+                    metadata: [LogKey.zkConnect: "\(self.connectString)"])
+                throw AuthenticationFailed(connectString: self.connectString)
+            case .connected:
+                backoff = self.initialBackoff
+                waitedTotal = .zero
+                await Self.waitUntilNotConnected(self.client)
+                continue
+            case .connecting, .expired:
+                break
+            }
+            do {
+                try await self.client.waitUntilConnected(timeout: backoff)
+                if waitedTotal > .zero {
+                    self.logger.notice(
+                        "ZooKeeper reachable again",
+                        metadata: [LogKey.zkConnect: "\(self.connectString)", LogKey.zkWaited: "\(DurationSyntax.format(waitedTotal))"])
                 }
-                do {
-                    try await client.waitUntilConnected(timeout: backoff)
-                    if waitedTotal > .zero {
-                        logger.notice(
-                            "ZooKeeper reachable again",
-                            metadata: [LogKey.zkConnect: "\(connectString)", LogKey.zkWaited: "\(DurationSyntax.format(waitedTotal))"])
-                    }
-                } catch {
-                    if Task.isCancelled { return }
-                    waitedTotal += backoff
-                    logger.warning(
-                        "ZooKeeper unreachable; still retrying (health checks continue)",
-                        metadata: [
-                            LogKey.zkConnect: "\(connectString)",
-                            LogKey.zkWaited: "\(DurationSyntax.format(waitedTotal))",
-                            LogKey.zkNextReportIn: "\(DurationSyntax.format(min(backoff * 2, maximumBackoff)))",
-                        ])
-                    backoff = min(backoff * 2, maximumBackoff)
-                }
+            } catch {
+                if Task.isCancelled { return }
+                waitedTotal += backoff
+                self.logger.warning(
+                    "ZooKeeper unreachable; still retrying (health checks continue)",
+                    metadata: [
+                        LogKey.zkConnect: "\(self.connectString)",
+                        LogKey.zkWaited: "\(DurationSyntax.format(waitedTotal))",
+                        LogKey.zkNextReportIn: "\(DurationSyntax.format(min(backoff * 2, self.maximumBackoff)))",
+                    ])
+                backoff = min(backoff * 2, self.maximumBackoff)
             }
         }
     }
