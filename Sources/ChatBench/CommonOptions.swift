@@ -72,13 +72,16 @@ func requireSources(_ sources: Int, for target: BenchTarget) throws {
     }
 }
 
-/// The measured part of a run, in BenchClock nanoseconds: warm-up before `measureFrom`, nothing
-/// sent from `stopAt` on.
+/// The measured part of a run, in BenchClock nanoseconds: sending begins at `start`, warm-up
+/// until `measureFrom`, nothing sent from `stopAt` on. The streaming modes send it down every
+/// pipeline once all connections are open, so all start together.
 struct MeasuredWindow: Sendable {
+    var start: UInt64
     var measureFrom: UInt64
     var stopAt: UInt64
 
     init(startingAt start: UInt64, warmup: Double, durationNanos: UInt64) {
+        self.start = start
         self.measureFrom = start + UInt64(warmup * 1e9)
         self.stopAt = self.measureFrom + durationNanos
     }

@@ -119,10 +119,7 @@ struct RTTCommand: AsyncParsableCommand {
 
         // Sending begins 50 ms from now, so every connection starts together.
         let begin = BenchClock.now() + 50_000_000
-        let start = RTTHandler.Start(
-            at: begin,
-            window: MeasuredWindow(startingAt: begin, warmup: self.warmup, durationNanos: self.common.durationNanos)
-        )
+        let start = MeasuredWindow(startingAt: begin, warmup: self.warmup, durationNanos: self.common.durationNanos)
         for channel in outcome.channels {
             channel.pipeline.fireUserInboundEventTriggered(start)
         }
@@ -130,7 +127,7 @@ struct RTTCommand: AsyncParsableCommand {
             _ = try? await future.get()
         }
         // A --messages cap can end the run before --duration.
-        let measuredSeconds = start.window.elapsedSeconds
+        let measuredSeconds = start.elapsedSeconds
 
         let parts = try await shards.collect { stats in
             (stats.histogram, stats.completed, stats.lost, stats.connectionErrors)

@@ -2,7 +2,7 @@ import ChatBenchCore
 import Histogram
 
 /// Round-trip results of the connections on one event loop.
-final class RTTStats {
+final class RTTStats: ConnectionErrorCounting {
     var histogram = LatencySummary.makeHistogram()
     /// Messages sent inside the measured window whose echo came back.
     var completed: UInt64 = 0
