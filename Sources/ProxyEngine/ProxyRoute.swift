@@ -57,15 +57,7 @@ public struct RouteSettings: Sendable, Equatable {
 }
 
 /// A picked member: the route's key for it (handed back in reports) and where to connect.
-public struct UpstreamPeer: Sendable {
-    public var key: String
-    public var address: EngineAddress
-
-    public init(key: String, address: EngineAddress) {
-        self.key = key
-        self.address = address
-    }
-}
+public typealias UpstreamPeer = (key: String, address: EngineAddress)
 
 /// Why an upstream connect failed.
 public enum ConnectFailure: Sendable, Equatable, CustomStringConvertible {

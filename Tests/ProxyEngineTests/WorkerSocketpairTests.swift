@@ -23,7 +23,7 @@ final class FixedRoute: ProxyRoute, @unchecked Sendable {
 
     func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
         self.events.append("pick")
-        return tried.isEmpty ? UpstreamPeer(key: "m", address: self.address) : nil
+        return tried.isEmpty ? (key: "m", address: self.address) : nil
     }
     func connected(_ peer: String) { self.events.append("connected") }
     func connectFailed(_ peer: String, reason: ConnectFailure) { self.events.append("failed") }

@@ -46,7 +46,7 @@ final class PoolRoute: ProxyRoute {
         let address =
             EngineAddress(numericHost: pick.host, port: pick.port)
             ?? self.upstream.addresses.address(host: pick.host, port: pick.port) ?? EngineAddress()
-        return UpstreamPeer(key: pick.id.rawValue, address: address)
+        return (key: pick.id.rawValue, address: address)
     }
 
     func connected(_ peer: String) {
