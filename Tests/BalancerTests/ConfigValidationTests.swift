@@ -145,4 +145,15 @@ struct ConfigValidationTests {
             #expect((flag != nil) == (directive == nil), "\(text): flag \(String(describing: flag)), directive \(String(describing: directive))")
         }
     }
+
+    @Test("host:port parsing for --admin and --listen")
+    func hostPort() {
+        #expect((try? Endpoint.parse("127.0.0.1:8001", .adminFlag)) == Endpoint(host: "127.0.0.1", port: 8001))
+        #expect((try? Endpoint.parse(":8001", .adminFlag)) == Endpoint(host: "127.0.0.1", port: 8001))
+        #expect((try? Endpoint.parse("[::1]:8001", .adminFlag)) == Endpoint(host: "::1", port: 8001))
+        #expect((try? Endpoint.parse("[::1]:8001", .adminFlag))?.description == "[::1]:8001")
+        #expect((try? Endpoint.parse("8001", .adminFlag)) == nil)
+        #expect((try? Endpoint.parse("host:99999", .adminFlag)) == nil)
+        #expect((try? Endpoint.parse("host:x", .adminFlag)) == nil)
+    }
 }

@@ -213,6 +213,18 @@ struct MemberRecordTests {
         #expect(!MemberLimits.isValidID("a b"))
         #expect(!MemberLimits.isValidID(String(repeating: "a", count: 129)))
     }
+
+    @Test func aRecordWithoutTheMarkEncodesAsBeforeAndTheMarkRoundTrips() throws {
+        let plain = MemberRecord(id: "m1", host: "127.0.0.1", port: 6000)
+        let text = String(decoding: try plain.encoded(), as: UTF8.self)
+        #expect(!text.contains("leaving"))
+        var marked = plain
+        marked.leaving = "shutdown"
+        let decoded = try MemberRecord.decode(try marked.encoded())
+        #expect(decoded.leaving == "shutdown")
+        marked.leaving = String(repeating: "x", count: MemberLimits.maximumLeavingLength + 1)
+        #expect(throws: MemberRecordError.self) { try marked.encoded() }
+    }
 }
 
 @Suite("ZooKeeperError and configuration")
@@ -259,5 +271,12 @@ struct ZooKeeperErrorTests {
         } catch {
             #expect(error.description.contains("/nonexistent/auth"))
         }
+    }
+
+    @Test func digestIDMatchesZooKeepersOwn() {
+        // From `java -cp /usr/share/java/zookeeper.jar org.apache.zookeeper.server.auth.DigestAuthenticationProvider 'u:p a\c"x'`.
+        #expect(DigestCredentials(user: "u", password: "p a\\c\"x").digestID == "u:qVRQAe7rFgTrtHOYINJoS5k8EGk=")
+        #expect(DigestCredentials(user: "a", password: "bc").digestID == "a:LYvntQwlc0Camn+fINGJ1nGmbZg=")
+        #expect(DigestCredentials(user: "agent", password: "x y").digestID == "agent:jzF3fSpFcZobk+I6YPzEHwjKR2A=")
     }
 }

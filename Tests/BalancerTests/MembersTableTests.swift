@@ -2,18 +2,48 @@ import Balancer
 import Foundation
 import MusterBase
 import Registry
-import TestSupport
 import Testing
 
-/// Untrusted strings in `balancer members` and its JSON, and the `--zookeeper --json` shape.
-@Suite("Admin: untrusted text and the members JSON shape")
-struct AdminUntrustedTextTests {
+/// `balancer members`' table and the registry listing rendered from reports, with no balancer running:
+/// every column, and untrusted strings escaped and cut.
+@Suite("Admin: the members table and untrusted text")
+struct MembersTableTests {
     static let hostile = "chat\u{1B}[2J\u{1B}]0;owned\u{07}\0x\ny\u{202E}gnp.exe"
 
     static func hasRawControl(_ text: String) -> Bool {
         text.unicodeScalars.contains { scalar in
             scalar != "\n" && !(scalar.properties.generalCategory != .control && scalar.properties.generalCategory != .format)
         }
+    }
+
+    @Test("the members table lists every column and marks a stale group")
+    func table() {
+        let report = MembersReport(
+            listeners: [.init(address: "0.0.0.0:8000", upstream: "chat")],
+            upstreams: [
+                .init(
+                    name: "chat", method: "round_robin", zookeeper: "127.0.0.1:2181 /muster/services/chat", stale: true,
+                    membershipError: nil,
+                    members: [
+                        MemberStatus(
+                            id: "zk:chat-1", address: "127.0.0.1:6000", weight: 1, source: "zookeeper", state: "up",
+                            active: 12, total: 340, failures: 0),
+                        MemberStatus(
+                            id: "static:127.0.0.1:6002", address: "127.0.0.1:6002", weight: 2, source: "static",
+                            state: "unavailable", active: 0, total: 17, failures: 3,
+                            lastFailure: "2026-11-25T07:01:02Z", lastFailureReason: "connect timed out"),
+                    ])
+            ])
+        let expected = """
+            listen 0.0.0.0:8000 -> chat
+
+            upstream chat (round_robin, zookeeper 127.0.0.1:2181 /muster/services/chat) STALE: ZooKeeper unreachable, serving the last known members
+            ID                     ADDRESS         WEIGHT  SOURCE     STATE        ACTIVE  TOTAL  FAILURES  LAST FAILURE
+            zk:chat-1              127.0.0.1:6000  1       zookeeper  up           12      340    0         -
+            static:127.0.0.1:6002  127.0.0.1:6002  2       static     unavailable  0       17     3         2026-11-25T07:01:02Z (connect timed out)
+
+            """
+        #expect(MembersTable.render(report) == expected)
     }
 
     @Test("a member whose fields carry ESC, NUL, newline, U+202E and 100 KB is shown escaped and cut, in the table and the registry JSON")
@@ -75,57 +105,5 @@ struct AdminUntrustedTextTests {
                         ])
                 ]))
         #expect(escaped.contains(#"chat\u{1B}  "#))
-    }
-
-    @Test("the admin JSON escapes a member's failure reason and the membership error")
-    func adminJSONEscaped() async throws {
-        let a = try await TestBackend.start(name: "a")
-        defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.withUnstartableSource(backend: a, authFile: "/nonexistent/muster-\u{1B}[31m-auth")
-        defer { Task { await balancer.stop() } }
-        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
-        let body = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
-        #expect(!body.contains(0x1B))
-        let report = try JSONDecoder().decode(MembersReport.self, from: Data(body))
-        let error = try #require(report.upstreams[0].membershipError)
-        #expect(!error.unicodeScalars.contains("\u{1B}"))
-    }
-
-    @Test("`balancer members --zookeeper --json` and GET /members decode into the same type; registry counters are absent")
-    func sameShape() async throws {
-        let registryJSON = try RegistryMembers.json(
-            [MemberRecord(id: "chat-1", host: "10.0.0.5", port: 6000, weight: 2, metadata: ["zone": "a"])],
-            connectString: "127.0.0.1:2181", path: "/muster/services/chat/members")
-        let registry = try JSONDecoder().decode(MembersReport.self, from: Data(registryJSON.utf8))
-        #expect(registry.listeners.isEmpty)
-        let upstream = try #require(registry.upstreams.first)
-        #expect(upstream.name == "/muster/services/chat/members")
-        #expect(upstream.method == nil)
-        #expect(upstream.zookeeper == "127.0.0.1:2181 /muster/services/chat/members")
-        #expect(upstream.stale == false && upstream.membershipError == nil)
-        #expect(upstream.members == [
-            MemberStatus(
-                id: "zk:chat-1", address: "10.0.0.5:6000", weight: 2, source: "zookeeper", state: "up",
-                active: nil, total: nil, failures: nil, metadata: ["zone": "a"])
-        ])
-        #expect(!registryJSON.contains("\"active\"") && !registryJSON.contains("\"total\""))
-
-        let a = try await TestBackend.start(name: "a")
-        defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
-        defer { Task { await balancer.stop() } }
-        let adminJSON = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
-        let admin = try JSONDecoder().decode(MembersReport.self, from: Data(adminJSON))
-        #expect(admin.upstreams[0].members[0].active == 0)
-        #expect(admin.upstreams[0].method == "round_robin")
-        // The same keys, but for those that are absent when nil (this balancer has no ZooKeeper source).
-        func keys(_ json: [UInt8]) throws -> Set<String> {
-            let object = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
-            let upstreams = object?["upstreams"] as? [[String: Any]]
-            return Set(object?.keys.map { $0 } ?? []).union(Set(upstreams?.first?.keys.map { "upstream." + $0 } ?? []))
-        }
-        #expect(try keys(Array(registryJSON.utf8)).isSubset(of: keys(adminJSON).union(["upstream.zookeeper"])))
     }
 }

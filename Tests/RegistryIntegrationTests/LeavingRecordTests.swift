@@ -10,18 +10,6 @@ struct LeavingRecordTests {
     static let logger = Logger(label: "test.leaving")
     static let path = "/muster/services/chat/members"
 
-    @Test func aRecordWithoutTheMarkEncodesAsBeforeAndTheMarkRoundTrips() throws {
-        let plain = MemberRecord(id: "m1", host: "127.0.0.1", port: 6000)
-        let text = String(decoding: try plain.encoded(), as: UTF8.self)
-        #expect(!text.contains("leaving"))
-        var marked = plain
-        marked.leaving = "shutdown"
-        let decoded = try MemberRecord.decode(try marked.encoded())
-        #expect(decoded.leaving == "shutdown")
-        marked.leaving = String(repeating: "x", count: MemberLimits.maximumLeavingLength + 1)
-        #expect(throws: MemberRecordError.self) { try marked.encoded() }
-    }
-
     static func client(_ server: ZooKeeperServer) async throws -> ZooKeeperClient {
         let client = try ZooKeeperClient(
             configuration: ZooKeeperConfiguration(connectString: server.connectString, sessionTimeout: .seconds(4)), logger: logger)
