@@ -90,8 +90,12 @@ struct AuthorizationTests {
             #expect(snapshot.stale && snapshot.members.map(\.id) == ["a"], "the last members are kept")
             #expect("\(snapshot.error.map { "\($0)" } ?? "")".contains("a client without credentials"))
 
-            // Retried with backoff, logged once while it lasts.
-            try await Task.sleep(for: .seconds(1))
+            // Retried with backoff, logged once while it lasts: wait until the server has seen three
+            // more requests from the reader (its retries and listings, all denied), not for time.
+            let denied = try #require(server.lastRequestID(ofSession: reader.sessionID))
+            #expect(await waitUntil(timeout: .seconds(15)) {
+                (server.lastRequestID(ofSession: reader.sessionID) ?? 0) >= denied + 3
+            })
             let failures = handler.entries.filter { $0.level == .error }
             #expect(failures.count == 1, "\(failures.map(\.message))")
             try await admin.setACL(Self.path, [.digest(owner, .all), .world(.read)])

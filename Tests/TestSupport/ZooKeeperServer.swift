@@ -206,6 +206,19 @@ public final class ZooKeeperServer: Sendable {
     }
 }
 
+extension ZooKeeperServer {
+    /// The last request id (`lcxid` in the `cons` four-letter word) the server has seen from `session`:
+    /// it grows by one per request and not with pings, so a test can wait until a client has retried
+    /// instead of sleeping. Nil when the server does not list the session.
+    public func lastRequestID(ofSession session: Int64) -> Int? {
+        let sid = "sid=0x" + String(UInt64(bitPattern: session), radix: 16)
+        guard let line = fourLetterWord("cons", port: port)?.split(separator: "\n").first(where: { $0.contains(sid + ",") }),
+              let field = line.split(separator: ",").first(where: { $0.hasPrefix("lcxid=0x") })
+        else { return nil }
+        return Int(field.dropFirst("lcxid=0x".count), radix: 16)
+    }
+}
+
 public struct TestSupportError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
