@@ -25,8 +25,8 @@ actor BalancerController {
     private let refused: Metrics.Counter
     private let refusedPublished = NIOLockedValueBox(0)
     private let refusedLog = RateLimiter(interval: .seconds(1))
-    private var upstreams: [String: UpstreamRuntime] = [:]
-    private var metrics: [String: UpstreamMetrics] = [:]
+    private var upstreams: [String: UpstreamGroup] = [:]
+    private var metrics: [String: GroupMetrics] = [:]
     private var listeners: [String: ProxyListener] = [:]
     /// The membership feeds; `BalancerService.run` hosts them (``MembershipFeeds/run()``).
     let feeds: MembershipFeeds
@@ -136,17 +136,17 @@ actor BalancerController {
         let steps = try ReloadPlan.steps(
             from: initial ? nil : self.configuration, to: new, failedFeeds: failedFeeds,
             adminFromFlag: self.options.adminAddress != nil)
-        var added: [String: UpstreamRuntime] = [:]
+        var added: [String: UpstreamGroup] = [:]
         var bound: [String: ProxyListener] = [:]
         for step in steps {
             switch step {
             case .addUpstream(let upstream):
-                added[upstream.name] = self.makeRuntime(upstream)
+                added[upstream.name] = self.makeGroup(upstream)
             case .bindListener(let server):
                 let key = ProxyListener.key(for: server)
                 do {
-                    guard let runtime = added[server.proxyPass] ?? self.upstreams[server.proxyPass] else { continue }
-                    bound[key] = try ProxyListener.bind(target: ListenerTarget(server: server, upstream: runtime), engine: engine)
+                    guard let upstreamGroup = added[server.proxyPass] ?? self.upstreams[server.proxyPass] else { continue }
+                    bound[key] = try ProxyListener.bind(target: ListenerTarget(server: server, upstream: upstreamGroup), engine: engine)
                 } catch {
                     for listener in bound.values {
                         await listener.close()
@@ -164,7 +164,7 @@ actor BalancerController {
         self.publish()
     }
 
-    private func commit(added: inout [String: UpstreamRuntime], bound: inout [String: ProxyListener], initial: Bool) {
+    private func commit(added: inout [String: UpstreamGroup], bound: inout [String: ProxyListener], initial: Bool) {
         self.upstreams.merge(added) { _, new in new }
         added = [:]
         for (key, listener) in bound.sorted(by: { $0.key < $1.key }) {
@@ -185,8 +185,8 @@ actor BalancerController {
             self.upstreams[upstream.name]?.pool.reconfigure(upstream)
         case .retargetListener(let server):
             let key = ProxyListener.key(for: server)
-            if let runtime = self.upstreams[server.proxyPass] {
-                self.listeners[key]?.update(ListenerTarget(server: server, upstream: runtime))
+            if let upstreamGroup = self.upstreams[server.proxyPass] {
+                self.listeners[key]?.update(ListenerTarget(server: server, upstream: upstreamGroup))
             }
         case .closeListener(let key):
             await self.listeners[key]?.close()
@@ -197,8 +197,8 @@ actor BalancerController {
         case .stopFeed(let name):
             await self.feeds.stop(name)
         case .startFeed(let name, let source):
-            guard let runtime = self.upstreams[name] else { return }
-            self.feeds.start(name, feed: MembershipFeed(source: source, upstream: runtime, logger: self.logger))
+            guard let upstreamGroup = self.upstreams[name] else { return }
+            self.feeds.start(name, feed: MembershipFeed(source: source, upstream: upstreamGroup, logger: self.logger))
         case .setAdminLimits(let limits):
             self.admin?.update(limits: limits)
             self.logger.info("admin limits changed; they apply to admin connections accepted from now on")
@@ -220,8 +220,8 @@ actor BalancerController {
         }
     }
 
-    private func makeRuntime(_ upstream: UpstreamConfiguration) -> UpstreamRuntime {
-        let metrics: UpstreamMetrics
+    private func makeGroup(_ upstream: UpstreamConfiguration) -> UpstreamGroup {
+        let metrics: GroupMetrics
         if let existing = self.metrics[upstream.name] {
             metrics = existing
         } else {
@@ -230,7 +230,7 @@ actor BalancerController {
             let logger = self.logger
             let log = self.refusedLog
             let engine = self.engine
-            metrics = UpstreamMetrics(
+            metrics = GroupMetrics(
                 upstream: upstream.name, factory: self.metricsFactory, workers: self.eventLoops,
                 onScrape: {
                     // Clients refused for worker_connections are counted by the workers; summed here.
@@ -254,8 +254,8 @@ actor BalancerController {
                 })
             self.metrics[upstream.name] = metrics
         }
-        return UpstreamRuntime(
-            configuration: upstream, pool: UpstreamPool(configuration: upstream), metrics: metrics,
+        return UpstreamGroup(
+            configuration: upstream, pool: MemberPool(configuration: upstream), metrics: metrics,
             logger: self.logger)
     }
 
@@ -268,7 +268,7 @@ actor BalancerController {
             listeners.append(.init(address: address, upstream: target.upstream.name))
         }
         let upstreams = self.configuration.upstreams.compactMap { configuration in
-            self.upstreams[configuration.name].map { PublishedState.Upstream(configuration: configuration, runtime: $0) }
+            self.upstreams[configuration.name].map { PublishedState.Upstream(configuration: configuration, group: $0) }
         }
         self.published.withLockedValue { state in
             state.listeners = listeners

@@ -15,7 +15,7 @@ import MusterBase
 /// fields without older readers dropping its members. Adding a field: a property, its coding key,
 /// a line in ``init(from:)`` (with its default for records that lack it) and its rule in
 /// ``validate()`` (writers) or `validateFields()` (both); a balancer that acts on it reads it in
-/// `UpstreamMember.take(_:)`, its one conversion from a record.
+/// `PoolMember.take(_:)`, its one conversion from a record.
 public struct MemberRecord: Codable, Sendable, Hashable {
     /// The format version this code writes.
     public static let formatVersion = 1

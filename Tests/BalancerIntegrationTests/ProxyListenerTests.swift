@@ -18,15 +18,15 @@ import Glibc
 struct ProxyListenerTests {
     private static func target(backend: TestBackend, reusePort: Bool = false, tcpNoDelay: Bool = true) -> ListenerTarget {
         let upstream = UpstreamConfiguration(name: "backends", servers: [.backend(backend)])
-        let runtime = UpstreamRuntime(
-            configuration: upstream, pool: UpstreamPool(configuration: upstream),
-            metrics: UpstreamMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 3),
+        let upstreamGroup = UpstreamGroup(
+            configuration: upstream, pool: MemberPool(configuration: upstream),
+            metrics: GroupMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 3),
             logger: Logger(label: "listener-test"))
         var server = ListenerConfiguration.test()
         server.listenPort = 0
         server.reusePort = reusePort
         server.tcpNoDelay = tcpNoDelay
-        return ListenerTarget(server: server, upstream: runtime)
+        return ListenerTarget(server: server, upstream: upstreamGroup)
     }
 
     private static func noDelay(_ fd: Int32) -> Int32 {

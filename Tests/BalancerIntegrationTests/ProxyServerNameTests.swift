@@ -87,12 +87,12 @@ struct ProxyServerNameTests {
         configuration = try configuration.resolvingServerNames()
         let upstream = try #require(configuration.upstream(named: "backends"))
         #expect(upstream.servers.allSatisfy { EngineAddress(numericHost: $0.host, port: $0.port) != nil })
-        let runtime = UpstreamRuntime(
-            configuration: upstream, pool: UpstreamPool(configuration: upstream),
-            metrics: UpstreamMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 1),
+        let upstreamGroup = UpstreamGroup(
+            configuration: upstream, pool: MemberPool(configuration: upstream),
+            metrics: GroupMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 1),
             logger: Logger(label: "names-test"))
         let engine = try ProxyEngine(workers: 1)
-        let listener = try ProxyListener.bind(target: ListenerTarget(server: .test(), upstream: runtime), engine: engine)
+        let listener = try ProxyListener.bind(target: ListenerTarget(server: .test(), upstream: upstreamGroup), engine: engine)
         // ::1 may be among localhost's addresses while the backend listens on 127.0.0.1 only: the
         // next upstream is tried, so every client still reaches the backend.
         for _ in 0..<4 {

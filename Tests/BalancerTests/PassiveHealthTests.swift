@@ -77,7 +77,7 @@ struct PassiveHealthTests {
     @Test("pool: max_fails=3 fail_timeout=30s, timed by an injected clock")
     func poolTiming() throws {
         let clock = ManualClock()
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "u", servers: [
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "u", servers: [
             StaticServer(host: "127.0.0.1", port: 6000, maxFails: 3, failTimeout: .seconds(30)),
             StaticServer(host: "127.0.0.1", port: 6002, maxFails: 3, failTimeout: .seconds(30)),
         ]), now: clock.source)

@@ -12,11 +12,11 @@ struct PickerHashTests {
     ]
     static let clients = (1...8).map { "10.0.0.\($0)" } + ["192.168.1.77", "::1"]
 
-    static func pool(consistent: Bool, servers: [StaticServer] = servers) -> UpstreamPool {
-        UpstreamPool(configuration: UpstreamConfiguration(name: "u", method: .hash(consistent: consistent), servers: servers))
+    static func pool(consistent: Bool, servers: [StaticServer] = servers) -> MemberPool {
+        MemberPool(configuration: UpstreamConfiguration(name: "u", method: .hash(consistent: consistent), servers: servers))
     }
 
-    static func port(_ pool: UpstreamPool, _ client: String) -> Int? {
+    static func port(_ pool: MemberPool, _ client: String) -> Int? {
         guard let pick = pool.pick(clientAddress: client) else { return nil }
         pool.connectSucceeded(pick.id)
         pool.connectionClosed(pick.id)
@@ -41,7 +41,7 @@ struct PickerHashTests {
         let pool = Self.pool(consistent: true)
         #expect(Self.clients.map { Self.port(pool, $0) } == [6001, 6001, 6002, 6001, 6001, 6001, 6001, 6001, 6002, 6002])
         let ring = ConsistentHashRing(members: Self.servers.map {
-            UpstreamMember(id: .staticServer(host: $0.host, port: $0.port), host: $0.host, port: $0.port,
+            PoolMember(id: .staticServer(host: $0.host, port: $0.port), host: $0.host, port: $0.port,
                            source: .static, weight: $0.weight, maxFails: 1, failTimeout: .seconds(10))
         })
         #expect(ring.points.count == 640)
@@ -64,8 +64,8 @@ struct PickerHashTests {
         #expect(PickerRoundRobinTests.sequence(pool, 4) == [6001, 6000, 6002, 6001])
     }
 
-    static func discoveredPool(count: Int) -> UpstreamPool {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+    static func discoveredPool(count: Int) -> MemberPool {
+        let pool = MemberPool(configuration: UpstreamConfiguration(
             name: "u", method: .hash(consistent: true), zookeeper: ZooKeeperSource(connectString: "zk:2181", path: "/m")))
         pool.applyMembership((0..<count).map { MemberRecord(id: "m\($0)", host: "10.1.0.\($0)", port: 7000) }, stale: false)
         return pool
@@ -124,7 +124,7 @@ struct PickerHashTests {
     @Test("an unavailable member's clients go to the next point and come back afterwards")
     func unavailableSkipped() throws {
         let clock = ManualClock()
-        let pool = UpstreamPool(
+        let pool = MemberPool(
             configuration: UpstreamConfiguration(name: "u", method: .hash(consistent: true), servers: Self.servers),
             now: clock.source)
         let client = "10.0.0.3"  // lands on 6002

@@ -6,7 +6,7 @@ import Testing
 struct PickerLeastConnTests {
     @Test("fewest connections per weight; ties broken by weighted round robin, as nginx does")
     func sequence() throws {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+        let pool = MemberPool(configuration: UpstreamConfiguration(
             name: "u", method: .leastConn,
             servers: [StaticServer(host: "a", port: 1, weight: 1), StaticServer(host: "b", port: 2, weight: 2)]))
         // Worked by hand from ngx_stream_upstream_get_least_conn_peer (connections stay open).
@@ -23,7 +23,7 @@ struct PickerLeastConnTests {
 
     @Test("long-lived connections spread by weight")
     func spread() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+        let pool = MemberPool(configuration: UpstreamConfiguration(
             name: "u", method: .leastConn,
             servers: [StaticServer(host: "a", port: 1, weight: 1), StaticServer(host: "b", port: 2, weight: 3)]))
         for _ in 0..<400 {
@@ -34,7 +34,7 @@ struct PickerLeastConnTests {
 
     @Test("backup members only when no primary is eligible")
     func backup() throws {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+        let pool = MemberPool(configuration: UpstreamConfiguration(
             name: "u", method: .leastConn,
             servers: [StaticServer(host: "a", port: 1, maxConns: 1), StaticServer(host: "b", port: 2, backup: true)]))
         #expect(pool.pick(clientAddress: nil)?.port == 1)

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Picker: random [two]")
 struct PickerRandomTests {
-    static func pool(two: Bool, servers: [StaticServer], seed: UInt64 = 42) -> UpstreamPool {
-        UpstreamPool(configuration: UpstreamConfiguration(name: "u", method: .random(two: two), servers: servers), seed: seed)
+    static func pool(two: Bool, servers: [StaticServer], seed: UInt64 = 42) -> MemberPool {
+        MemberPool(configuration: UpstreamConfiguration(name: "u", method: .random(two: two), servers: servers), seed: seed)
     }
 
     @Test("random follows the weights")

@@ -4,12 +4,12 @@ import Testing
 
 @Suite("Picker: smooth weighted round robin")
 struct PickerRoundRobinTests {
-    static func pool(_ servers: [StaticServer], clock: ManualClock = ManualClock()) -> UpstreamPool {
-        UpstreamPool(configuration: UpstreamConfiguration(name: "u", servers: servers), now: clock.source)
+    static func pool(_ servers: [StaticServer], clock: ManualClock = ManualClock()) -> MemberPool {
+        MemberPool(configuration: UpstreamConfiguration(name: "u", servers: servers), now: clock.source)
     }
 
     /// Picks `count` times, closing each connection at once; returns the chosen ports.
-    static func sequence(_ pool: UpstreamPool, _ count: Int, client: String? = nil) -> [Int] {
+    static func sequence(_ pool: MemberPool, _ count: Int, client: String? = nil) -> [Int] {
         (0..<count).compactMap { _ in
             guard let pick = pool.pick(clientAddress: client, excluding: []) else { return nil }
             pool.connectSucceeded(pick.id)

@@ -17,8 +17,8 @@ struct StormPoolTests {
             suspectTimeout: suspectTimeout, slowStart: slowStart, flapDamping: flap)
     }
 
-    static func pool(_ source: ZooKeeperSource, clock: ManualClock, method: BalancingMethod = .roundRobin) -> UpstreamPool {
-        UpstreamPool(
+    static func pool(_ source: ZooKeeperSource, clock: ManualClock, method: BalancingMethod = .roundRobin) -> MemberPool {
+        MemberPool(
             configuration: UpstreamConfiguration(name: "chat", method: method, zookeeper: source), now: clock.source,
             wallClock: { Date(timeIntervalSince1970: 1_800_000_000) })
     }
@@ -29,7 +29,7 @@ struct StormPoolTests {
 
     static func members(_ ns: Int...) -> [MemberRecord] { ns.map { member($0) } }
 
-    static func states(_ pool: UpstreamPool) -> [String] { pool.status().map { "\($0.id.dropFirst(3))=\($0.state)" } }
+    static func states(_ pool: MemberPool) -> [String] { pool.status().map { "\($0.id.dropFirst(3))=\($0.state)" } }
 
     // MARK: panic threshold
 
@@ -41,7 +41,7 @@ struct StormPoolTests {
         let lost = pool.applyMembership(Self.members(1), stale: false)
         #expect(lost.removed.isEmpty)
         #expect(lost.suspected == [.discovered("chat-2"), .discovered("chat-3"), .discovered("chat-4")])
-        #expect(pool.storm() == UpstreamStorm(panicking: true, panicEntries: 1, ejections: 0))
+        #expect(pool.storm() == StormStatus(panicking: true, panicEntries: 1, ejections: 0))
         #expect(Self.states(pool) == ["chat-1=up", "chat-2=suspect", "chat-3=suspect", "chat-4=suspect"])
         #expect(PickerRoundRobinTests.sequence(pool, 8) == [7001, 7002, 7003, 7004, 7001, 7002, 7003, 7004])
         clock.advance(by: .seconds(12))

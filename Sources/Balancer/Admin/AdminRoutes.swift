@@ -29,8 +29,8 @@ enum AdminRoutes {
             }
         case "/metrics":
             for upstream in state.upstreams {
-                upstream.runtime.metrics.recordMembers(upstream.runtime.pool.status())
-                upstream.runtime.metrics.recordStorm(upstream.runtime.pool.storm())
+                upstream.group.metrics.recordMembers(upstream.group.pool.status())
+                upstream.group.metrics.recordStorm(upstream.group.pool.storm())
             }
             return AdminResponse(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())

@@ -7,7 +7,7 @@ struct PublishedState: Sendable {
 
     struct Upstream: Sendable {
         var configuration: UpstreamConfiguration
-        var runtime: UpstreamRuntime
+        var group: UpstreamGroup
     }
 
     var phase: Phase = .starting
@@ -18,15 +18,15 @@ struct PublishedState: Sendable {
         MembersReport(
             listeners: self.listeners,
             upstreams: self.upstreams.map { upstream in
-                let membership = upstream.runtime.membershipState
+                let membership = upstream.group.membershipState
                 return MembersReport.Upstream(
                     name: upstream.configuration.name,
                     method: upstream.configuration.method.description,
                     zookeeper: upstream.configuration.zookeeper.map { "\($0.connectString) \($0.membersPath)" },
                     stale: membership.stale,
                     membershipError: membership.error.map { UntrustedText.displayed($0, limit: 1000) },
-                    members: upstream.runtime.pool.status().map(\.escapingUntrustedText),
-                    panic: upstream.runtime.pool.storm().panicking)
+                    members: upstream.group.pool.status().map(\.escapingUntrustedText),
+                    panic: upstream.group.pool.storm().panicking)
             })
     }
 }

@@ -4,16 +4,16 @@ import Registry
 import ServiceLifecycle
 
 /// Feeds one upstream group from the registry: a ZooKeeper client and a membership watch whose
-/// snapshots go to `UpstreamPool.apply`.
+/// snapshots go to `MemberPool.apply`.
 ///
 /// The watch never empties the set because ZooKeeper is unreachable or refuses the read (it marks
 /// it stale instead, with the error), so the last known members keep taking traffic meanwhile.
 final class MembershipFeed: Service, Sendable {
     private let source: ZooKeeperSource
-    private let upstream: UpstreamRuntime
+    private let upstream: UpstreamGroup
     private let logger: Logger
 
-    init(source: ZooKeeperSource, upstream: UpstreamRuntime, logger: Logger) {
+    init(source: ZooKeeperSource, upstream: UpstreamGroup, logger: Logger) {
         self.source = source
         self.upstream = upstream
         var logger = logger

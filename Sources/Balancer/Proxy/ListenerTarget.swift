@@ -2,5 +2,5 @@
 /// Swapped as a whole on reload, so a connection sees one consistent pair.
 struct ListenerTarget: Sendable {
     var server: ListenerConfiguration
-    var upstream: UpstreamRuntime
+    var upstream: UpstreamGroup
 }

@@ -7,7 +7,7 @@ final class PoolRoute: ProxyRoute {
     let settings: RouteSettings
     let counters: EngineCounters
     let acceptLimiter: AcceptLimiter?
-    private let upstream: UpstreamRuntime
+    private let upstream: UpstreamGroup
 
     init(target: ListenerTarget, acceptLimiter: AcceptLimiter? = nil) {
         let server = target.server

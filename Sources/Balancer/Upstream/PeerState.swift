@@ -2,7 +2,7 @@
 ///
 /// Kept free of reference-counted fields on purpose: pickers read it for every member on every
 /// pick, and Swift may copy an array element to call a method on it; copying this is a plain memcpy,
-/// while copying the whole `UpstreamMember` (ids, host strings) meant retains and releases.
+/// while copying the whole `PoolMember` (ids, host strings) meant retains and releases.
 struct PeerState: Sendable {
     var weight: Int
     var maxConns: Int
@@ -10,12 +10,10 @@ struct PeerState: Sendable {
     var down: Bool
     /// The member's own record asks for no new connections.
     var draining = false
-    /// Gone from the configuration or membership; kept only until its last connection closes.
-    var removed = false
     /// The record carries a `leaving` mark: no new connections, removed when its node goes.
     var leaving = false
-    /// Lost from the registry but kept in service under the panic threshold.
-    var suspect = false
+    /// Where the member stands in its group's set.
+    var presence = Presence.present
     /// Held out by flap damping; still used when nothing else is left (see `PickContext`).
     var damped = false
     var health: PassiveHealth
@@ -31,6 +29,22 @@ struct PeerState: Sendable {
 
     /// Open (or opening) connections, nginx's `conns`.
     var active = 0
+
+    /// Where a member stands in its group's set: one of these at a time.
+    enum Presence: Sendable, Equatable {
+        /// In the configuration or the registry's set.
+        case present
+        /// Lost from the registry but kept in service under the panic threshold.
+        case suspect
+        /// Gone from the configuration or membership; kept only until its last connection closes.
+        case removed
+    }
+
+    @inline(__always)
+    var removed: Bool { presence == .removed }
+
+    @inline(__always)
+    var suspect: Bool { presence == .suspect }
 
     init(weight: Int, maxFails: Int, failTimeout: Duration, maxConns: Int, backup: Bool, down: Bool) {
         self.weight = weight

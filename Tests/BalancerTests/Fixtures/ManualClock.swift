@@ -14,7 +14,7 @@ final class ManualClock: Sendable {
         instant.withLock { $0 = $0.advanced(by: duration) }
     }
 
-    /// The closure `UpstreamPool` takes.
+    /// The closure `MemberPool` takes.
     var source: @Sendable () -> ContinuousClock.Instant {
         { [self] in now }
     }

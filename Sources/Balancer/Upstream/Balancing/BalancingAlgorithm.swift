@@ -5,7 +5,7 @@ import MusterBase
 /// `upstream` block and its parameters, the text the admin endpoint shows, the state it derives from
 /// the members (a ring, weight ranges), and the pick.
 ///
-/// The group (`UpstreamState`) owns the members, their passive health and storms; it calls
+/// The group (`PoolState`) owns the members, their passive health and storms; it calls
 /// `rebuild` after every change of the member list or of a weight and `pick` per connection, so an
 /// algorithm never sees a change it could miss. A new method is one file that conforms and one line
 /// in `BalancingMethod.algorithms`.
@@ -29,12 +29,12 @@ protocol BalancingAlgorithm: Sendable, CustomStringConvertible {
     var needsClientAddress: Bool { get }
 
     /// Derives the algorithm's own state from the members (listed ones: see `PeerState.listed`).
-    mutating func rebuild(_ members: [UpstreamMember])
+    mutating func rebuild(_ members: [PoolMember])
     /// Chooses an eligible member (`context.isEligible`) and returns its index, updating the
     /// round-robin weights it used; nil when none is eligible. `random` is the group's seeded
     /// generator (fixed in tests).
     mutating func pick(
-        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+        _ members: inout [PoolMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
     ) -> Int?
 }
 
@@ -42,7 +42,7 @@ extension BalancingAlgorithm {
     var supportsBackup: Bool { true }
     var rampsSlowStart: Bool { true }
     var needsClientAddress: Bool { false }
-    mutating func rebuild(_ members: [UpstreamMember]) {}
+    mutating func rebuild(_ members: [PoolMember]) {}
 
     /// The method the directive's arguments select, or what is wrong with them.
     static func method(_ arguments: [String]) -> Result<BalancingMethod, BalancingParameterError> {

@@ -14,7 +14,7 @@ struct ConsistentHashRing: Sendable {
 
     /// Places the listed primary members (draining and `down` ones too: nginx keeps them on the
     /// ring and steps past them, so their clients come back when they return).
-    init(members: [UpstreamMember]) {
+    init(members: [PoolMember]) {
         var points: [Point] = []
         points.reserveCapacity(members.reduce(0) { $0 + ($1.peer.listed && !$1.peer.backup ? $1.peer.weight : 0) } * Self.pointsPerWeight)
         for (index, member) in members.enumerated() where member.peer.listed && !member.peer.backup {
@@ -74,7 +74,7 @@ struct ConsistentHashRing: Sendable {
     }
 
     /// Picks for `key`; walks the ring past ineligible members, then falls back to round robin.
-    func pick(_ members: inout [UpstreamMember], key: String, context: PickContext) -> Int? {
+    func pick(_ members: inout [PoolMember], key: String, context: PickContext) -> Int? {
         guard !points.isEmpty else { return RoundRobinBalancing.pick(&members, backup: false, context: context) }
         var crc = CRC32()
         crc.updateUTF8(key)

@@ -39,7 +39,7 @@ struct HashBalancing: BalancingAlgorithm {
     var rampsSlowStart: Bool { false }
     var needsClientAddress: Bool { true }
 
-    mutating func rebuild(_ members: [UpstreamMember]) {
+    mutating func rebuild(_ members: [PoolMember]) {
         primaryWeight = 0
         for member in members where member.peer.listed && !member.peer.backup {
             primaryWeight += member.peer.weight
@@ -48,7 +48,7 @@ struct HashBalancing: BalancingAlgorithm {
     }
 
     mutating func pick(
-        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+        _ members: inout [PoolMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
     ) -> Int? {
         guard let key = clientAddress, !key.isEmpty, !context.single else {
             return RoundRobinBalancing.pick(&members, backup: false, context: context)
@@ -57,7 +57,7 @@ struct HashBalancing: BalancingAlgorithm {
     }
 
     /// `ngx_stream_upstream_get_hash_peer`.
-    private func plainPick(_ members: inout [UpstreamMember], key: String, context: PickContext) -> Int? {
+    private func plainPick(_ members: inout [PoolMember], key: String, context: PickContext) -> Int? {
         guard primaryWeight > 0 else { return RoundRobinBalancing.pick(&members, backup: false, context: context) }
         var hash: UInt64 = 0
         var tries = 0

@@ -10,7 +10,7 @@ struct LeastConnBalancing: ParameterlessBalancing {
     var description: String { "least_conn" }
 
     mutating func pick(
-        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+        _ members: inout [PoolMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
     ) -> Int? {
         let primary = context.single
             ? RoundRobinBalancing.pick(&members, backup: false, context: context)
@@ -18,7 +18,7 @@ struct LeastConnBalancing: ParameterlessBalancing {
         return primary ?? Self.pick(&members, backup: true, context: context)
     }
 
-    static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
+    static func pick(_ members: inout [PoolMember], backup: Bool, context: PickContext) -> Int? {
         var best = -1
         var many = false
         for index in members.indices {

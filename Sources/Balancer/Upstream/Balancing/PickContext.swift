@@ -12,7 +12,7 @@ struct PickContext {
     /// Whether `members[index]` may take this connection (nginx's skip order: tried, down, failed,
     /// full). Reads the member in place; the id is only touched when this client has tried others.
     @inline(__always)
-    func isEligible(_ members: borrowing [UpstreamMember], _ index: Int) -> Bool {
+    func isEligible(_ members: borrowing [PoolMember], _ index: Int) -> Bool {
         guard members[index].peer.isUsable(now: now, single: single, useDamped: useDamped) else { return false }
         if !excluding.isEmpty, excluding.contains(members[index].id) { return false }
         return true

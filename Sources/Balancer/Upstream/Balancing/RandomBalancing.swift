@@ -36,7 +36,7 @@ struct RandomBalancing: BalancingAlgorithm {
     var supportsBackup: Bool { false }
     var rampsSlowStart: Bool { false }
 
-    mutating func rebuild(_ members: [UpstreamMember]) {
+    mutating func rebuild(_ members: [PoolMember]) {
         ranges.removeAll(keepingCapacity: true)
         rangeMembers.removeAll(keepingCapacity: true)
         var total = 0
@@ -48,7 +48,7 @@ struct RandomBalancing: BalancingAlgorithm {
     }
 
     mutating func pick(
-        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+        _ members: inout [PoolMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
     ) -> Int? {
         guard !context.single, !(two && rangeMembers.count < 2), let totalWeight = ranges.last, totalWeight > 0 else {
             return RoundRobinBalancing.pick(&members, backup: false, context: context)

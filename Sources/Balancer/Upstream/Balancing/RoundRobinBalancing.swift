@@ -13,14 +13,14 @@ struct RoundRobinBalancing: ParameterlessBalancing {
     var description: String { "round_robin" }
 
     mutating func pick(
-        _ members: inout [UpstreamMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
+        _ members: inout [PoolMember], clientAddress: String?, context: PickContext, random: inout SplitMix64
     ) -> Int? {
         Self.pick(&members, backup: false, context: context) ?? Self.pick(&members, backup: true, context: context)
     }
 
     /// One pass among members with `backup == backup`; returns the chosen index. The other
     /// algorithms fall back to it, as nginx's do.
-    static func pick(_ members: inout [UpstreamMember], backup: Bool, context: PickContext) -> Int? {
+    static func pick(_ members: inout [PoolMember], backup: Bool, context: PickContext) -> Int? {
         var best = -1
         var total = 0
         for index in members.indices {

@@ -8,7 +8,7 @@ import ProxyEngine
 /// a fixed set; member ids never become labels. The data path's counters (connections, bytes) live
 /// in `engine`, one row per worker written without locks, and are summed into these metrics when
 /// `/metrics` is read (`recordMembers`).
-struct UpstreamMetrics: Sendable {
+struct GroupMetrics: Sendable {
     static let memberStates = MemberState.allCases.map(\.rawValue)
 
     let connectionsTotal: Counter
@@ -32,7 +32,7 @@ struct UpstreamMetrics: Sendable {
     let panicEntries: Counter
     let ejections: Counter
     /// The pool's cumulative counts at the last scrape, to turn them into counter increments.
-    private let lastStorm = NIOLockedValueBox(UpstreamStorm())
+    private let lastStorm = NIOLockedValueBox(StormStatus())
 
     private struct Published {
         var connections = 0
@@ -65,7 +65,7 @@ struct UpstreamMetrics: Sendable {
     }
 
     /// Sets the panic gauge and advances the storm counters (called when metrics are scraped).
-    func recordStorm(_ storm: UpstreamStorm) {
+    func recordStorm(_ storm: StormStatus) {
         panic.record(storm.panicking ? 1 : 0)
         let last = lastStorm.withLockedValue { last in
             defer { last = storm }

@@ -3,13 +3,13 @@ import MusterBase
 import Registry
 
 /// The pure state of one upstream group: members, nginx balancing state, passive health and
-/// counters. No locking and no I/O; `UpstreamPool` wraps it in a mutex and supplies the clock.
+/// counters. No locking and no I/O; `MemberPool` wraps it in a mutex and supplies the clock.
 /// Picks go to the configured `BalancingAlgorithm`; registry snapshots, storms and the admin
-/// status are extensions in `UpstreamState+Membership`, `+Storms` and `+Status`. Its fields are
+/// status are extensions in `PoolState+Membership`, `+Storms` and `+Status`. Its fields are
 /// internal for those files; only the pool uses this type.
-struct UpstreamState: Sendable {
+struct PoolState: Sendable {
     var configuration: UpstreamConfiguration
-    var members: [UpstreamMember] = []
+    var members: [PoolMember] = []
     var indexByID: [MemberID: Int] = [:]
 
     // Derived from `members`, rebuilt on every structural or weight change, never per pick.
@@ -31,7 +31,7 @@ struct UpstreamState: Sendable {
     /// Members lost without panic within the last session timeout, kept so a storm that arrives as
     /// several snapshots (sessions expiring one by one, a `deleteall` child by child) is judged
     /// against the whole group: if the threshold is crossed they come back as suspects.
-    var recentlyLost: [(member: UpstreamMember, lostAt: Duration)] = []
+    var recentlyLost: [(member: PoolMember, lostAt: Duration)] = []
 
     init(configuration: UpstreamConfiguration, seed: UInt64) {
         self.configuration = configuration
@@ -44,8 +44,8 @@ struct UpstreamState: Sendable {
         rebuild()
     }
 
-    private static func member(for server: StaticServer, id: MemberID) -> UpstreamMember {
-        var member = UpstreamMember(
+    private static func member(for server: StaticServer, id: MemberID) -> PoolMember {
+        var member = PoolMember(
             id: id, host: server.host, port: server.port,
             source: .static, weight: max(1, server.weight), maxFails: server.maxFails, failTimeout: server.failTimeout,
             maxConns: server.maxConns, backup: server.backup, down: server.down
@@ -63,8 +63,8 @@ struct UpstreamState: Sendable {
     var membership = MembershipState()
 
     /// Panic state and counters for the admin endpoint and metrics.
-    var storm: UpstreamStorm {
-        UpstreamStorm(panicking: panicking, panicEntries: panicEntries, ejections: damper.ejections)
+    var storm: StormStatus {
+        StormStatus(panicking: panicking, panicEntries: panicEntries, ejections: damper.ejections)
     }
 
     // MARK: picking
@@ -92,7 +92,7 @@ struct UpstreamState: Sendable {
         algorithm.pick(&members, clientAddress: clientAddress, context: context, random: &generator)
     }
 
-    func member(at index: Int) -> UpstreamMember { members[index] }
+    func member(at index: Int) -> PoolMember { members[index] }
 
     // MARK: outcomes
 
@@ -122,9 +122,8 @@ struct UpstreamState: Sendable {
         members[index].lastFailureReason = reason
         if members[index].peer.suspect {
             // Passive health decides about a suspect: one failed connect proves it dead.
-            members[index].peer.suspect = false
             members[index].suspectSince = nil
-            members[index].peer.removed = true
+            members[index].peer.presence = .removed
             noteChange(index, now: now)
             release(index)
             rebuild()
@@ -161,11 +160,11 @@ struct UpstreamState: Sendable {
     /// Applies a reloaded configuration: members that stay keep their counters, health and
     /// balancing state; members that go drain.
     mutating func reconfigure(_ newConfiguration: UpstreamConfiguration) {
-        var old: [MemberID: UpstreamMember] = [:]
+        var old: [MemberID: PoolMember] = [:]
         for member in members {
             old[member.id] = member
         }
-        var next: [UpstreamMember] = []
+        var next: [PoolMember] = []
         var kept: Set<MemberID> = []
         for (server, id) in zip(newConfiguration.servers, MemberID.staticServers(newConfiguration.servers)) {
             var fresh = Self.member(for: server, id: id)
@@ -178,7 +177,7 @@ struct UpstreamState: Sendable {
                 existing.peer.backup = fresh.peer.backup
                 existing.peer.down = fresh.peer.down
                 existing.peer.slowStart = fresh.peer.slowStart
-                existing.peer.removed = false
+                existing.peer.presence = .present
                 fresh = existing
             }
             next.append(fresh)
@@ -186,14 +185,14 @@ struct UpstreamState: Sendable {
         for var member in members where !kept.contains(member.id) {
             switch member.source {
             case .static:
-                member.peer.removed = true
+                member.peer.presence = .removed
             case .zookeeper:
                 if let source = newConfiguration.zookeeper {
                     member.peer.health.maxFails = source.maxFails
                     member.peer.health.failTimeout = source.failTimeout
                     member.peer.slowStart = source.slowStart
                 } else {
-                    member.peer.removed = true
+                    member.peer.presence = .removed
                 }
             }
             if member.peer.removed, member.peer.active == 0 { continue }

@@ -7,7 +7,7 @@ import Testing
 import Registry
 
 @Suite("Upstream pool: membership, reconfiguration, status")
-struct UpstreamPoolTests {
+struct MemberPoolTests {
     /// The panic threshold is off here: these tests are about plain removal (StormPoolTests has it on).
     static let zookeeper = ZooKeeperSource(
         connectString: "127.0.0.1:2181", path: "/muster/services/chat", maxFails: 2, failTimeout: .seconds(5), panicThreshold: 0)
@@ -16,8 +16,8 @@ struct UpstreamPoolTests {
         MemberRecord(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, draining: draining)
     }
 
-    static func mixedPool() -> UpstreamPool {
-        UpstreamPool(configuration: UpstreamConfiguration(
+    static func mixedPool() -> MemberPool {
+        MemberPool(configuration: UpstreamConfiguration(
             name: "chat", servers: [StaticServer(host: "127.0.0.1", port: 6000)], zookeeper: zookeeper))
     }
 
@@ -67,7 +67,7 @@ struct UpstreamPoolTests {
 
     @Test("a removed member that comes back while draining keeps its counters")
     func backWhileDraining() throws {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
         pool.applyMembership([Self.member(1)], stale: false)
         let pick = try #require(pool.pick(clientAddress: nil))
         pool.connectSucceeded(pick.id)
@@ -92,7 +92,7 @@ struct UpstreamPoolTests {
 
     @Test("weight changes apply live")
     func weightChange() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
         pool.applyMembership([Self.member(1), Self.member(2)], stale: false)
         #expect(PickerRoundRobinTests.sequence(pool, 4) == [7001, 7002, 7001, 7002])
         let change = pool.applyMembership([Self.member(1, weight: 3), Self.member(2)], stale: false)
@@ -104,7 +104,7 @@ struct UpstreamPoolTests {
 
     @Test("stale snapshots never remove members, and an empty stale snapshot changes nothing")
     func stale() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
         pool.applyMembership([Self.member(1), Self.member(2)], stale: false)
         let empty = pool.applyMembership([], stale: true)
         #expect(empty.removed.isEmpty && empty.keptBecauseStale)
@@ -121,7 +121,7 @@ struct UpstreamPoolTests {
 
     @Test("bad records are rejected with a reason, the rest apply")
     func badRecords() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper))
         let change = pool.applyMembership([
             MemberRecord(id: "ok", host: "10.0.0.1", port: 7000, weight: 5_000),
             MemberRecord(id: "noport", host: "10.0.0.2", port: 0),
@@ -137,7 +137,7 @@ struct UpstreamPoolTests {
     @Test("discovered members use the zookeeper directive's max_fails and fail_timeout")
     func discoveredHealth() throws {
         let clock = ManualClock()
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper), now: clock.source)
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", zookeeper: Self.zookeeper), now: clock.source)
         pool.applyMembership([Self.member(1), Self.member(2)], stale: false)
         let bad = MemberID.discovered("chat-1")
         for _ in 0..<2 {
@@ -152,7 +152,7 @@ struct UpstreamPoolTests {
 
     @Test("reconfigure keeps counters of members that stay and drains the others")
     func reconfigure() throws {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", servers: [
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", servers: [
             StaticServer(host: "127.0.0.1", port: 6000, maxFails: 5),
             StaticServer(host: "127.0.0.1", port: 6002, maxFails: 5),
         ], zookeeper: Self.zookeeper))
@@ -192,7 +192,7 @@ struct UpstreamPoolTests {
 
     @Test("status reports backup, down, unavailable and ISO 8601 failure times")
     func status() throws {
-        let pool = UpstreamPool(
+        let pool = MemberPool(
             configuration: UpstreamConfiguration(name: "chat", servers: [
                 StaticServer(host: "127.0.0.1", port: 6000),
                 StaticServer(host: "127.0.0.1", port: 6001),
@@ -213,7 +213,7 @@ struct UpstreamPoolTests {
 
     @Test("concurrent picks and releases from many threads leave consistent counters")
     func concurrency() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(name: "chat", method: .leastConn, zookeeper: Self.zookeeper))
+        let pool = MemberPool(configuration: UpstreamConfiguration(name: "chat", method: .leastConn, zookeeper: Self.zookeeper))
         pool.applyMembership((1...8).map { Self.member($0) }, stale: false)
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             for round in 0..<5_000 {
@@ -236,10 +236,10 @@ struct UpstreamPoolTests {
 }
 
 @Suite("Upstream pool: Registry records")
-struct UpstreamPoolRegistryTests {
+struct MemberPoolRegistryTests {
     @Test("MembershipSnapshots apply like record lists, stale ones never remove")
     func records() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+        let pool = MemberPool(configuration: UpstreamConfiguration(
             name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m", panicThreshold: 0)))
         let one = MemberRecord(id: "chat-1", host: "127.0.0.1", port: 7001, weight: 2)
         let two = MemberRecord(id: "chat-2", host: "127.0.0.1", port: 7002, draining: true)
@@ -257,7 +257,7 @@ struct UpstreamPoolRegistryTests {
     func conversion() {
         let source = ZooKeeperSource(
             connectString: "127.0.0.1:2181", path: "/m", maxFails: 3, failTimeout: .seconds(7), slowStart: .seconds(4))
-        var member = UpstreamMember(
+        var member = PoolMember(
             record: MemberRecord(id: "chat-1", host: "::1", port: 7001, weight: 2, draining: true, leaving: "shutdown"),
             source: source)
         #expect(member.id == .discovered("chat-1") && member.source == .zookeeper)
@@ -276,7 +276,7 @@ struct UpstreamPoolRegistryTests {
 
     @Test("the pool keeps the feed's state: stale, fed once, the read error; only a change of staleness is news")
     func feedState() {
-        let pool = UpstreamPool(configuration: UpstreamConfiguration(
+        let pool = MemberPool(configuration: UpstreamConfiguration(
             name: "chat", zookeeper: ZooKeeperSource(connectString: "127.0.0.1:2181", path: "/m", panicThreshold: 0)))
         #expect(pool.membership == MembershipState())
         let record = MemberRecord(id: "chat-1", host: "127.0.0.1", port: 7001)

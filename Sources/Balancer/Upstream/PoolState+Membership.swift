@@ -1,7 +1,7 @@
 import Registry
 
 /// Registry snapshots: new, changed, leaving and gone members, the panic threshold for lost ones.
-extension UpstreamState {
+extension PoolState {
     /// Applies one snapshot of the registry: its members, and whether it is stale or the path
     /// cannot be read (the admin endpoint's view of the feed).
     mutating func apply(_ snapshot: MembershipSnapshot, now: Duration) -> MembershipChange {
@@ -46,18 +46,19 @@ extension UpstreamState {
                 var member = members[index]
                 var changed = false
                 var returned = false
-                if member.peer.removed {
-                    member.peer.removed = false
+                switch member.peer.presence {
+                case .removed:
                     changed = true
                     structural = true
                     returned = true
-                }
-                if member.peer.suspect {
+                case .suspect:
                     // Registered again: a normal member.
-                    member.peer.suspect = false
                     member.suspectSince = nil
                     changed = true
+                case .present:
+                    break
                 }
+                member.peer.presence = .present
                 let wasLeaving = member.peer.leaving
                 let taken = member.take(record)
                 changed = changed || taken.changed
@@ -73,7 +74,7 @@ extension UpstreamState {
                 }
                 if member.peer.leaving, !wasLeaving { change.leaving.append(id) }
             } else {
-                let member = UpstreamMember(record: record, source: source)
+                let member = PoolMember(record: record, source: source)
                 members.append(member)
                 let index = members.count - 1
                 indexByID[id] = index
@@ -114,7 +115,7 @@ extension UpstreamState {
             let lostCount = lost.count + recentlyLost.count
             if PanicThreshold.panics(registered: registered, lost: lostCount, percent: source.panicThreshold) {
                 for index in lost where !members[index].peer.suspect {
-                    members[index].peer.suspect = true
+                    members[index].peer.presence = .suspect
                     members[index].suspectSince = now
                     change.suspected.append(members[index].id)
                     schedule(now + source.suspectTimeout)
@@ -122,14 +123,12 @@ extension UpstreamState {
                 for (saved, lostAt) in recentlyLost {
                     if let index = indexByID[saved.id] {
                         // Still draining its connections: back in service.
-                        members[index].peer.removed = false
-                        members[index].peer.suspect = true
+                        members[index].peer.presence = .suspect
                         members[index].suspectSince = lostAt
                     } else {
                         var member = saved
-                        member.peer.removed = false
                         member.peer.active = 0
-                        member.peer.suspect = true
+                        member.peer.presence = .suspect
                         member.suspectSince = lostAt
                         members.append(member)
                         indexByID[member.id] = members.count - 1

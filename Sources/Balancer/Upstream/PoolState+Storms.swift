@@ -1,5 +1,5 @@
 /// Storm handling on the pure clock: suspects timing out, flap damping, slow start, retiring.
-extension UpstreamState {
+extension PoolState {
     mutating func schedule(_ deadline: Duration) {
         nextDeadline = min(nextDeadline ?? deadline, deadline)
     }
@@ -28,8 +28,6 @@ extension UpstreamState {
         for index in members.indices.reversed() {
             if members[index].peer.suspect, let since = members[index].suspectSince {
                 if now - since >= source.suspectTimeout {
-                    members[index].peer.suspect = false
-                    members[index].suspectSince = nil
                     retire(index)
                     structural = true
                     continue
@@ -58,12 +56,11 @@ extension UpstreamState {
 
     /// Stops new connections to `members[index]`; drops it at once if it has none open.
     mutating func retire(_ index: Int) {
-        members[index].peer.suspect = false
         members[index].suspectSince = nil
         if members[index].peer.active == 0 {
             members.remove(at: index)
         } else {
-            members[index].peer.removed = true
+            members[index].peer.presence = .removed
         }
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 import Registry
 
 /// The live member set of one upstream group and its balancing state, shared by every listener
-/// and event loop that proxies to the group. Thread-safe: one mutex around `UpstreamState`, held
+/// and event loop that proxies to the group. Thread-safe: one mutex around `PoolState`, held
 /// only for the few hundred nanoseconds of a pick or report.
-public final class UpstreamPool: Sendable {
-    private let state: Locked<UpstreamState>
+public final class MemberPool: Sendable {
+    private let state: Locked<PoolState>
     private let clock: @Sendable () -> ContinuousClock.Instant
     /// Origin of the monotonic offsets the pure state works with.
     private let origin: ContinuousClock.Instant
@@ -22,7 +22,7 @@ public final class UpstreamPool: Sendable {
         seed: UInt64? = nil
     ) {
         var system = SystemRandomNumberGenerator()
-        self.state = Locked(UpstreamState(configuration: configuration, seed: seed ?? system.next()))
+        self.state = Locked(PoolState(configuration: configuration, seed: seed ?? system.next()))
         self.clock = now
         self.origin = now()
         self.wallClock = wallClock
@@ -107,7 +107,7 @@ public final class UpstreamPool: Sendable {
     }
 
     /// Whether the group is in panic (lost members kept as suspects), and the storm counters.
-    public func storm() -> UpstreamStorm {
+    public func storm() -> StormStatus {
         state.withLock { $0.storm }
     }
 }

@@ -2,7 +2,7 @@ import MusterBase
 import Registry
 
 /// One member of an upstream group: who it is, its balancing state and its counters.
-struct UpstreamMember: Sendable {
+struct PoolMember: Sendable {
     /// Where it comes from; the raw value is what the admin endpoint shows.
     enum Source: String, Sendable {
         case `static`, zookeeper
@@ -36,7 +36,7 @@ struct UpstreamMember: Sendable {
     }
 }
 
-extension UpstreamMember {
+extension PoolMember {
     /// A member discovered in the registry, with the `zookeeper` directive's passive health and
     /// slow start: the one conversion from a record, which production and tests both go through.
     init(record: MemberRecord, source: ZooKeeperSource) {

@@ -2,19 +2,21 @@ import Logging
 import MusterBase
 import NIOCore
 
-/// Everything the data path needs about one upstream group: its pool (with the state of its
-/// membership feed), its metrics, and rate limits for the log lines that a storm of clients could otherwise flood.
-final class UpstreamRuntime: Sendable {
+/// One `upstream` block while the balancer serves it: its member pool (with the state of its
+/// membership feed), its metrics, the resolved addresses of its named members, and rate limits for
+/// the log lines that a storm of clients could otherwise flood. The listeners, the admin endpoint
+/// and the membership feed share it.
+final class UpstreamGroup: Sendable {
     let name: String
-    let pool: UpstreamPool
-    let metrics: UpstreamMetrics
+    let pool: MemberPool
+    let metrics: GroupMetrics
     let logger: Logger
     /// Resolved addresses of registry members whose host is a name.
     let addresses = MemberAddresses()
     private let noLiveLog: RateLimiter
     private let connectFailureLog: RateLimiter
 
-    init(configuration: UpstreamConfiguration, pool: UpstreamPool, metrics: UpstreamMetrics, logger: Logger) {
+    init(configuration: UpstreamConfiguration, pool: MemberPool, metrics: GroupMetrics, logger: Logger) {
         self.name = configuration.name
         self.pool = pool
         self.metrics = metrics

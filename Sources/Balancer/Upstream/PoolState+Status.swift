@@ -1,7 +1,7 @@
 import Foundation
 
 /// Every member as the admin endpoint shows it: its `MemberState`, why, and since when.
-extension UpstreamState {
+extension PoolState {
     mutating func status(now: Duration, wallClock: Date) -> [MemberStatus] {
         if let nextDeadline, now >= nextDeadline {
             housekeep(now: now)

@@ -1,5 +1,5 @@
 /// A group's storm state for the admin endpoint and `/metrics`.
-public struct UpstreamStorm: Sendable, Equatable, Codable {
+public struct StormStatus: Sendable, Equatable, Codable {
     /// Lost members are being kept as suspects (the panic threshold applies).
     public var panicking: Bool
     /// Times the group entered panic.
