@@ -22,14 +22,8 @@ struct MembersCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(name: .long, help: "Read the registry directly: ZooKeeper connect string.")
-    var zookeeper: String?
-
-    @Option(name: .long, help: "With --zookeeper: the service path, e.g. /muster/services/chat (members are its /members children).")
-    var path: String?
-
-    @Option(name: .customLong("auth-file"), help: "With --zookeeper: file with 'user:password' for digest auth.")
-    var authFile: String?
+    /// With `--zookeeper`: read the registry directly.
+    @OptionGroup var registry: RegistryOptions
 
     @Option(name: .long, help: "How long to wait for an answer.", transform: DurationArgument.parse)
     var timeout = DurationArgument(.seconds(5))
@@ -41,22 +35,22 @@ struct MembersCommand: AsyncParsableCommand {
         do { _ = try Endpoint.parse(self.admin, Self.adminForm) } catch {
             throw ValidationError("bad --admin: \(error)")
         }
-        if (self.zookeeper == nil) != (self.path == nil) {
+        if (self.registry.zookeeper == nil) != (self.registry.path == nil) {
             throw ValidationError("--zookeeper and --path go together")
         }
-        if self.authFile != nil, self.zookeeper == nil {
+        if self.registry.authFile != nil, self.registry.zookeeper == nil {
             throw ValidationError("--auth-file needs --zookeeper and --path")
         }
     }
 
     func run() async throws {
         do {
-            if let zookeeper = self.zookeeper, let servicePath = self.path {
+            if let zookeeper = self.registry.zookeeper, let servicePath = self.registry.path {
                 let path = ServicePath.members(of: servicePath)
                 var logger = Logger(label: "balancer")
                 logger.logLevel = .error
                 let records = try await RegistryMembers.read(
-                    connectString: zookeeper, path: path, authFile: self.authFile, timeout: self.timeout.duration,
+                    connectString: zookeeper, path: path, authFile: self.registry.authFile, timeout: self.timeout.duration,
                     logger: logger)
                 if self.json {
                     print(try RegistryMembers.json(records, connectString: zookeeper, path: path))

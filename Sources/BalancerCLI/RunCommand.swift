@@ -12,7 +12,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the balancer.",
         discussion: """
-            Either --config FILE, or the quick start: --listen ADDR --zookeeper HOSTS --path P.
+            Either --config FILE, or the quick start: --listen ADDR --zookeeper HOSTS --path P [--auth-file F].
             SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit. SIGHUP: reload --config.
             """
     )
@@ -23,14 +23,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Quick start: listen address, e.g. 0.0.0.0:8000.")
     var listen: String?
 
-    @Option(name: .long, help: "Quick start: ZooKeeper connect string, e.g. 127.0.0.1:2181.")
-    var zookeeper: String?
-
-    @Option(name: .long, help: "Quick start: the service path in ZooKeeper, e.g. /muster/services/chat (members are its /members children).")
-    var path: String?
-
-    @Option(name: .customLong("auth-file"), help: "Quick start: file with 'user:password' for ZooKeeper digest auth.")
-    var authFile: String?
+    /// Quick start: the registry the one upstream group follows.
+    @OptionGroup var registry: RegistryOptions
 
     @Option(name: .long, help: "Admin endpoint address (overrides the config's admin directive; default 127.0.0.1:8001).")
     var admin: String?
@@ -43,27 +37,18 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
 
     func validate() throws {
-        let quickStart = [self.listen, self.zookeeper, self.path, self.authFile].contains { $0 != nil }
+        let quickStart = self.listen != nil || self.registry.isGiven
         if self.config != nil, quickStart {
             throw ValidationError("--config cannot be combined with --listen/--zookeeper/--path/--auth-file")
         }
         if self.config == nil {
-            guard self.listen != nil, self.zookeeper != nil, self.path != nil else {
+            guard self.listen != nil, self.registry.zookeeper != nil, self.registry.path != nil else {
                 throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
             }
             if let listen = self.listen {
                 do { _ = try Endpoint.parse(listen, .listen) } catch {
                     throw ValidationError("bad --listen: \(error)")
                 }
-            }
-            // The rules the config's zookeeper directive is checked by, so both ways agree.
-            if let zookeeper = self.zookeeper {
-                do { _ = try ZooKeeperConfiguration(connectString: zookeeper).parsed() } catch {
-                    throw ValidationError("bad --zookeeper: \(error.description)")
-                }
-            }
-            if let path = self.path, let problem = ServicePath.problem(with: path) {
-                throw ValidationError("bad --path '\(UntrustedText.escaped(path))': \(problem)")
             }
         }
         if let admin = self.admin {
@@ -101,9 +86,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         } else if let listenText = self.listen, let listen = Self.listenAddress(listenText),
-            let zookeeper = self.zookeeper, let path = self.path
+            let zookeeper = self.registry.zookeeper, let path = self.registry.path
         {
-            configuration = Self.quickStart(listen: listen, zookeeper: zookeeper, path: path, authFile: self.authFile)
+            configuration = Self.quickStart(listen: listen, zookeeper: zookeeper, path: path, authFile: self.registry.authFile)
         } else {
             throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
         }
