@@ -13,10 +13,7 @@ struct AdminEndpointTests {
         let a = try await TestBackend.start(name: "a")
         let b = try await TestBackend.start(name: "b")
         defer { Task { await a.stop(); await b.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a, weight: 2), .backend(b)])],
-                listeners: [.test()]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a, weight: 2), .backend(b)])
         let admin = Endpoint(host: "127.0.0.1", port: balancer.adminPort)
         for _ in 0..<3 {
             _ = try await TestClient.name(port: balancer.port)

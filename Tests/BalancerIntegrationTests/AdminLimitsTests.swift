@@ -10,8 +10,7 @@ import Testing
 struct AdminLimitsTests {
     private func balancer(_ limits: AdminLimits) async throws -> (RunningBalancer, TestBackend) {
         let a = try await TestBackend.start(name: "a")
-        var configuration = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()])
+        var configuration = BalancerConfiguration.backends([.backend(a)])
         configuration.adminLimits = limits
         return (try await RunningBalancer.start(configuration), a)
     }

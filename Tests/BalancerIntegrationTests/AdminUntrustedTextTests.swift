@@ -44,9 +44,7 @@ struct AdminUntrustedTextTests {
 
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)])
         defer { Task { await balancer.stop() } }
         let adminJSON = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
         let admin = try JSONDecoder().decode(MembersReport.self, from: Data(adminJSON))

@@ -11,16 +11,8 @@ struct ProxyDataPathTests {
         let a = try await TestBackend.start(name: "a")
         let b = try await TestBackend.start(name: "b")
         defer { Task { await a.stop(); await b.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a), .backend(b)])],
-                listeners: [.test()]))
-        var counts: [String: Int] = [:]
-        for _ in 0..<20 {
-            let name = try await TestClient.name(port: balancer.port)
-            counts[name ?? "closed", default: 0] += 1
-        }
-        #expect(counts == ["a": 10, "b": 10])
+        let balancer = try await RunningBalancer.start(backends: [.backend(a), .backend(b)])
+        #expect(try await TestClient.names(port: balancer.port, connections: 20) == ["a": 10, "b": 10])
         #expect(a.accepted == 10)
         #expect(b.accepted == 10)
         await balancer.stop()
@@ -30,10 +22,7 @@ struct ProxyDataPathTests {
     func largePayloadHalfClose() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                listeners: [.test(halfClose: true)]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)], listener: .test(halfClose: true))
         var generator = SystemRandomNumberGenerator()
         for size in [1, 70_000, 8 * 1024 * 1024 + 13] {
             var payload = [UInt8](repeating: 0, count: size)
@@ -64,10 +53,7 @@ struct ProxyDataPathTests {
     func earlyBytes() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                listeners: [.test(halfClose: true)]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)], listener: .test(halfClose: true))
         // A payload written in one go right after connect races the upstream connect.
         let payload = Array(repeating: UInt8(ascii: "x"), count: 200_000)
         let received = try await TestClient.exchange(port: balancer.port, payload: payload, chunk: payload.count)
@@ -79,10 +65,7 @@ struct ProxyDataPathTests {
     func idleTimeout() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])],
-                listeners: [.test(idleTimeout: .seconds(4))]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)], listener: .test(idleTimeout: .seconds(4)))
         let connection = try await TestClient.connect(port: balancer.port)
         let start = ContinuousClock.now
         let (greeting, echoed, closedAfter) = try await connection.executeThenClose { inbound, outbound in
@@ -114,10 +97,7 @@ struct ProxyDataPathTests {
         let total = 256 * 1024 * 1024
         let flood = try await FloodBackend.start(total: total)
         defer { Task { await flood.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                listeners: [.test()]))
+        let balancer = try await RunningBalancer.start(backends: [StaticServer(host: "127.0.0.1", port: flood.port)])
         let connection = try await TestClient.connect(port: balancer.port)
         try await connection.executeThenClose { inbound, _ in
             // Not reading: once the socket buffers on the way are full the backend must stall.
@@ -144,10 +124,7 @@ struct ProxyDataPathTests {
         let total = 1 << 30
         let flood = try await FloodBackend.start(total: total, closeWhenDone: false)
         defer { Task { await flood.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                listeners: [.test(halfClose: false)]))
+        let balancer = try await RunningBalancer.start(backends: [StaticServer(host: "127.0.0.1", port: flood.port)], listener: .test(halfClose: false))
         // The member would send a gigabyte; the client's EOF ends the session long before.
         let received = try await TestClient.exchange(port: balancer.port, payload: Array("bye".utf8))
         #expect(received.count < total)
@@ -159,9 +136,7 @@ struct ProxyDataPathTests {
     func dataBeforeEOFIsDelivered() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test(halfClose: false)]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)], listener: .test(halfClose: false))
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024)
         _ = try await TestClient.exchange(port: balancer.port, payload: payload)
         #expect(await waitUntil { a.received == payload.count }, "member received \(a.received) of \(payload.count)")
@@ -174,10 +149,7 @@ struct ProxyDataPathTests {
         let total = 4 * 1024 * 1024
         let flood = try await FloodBackend.start(total: total, closeWhenDone: true)
         defer { Task { await flood.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "127.0.0.1", port: flood.port)])],
-                listeners: [.test(halfClose: true)]))
+        let balancer = try await RunningBalancer.start(backends: [StaticServer(host: "127.0.0.1", port: flood.port)], listener: .test(halfClose: true))
         let connection = try await TestClient.connect(port: balancer.port)
         let received = try await connection.executeThenClose { inbound, outbound in
             // The client is done sending first; then the member finishes and closes while data for

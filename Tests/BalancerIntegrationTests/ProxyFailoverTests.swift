@@ -24,19 +24,10 @@ struct ProxyFailoverTests {
         defer { Task { await a.stop() } }
         let dead = self.deadPorts[0].port
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        // fail_timeout 60 s rather than the default 10: twenty clients once took
-                        // longer than 10 s on a loaded machine, and the member was back up.
-                        servers: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(60)), .backend(a)])
-                ],
-                listeners: [.test()]))
-        var names: [String: Int] = [:]
-        for _ in 0..<20 {
-            names[try await TestClient.name(port: balancer.port) ?? "closed", default: 0] += 1
-        }
+            // fail_timeout 60 s rather than the default 10: twenty clients once took
+            // longer than 10 s on a loaded machine, and the member was back up.
+            backends: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(60)), .backend(a)])
+        let names = try await TestClient.names(port: balancer.port, connections: 20)
         #expect(names == ["a": 20])
         let deadStatus = try #require(member(balancer, port: dead))
         #expect(deadStatus.failures == 1)
@@ -56,17 +47,9 @@ struct ProxyFailoverTests {
         // fail_timeout longer than the test can last on a loaded machine: the dead member is
         // tried once, then stays unavailable for all 20 clients (the default 10s could expire).
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(600)), .backend(a)])
-                ],
-                listeners: [server]))
-        var names: [String: Int] = [:]
-        for _ in 0..<20 {
-            names[try await TestClient.name(port: balancer.port) ?? "closed", default: 0] += 1
-        }
+            backends: [StaticServer(host: "127.0.0.1", port: dead, failTimeout: .seconds(600)), .backend(a)],
+            listener: server)
+        let names = try await TestClient.names(port: balancer.port, connections: 20)
         #expect(names == ["a": 19, "closed": 1])
         await balancer.stop()
     }
@@ -81,8 +64,7 @@ struct ProxyFailoverTests {
         var server = ListenerConfiguration.test()
         server.nextUpstreamTries = 2
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: deadServers)], listeners: [server]))
+            BalancerConfiguration.backends(deadServers, listeners: [server]))
         for _ in 0..<5 {
             #expect(try await TestClient.name(port: balancer.port) == nil)
         }
@@ -97,18 +79,12 @@ struct ProxyFailoverTests {
         defer { Task { await a.stop() } }
         let dead = self.deadPorts[0].port
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [
-                            // 12 s, not less: on a 2-core machine under a load average of 20 the four
-                            // clients below took over 6 s, and the member came back before it was looked at.
-                            StaticServer(host: "127.0.0.1", port: dead, maxFails: 2, failTimeout: .seconds(12)),
-                            .backend(a),
-                        ])
-                ],
-                listeners: [.test()]))
+            backends: [
+                // 12 s, not less: on a 2-core machine under a load average of 20 the four
+                // clients below took over 6 s, and the member came back before it was looked at.
+                StaticServer(host: "127.0.0.1", port: dead, maxFails: 2, failTimeout: .seconds(12)),
+                .backend(a),
+            ])
         let firstFailureNotBefore = ContinuousClock.now
         for _ in 0..<4 {
             #expect(try await TestClient.name(port: balancer.port) == "a")
@@ -136,13 +112,8 @@ struct ProxyFailoverTests {
         let dead1 = self.deadPorts[0].port
         let dead2 = self.deadPorts[1].port
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: dead1), StaticServer(host: "127.0.0.1", port: dead2)])
-                ],
-                listeners: [.test(connectTimeout: .seconds(30))]))
+            backends: [StaticServer(host: "127.0.0.1", port: dead1), StaticServer(host: "127.0.0.1", port: dead2)],
+            listener: .test(connectTimeout: .seconds(30)))
         #expect(try await TestClient.name(port: balancer.port) == nil)  // both connects fail and mark them out
         for _ in 0..<5 {
             #expect(try await TestClient.name(port: balancer.port) == nil)
@@ -162,13 +133,8 @@ struct ProxyFailoverTests {
         defer { Task { await a.stop() } }
         let hole = try await BlackholePort.make()
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)])
-                ],
-                listeners: [.test(connectTimeout: .milliseconds(300))]))
+            backends: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(a)],
+            listener: .test(connectTimeout: .milliseconds(300)))
         let start = ContinuousClock.now
         #expect(try await TestClient.name(port: balancer.port) == "a")
         #expect(ContinuousClock.now - start >= .milliseconds(250))
@@ -188,13 +154,8 @@ struct ProxyFailoverTests {
         var server = ListenerConfiguration.test(connectTimeout: .milliseconds(400))
         server.nextUpstreamTimeout = .milliseconds(600)
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: holes.map { StaticServer(host: "127.0.0.1", port: $0.port, maxFails: 0) })
-                ],
-                listeners: [server]))
+            backends: holes.map { StaticServer(host: "127.0.0.1", port: $0.port, maxFails: 0) },
+            listener: server)
         let start = ContinuousClock.now
         #expect(try await TestClient.name(port: balancer.port) == nil)
         let elapsed = ContinuousClock.now - start
@@ -208,13 +169,8 @@ struct ProxyFailoverTests {
     /// A balancer whose first member's connect hangs (a black hole, 300 ms connect timeout), then `backend`.
     private static func hungMemberFirst(then backend: TestBackend, hole: BlackholePort, halfClose: Bool) async throws -> RunningBalancer {
         try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "backends",
-                        servers: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(backend)])
-                ],
-                listeners: [.test(connectTimeout: .milliseconds(300), halfClose: halfClose)]))
+            backends: [StaticServer(host: "127.0.0.1", port: hole.port), .backend(backend)],
+            listener: .test(connectTimeout: .milliseconds(300), halfClose: halfClose))
     }
 
     @Test("bytes sent while the first member times out are held (bounded), then reach the next member intact")

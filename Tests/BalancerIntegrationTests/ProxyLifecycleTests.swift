@@ -75,9 +75,8 @@ struct ProxyLifecycleTests {
     func workerConnectionsLimit() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        var configuration = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()],
-            workerConnections: 2)
+        var configuration = BalancerConfiguration.backends([.backend(a)])
+        configuration.workerConnections = 2
         let balancer = try await RunningBalancer.start(configuration)
         let port = balancer.port
 
@@ -124,14 +123,11 @@ struct ProxyLifecycleTests {
     func concurrentReloads() async throws {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)])
         let extraPort = try freeLoopbackPort()
         var extra = ListenerConfiguration.test()
         extra.listenPort = extraPort
-        let next = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test(), extra])
+        let next = BalancerConfiguration.backends([.backend(a)], listeners: [.test(), extra])
         let service = balancer.service
         async let first: Void = service.reload(next)
         async let second: Void = service.reload(next)
@@ -146,18 +142,14 @@ struct ProxyLifecycleTests {
         let a = try await TestBackend.start(name: "a")
         let b = try await TestBackend.start(name: "b")
         defer { Task { await a.stop(); await b.stop() } }
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]))
+        let balancer = try await RunningBalancer.start(backends: [.backend(a)])
         // b's port is taken, so binding a listener there fails.
         var taken = ListenerConfiguration.test()
         taken.listenPort = b.port
         let current = ListenerConfiguration.test()
         await #expect(throws: (any Error).self) {
             try await balancer.service.reload(
-                BalancerConfiguration(
-                    upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(b)])],
-                    listeners: [current, taken]))
+                BalancerConfiguration.backends([.backend(b)], listeners: [current, taken]))
         }
         #expect(try await TestClient.name(port: balancer.port) == "a")
         await balancer.stop()
@@ -168,8 +160,7 @@ struct ProxyLifecycleTests {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [UpstreamConfiguration(name: "backends", servers: [.backend(a)])], listeners: [.test()]),
+            backends: [.backend(a)],
             // 3 s: with 800 ms the echo below once came after the deadline on a loaded machine.
             drainTimeout: .seconds(3))
         let connection = try await TestClient.connect(port: balancer.port)

@@ -35,23 +35,12 @@ struct ProxyMembershipTests {
         balancer.service.membersReport().upstreams.first?.members ?? []
     }
 
-    private func counts(_ port: Int, connections: Int) async throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for _ in 0..<connections {
-            counts[try await TestClient.name(port: port) ?? "closed", default: 0] += 1
-        }
-        return counts
-    }
-
     @Test("add -> traffic, weight change applies live, remove -> drain, ZooKeeper down -> members kept")
     func liveMembership() async throws {
         let zk = try await ZooKeeperServer.start()
         let a = try await TestBackend.start(name: "a")
         let b = try await TestBackend.start(name: "b")
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: zk.connectString, sessionTimeout: .seconds(10)),
-            logger: self.logger())
-        try await client.waitUntilConnected(timeout: .seconds(10))
+        let client = try await zk.client(logger: self.logger())
         try await client.createParents(of: ServicePath.member("x", of: Self.path))
 
         let balancer = try await RunningBalancer.start(
@@ -72,18 +61,18 @@ struct ProxyMembershipTests {
             let (_, taskA) = self.register(a, client: client)
             registrations.append(taskA)
             #expect(await waitUntil { self.members(balancer).map(\.id) == ["zk:a"] })
-            #expect(try await self.counts(balancer.port, connections: 10) == ["a": 10])
+            #expect(try await TestClient.names(port: balancer.port, connections: 10) == ["a": 10])
 
             // Add b: strict alternation with equal weights.
             let (registrationB, taskB) = self.register(b, client: client)
             registrations.append(taskB)
             #expect(await waitUntil { self.members(balancer).count == 2 })
-            #expect(try await self.counts(balancer.port, connections: 20) == ["a": 10, "b": 10])
+            #expect(try await TestClient.names(port: balancer.port, connections: 20) == ["a": 10, "b": 10])
 
             // Weight change of b to 3, live: 1 in 4 goes to a.
             registrationB.update(MemberRecord(id: "b", host: "127.0.0.1", port: b.port, weight: 3))
             #expect(await waitUntil { self.members(balancer).first { $0.id == "zk:b" }?.weight == 3 })
-            #expect(try await self.counts(balancer.port, connections: 40) == ["a": 10, "b": 30])
+            #expect(try await TestClient.names(port: balancer.port, connections: 40) == ["a": 10, "b": 30])
 
             // Remove the member of a client that is still talking.
             let tasks = ["a": taskA, "b": taskB]
@@ -95,7 +84,7 @@ struct ProxyMembershipTests {
                 let remaining = removed == "a" ? "b" : "a"
                 tasks[removed]?.cancel()  // Registration deletes its node on the way out.
                 #expect(await waitUntil { self.members(balancer).first { $0.id == "zk:\(removed)" }?.state == "draining" })
-                #expect(try await self.counts(balancer.port, connections: 10) == [remaining: 10])
+                #expect(try await TestClient.names(port: balancer.port, connections: 10) == [remaining: 10])
                 try await outbound.write(ByteBuffer(string: "still talking"))
                 #expect(try await TestClient.read(13, from: &iterator) == Array("still talking".utf8))
                 return remaining
@@ -106,7 +95,7 @@ struct ProxyMembershipTests {
             // ZooKeeper down: the last known members stay, marked stale.
             await zk.stop()
             #expect(await waitUntil(timeout: .seconds(20)) { balancer.service.membersReport().upstreams[0].stale })
-            #expect(try await self.counts(balancer.port, connections: 5) == [remaining: 5])
+            #expect(try await TestClient.names(port: balancer.port, connections: 5) == [remaining: 5])
             #expect(self.members(balancer).map(\.id) == ["zk:\(remaining)"])
 
             // Back up: fresh again, same member.
@@ -133,9 +122,7 @@ struct ProxyMembershipTests {
     func quickStartAndDirectMembers() async throws {
         let zk = try await ZooKeeperServer.start()
         let a = try await TestBackend.start(name: "a")
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: zk.connectString), logger: self.logger())
-        try await client.waitUntilConnected(timeout: .seconds(10))
+        let client = try await zk.client(logger: self.logger())
         try await client.createParents(of: ServicePath.member("x", of: Self.path))
         let (registration, task) = self.register(a, client: client, weight: 2)
         #expect(await registration.waitUntilSettled(timeout: .seconds(10)))

@@ -81,9 +81,7 @@ struct ProxyServerNameTests {
     func localhostServerProxies() async throws {
         let backend = try await TestBackend.start(name: "a")
         defer { Task { await backend.stop() } }
-        var configuration = BalancerConfiguration(
-            upstreams: [UpstreamConfiguration(name: "backends", servers: [StaticServer(host: "localhost", port: backend.port)])],
-            listeners: [.test()])
+        var configuration = BalancerConfiguration.backends([StaticServer(host: "localhost", port: backend.port)])
         configuration = try configuration.resolvingServerNames()
         let upstream = try #require(configuration.upstream(named: "backends"))
         #expect(upstream.servers.allSatisfy { EngineAddress(numericHost: $0.host, port: $0.port) != nil })

@@ -19,11 +19,7 @@ struct ProxyStormTests {
     }
 
     private func client(_ zk: ZooKeeperServer) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: zk.connectString, sessionTimeout: .seconds(4)),
-            logger: self.logger())
-        try await client.waitUntilConnected(timeout: .seconds(10))
-        return client
+        try await zk.client(sessionTimeout: .seconds(4), logger: self.logger())
     }
 
     private func register(_ backend: TestBackend, client: ZooKeeperClient, leaveGrace: Duration = .zero) -> (Registration, Task<Void, Never>) {
@@ -53,14 +49,6 @@ struct ProxyStormTests {
         return states
     }
 
-    private func counts(_ port: Int, connections: Int) async throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for _ in 0..<connections {
-            counts[try await TestClient.name(port: port) ?? "closed", default: 0] += 1
-        }
-        return counts
-    }
-
     @Test("two of three registrations lost while their servers live: clients still reach all three (suspects); registered again: normal")
     func lostRegistrationsStayServed() async throws {
         let zk = try await ZooKeeperServer.start()
@@ -83,7 +71,7 @@ struct ProxyStormTests {
             await clients[2].close()
             #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "suspect", "c": "suspect"] })
             #expect(balancer.service.membersReport().upstreams[0].panic == true)
-            #expect(try await self.counts(balancer.port, connections: 30) == ["a": 10, "b": 10, "c": 10])
+            #expect(try await TestClient.names(port: balancer.port, connections: 30) == ["a": 10, "b": 10, "c": 10])
 
             // Thawed: they register again and are normal members; the panic ends.
             for index in 1...2 {
@@ -123,7 +111,7 @@ struct ProxyStormTests {
             }
             try await admin.delete(members)
             #expect(await waitUntil { self.states(balancer) == ["a": "suspect", "b": "suspect"] })
-            #expect(try await self.counts(balancer.port, connections: 10) == ["a": 5, "b": 5])
+            #expect(try await TestClient.names(port: balancer.port, connections: 10) == ["a": 5, "b": 5])
         } catch {
             Issue.record(error)
         }
@@ -151,7 +139,7 @@ struct ProxyStormTests {
             let node = ServicePath.member("a", of: Self.path)
             // The node is still there, and a gets nothing new.
             #expect(try await observer.exists(node) != nil)
-            #expect(try await self.counts(balancer.port, connections: 10) == ["b": 10])
+            #expect(try await TestClient.names(port: balancer.port, connections: 10) == ["b": 10])
             #expect(try await observer.exists(node) != nil)
             let reason = balancer.service.membersReport().upstreams[0].members.first { $0.id == "zk:a" }?.reason
             #expect(reason == "health: connection refused")

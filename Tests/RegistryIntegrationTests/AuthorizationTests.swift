@@ -13,10 +13,15 @@ struct AuthorizationTests {
     static let logger = Logger(label: "test.auth")
 
     static func client(_ server: ZooKeeperServer, _ credentials: DigestCredentials?) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: server.connectString, credentials: credentials), logger: logger)
-        try await client.waitUntilConnected(timeout: .seconds(20))
-        return client
+        try await server.client(credentials: credentials, logger: logger)
+    }
+
+    /// A client of `owner` that has created the members path with member "a" in it (open ACLs yet).
+    static func admin(_ server: ZooKeeperServer, _ owner: DigestCredentials) async throws -> ZooKeeperClient {
+        let admin = try await client(server, owner)
+        try await admin.create(path, makeParents: true)
+        try await admin.create("\(path)/a", data: try MemberRecord(id: "a", host: "10.0.0.1", port: 6000).encoded())
+        return admin
     }
 
     /// Credentials as an agent or a balancer loads them: from a file.
@@ -32,10 +37,8 @@ struct AuthorizationTests {
             let (wrong, wrongFile) = try Self.credentialsFile("agent:wrong-password\n")
             defer { try? FileManager.default.removeItem(atPath: wrongFile) }
             #expect(wrong.file == wrongFile)
-            let admin = try await Self.client(server, owner)
+            let admin = try await Self.admin(server, owner)
             defer { Task { await admin.close() } }
-            try await admin.create(Self.path, makeParents: true)
-            try await admin.create("\(Self.path)/a", data: try MemberRecord(id: "a", host: "10.0.0.1", port: 6000).encoded())
             try await admin.setACL(Self.path, [.digest(owner, .all)])
 
             let reader = try await Self.client(server, wrong)
@@ -67,10 +70,8 @@ struct AuthorizationTests {
     @Test func aWatchThatLosesReadAccessKeepsItsLastMembers() async throws {
         try await ZooKeeperServer.with { server in
             let owner = DigestCredentials(user: "agent", password: "right")
-            let admin = try await Self.client(server, owner)
+            let admin = try await Self.admin(server, owner)
             defer { Task { await admin.close() } }
-            try await admin.create(Self.path, makeParents: true)
-            try await admin.create("\(Self.path)/a", data: try MemberRecord(id: "a", host: "10.0.0.1", port: 6000).encoded())
 
             let handler = InMemoryLogHandler()
             let logger = Logger(label: "balancer", factory: { _ in handler })
@@ -106,10 +107,8 @@ struct AuthorizationTests {
     @Test func aMemberNodeThatMayNotBeReadIsSkippedNotTheGroup() async throws {
         try await ZooKeeperServer.with { server in
             let owner = DigestCredentials(user: "agent", password: "right")
-            let admin = try await Self.client(server, owner)
+            let admin = try await Self.admin(server, owner)
             defer { Task { await admin.close() } }
-            try await admin.create(Self.path, makeParents: true)
-            try await admin.create("\(Self.path)/a", data: try MemberRecord(id: "a", host: "10.0.0.1", port: 6000).encoded())
             try await admin.create("\(Self.path)/hidden", data: try MemberRecord(id: "hidden", host: "10.0.0.2", port: 6000).encoded(),
                                    acl: .creatorAll)
             let reader = try await Self.client(server, nil)

@@ -11,10 +11,7 @@ struct LeavingRecordTests {
     static let path = "/muster/services/chat/members"
 
     static func client(_ server: ZooKeeperServer) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: server.connectString, sessionTimeout: .seconds(4)), logger: logger)
-        try await client.waitUntilConnected(timeout: .seconds(20))
-        return client
+        try await server.client(sessionTimeout: .seconds(4), logger: logger)
     }
 
     static func leaving(_ observer: ZooKeeperClient, _ node: String) async -> String? {

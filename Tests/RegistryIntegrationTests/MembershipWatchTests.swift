@@ -11,11 +11,19 @@ struct MembershipWatchTests {
     static let path = "/muster/services/chat/members"
 
     static func client(_ server: ZooKeeperServer, sessionTimeout: Duration = .seconds(4)) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: server.connectString, sessionTimeout: sessionTimeout),
-            logger: logger)
-        try await client.waitUntilConnected(timeout: .seconds(20))
-        return client
+        try await server.client(sessionTimeout: sessionTimeout, logger: logger)
+    }
+
+    /// A client that writes the members and one that watches them, both of `server`.
+    static func writerAndReader(
+        _ server: ZooKeeperServer, sessionTimeout: Duration = .seconds(4)
+    ) async throws -> (ZooKeeperClient, ZooKeeperClient) {
+        (try await client(server, sessionTimeout: sessionTimeout), try await client(server, sessionTimeout: sessionTimeout))
+    }
+
+    /// Records every snapshot of a watch of the members path through `reader`.
+    static func recorder(_ reader: ZooKeeperClient, auditInterval: Duration = .seconds(30)) -> SnapshotRecorder {
+        SnapshotRecorder(MembershipWatch(client: reader, path: path, auditInterval: auditInterval, logger: logger))
     }
 
     static func record(_ id: String, port: Int = 6000, weight: Int = 1, draining: Bool = false) -> MemberRecord {
@@ -24,10 +32,9 @@ struct MembershipWatchTests {
 
     @Test func seesAddsRemovalsAndDataChangesInOrder() async throws {
         try await ZooKeeperServer.with { server in
-            let writer = try await Self.client(server)
-            let reader = try await Self.client(server)
+            let (writer, reader) = try await Self.writerAndReader(server)
             defer { Task { await writer.close(); await reader.close() } }
-            let recorder = SnapshotRecorder(MembershipWatch(client: reader, path: Self.path, logger: Self.logger))
+            let recorder = Self.recorder(reader)
             defer { recorder.stop() }
 
             // The path does not exist yet: an authoritative empty set.
@@ -52,12 +59,10 @@ struct MembershipWatchTests {
     /// own and loses no change.
     @Test func periodicListingsChangeNothingVisible() async throws {
         try await ZooKeeperServer.with { server in
-            let writer = try await Self.client(server)
-            let reader = try await Self.client(server)
+            let (writer, reader) = try await Self.writerAndReader(server)
             defer { Task { await writer.close(); await reader.close() } }
             try await writer.create(Self.path, makeParents: true)
-            let recorder = SnapshotRecorder(
-                MembershipWatch(client: reader, path: Self.path, auditInterval: .milliseconds(20), logger: Self.logger))
+            let recorder = Self.recorder(reader, auditInterval: .milliseconds(20))
             defer { recorder.stop() }
             #expect(await recorder.waitFor { $0.members.isEmpty && !$0.stale })
             for round in 0..<5 {
@@ -72,11 +77,10 @@ struct MembershipWatchTests {
 
     @Test func burstOfFiftyRegistrationsEndsInTheFinalState() async throws {
         try await ZooKeeperServer.with { server in
-            let writer = try await Self.client(server)
-            let reader = try await Self.client(server)
+            let (writer, reader) = try await Self.writerAndReader(server)
             defer { Task { await writer.close(); await reader.close() } }
             try await writer.create(Self.path, makeParents: true)
-            let recorder = SnapshotRecorder(MembershipWatch(client: reader, path: Self.path, logger: Self.logger))
+            let recorder = Self.recorder(reader)
             defer { recorder.stop() }
             #expect(await recorder.waitFor { $0.members.isEmpty })
 
@@ -113,15 +117,14 @@ struct MembershipWatchTests {
 
     @Test func skipsMalformedRecords() async throws {
         try await ZooKeeperServer.with { server in
-            let writer = try await Self.client(server)
-            let reader = try await Self.client(server)
+            let (writer, reader) = try await Self.writerAndReader(server)
             defer { Task { await writer.close(); await reader.close() } }
             try await writer.create("\(Self.path)/good", data: try Self.record("good").encoded(), makeParents: true)
             try await writer.create("\(Self.path)/garbage", data: Array("{not json".utf8))
             try await writer.create("\(Self.path)/empty")
             try await writer.create("\(Self.path)/huge", data: Array(repeating: 0x20, count: MemberLimits.maximumRecordSize + 10))
             try await writer.create("\(Self.path)/misnamed", data: try Self.record("other").encoded())
-            let recorder = SnapshotRecorder(MembershipWatch(client: reader, path: Self.path, logger: Self.logger))
+            let recorder = Self.recorder(reader)
             defer { recorder.stop() }
             #expect(await recorder.waitFor {
                 $0.members.map(\.id) == ["good"] && $0.skipped == ["empty", "garbage", "huge", "misnamed"]
@@ -134,11 +137,10 @@ struct MembershipWatchTests {
 
     @Test func keepsTheLastSetMarkedStaleWhileZooKeeperIsDown() async throws {
         try await ZooKeeperServer.with { server in
-            let writer = try await Self.client(server, sessionTimeout: .seconds(30))
-            let reader = try await Self.client(server, sessionTimeout: .seconds(30))
+            let (writer, reader) = try await Self.writerAndReader(server, sessionTimeout: .seconds(30))
             defer { Task { await writer.close(); await reader.close() } }
             try await writer.create("\(Self.path)/a", data: try Self.record("a").encoded(), mode: .ephemeral, makeParents: true)
-            let recorder = SnapshotRecorder(MembershipWatch(client: reader, path: Self.path, logger: Self.logger))
+            let recorder = Self.recorder(reader)
             defer { recorder.stop() }
             #expect(await recorder.waitFor { $0.members.map(\.id) == ["a"] })
 

@@ -12,11 +12,7 @@ struct RegistrationTests {
     static let path = "/muster/services/chat/members"
 
     static func client(_ server: ZooKeeperServer, sessionTimeout: Duration = .seconds(4)) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: server.connectString, sessionTimeout: sessionTimeout),
-            logger: logger)
-        try await client.waitUntilConnected(timeout: .seconds(20))
-        return client
+        try await server.client(sessionTimeout: sessionTimeout, logger: logger)
     }
 
     static func record(_ id: String, port: Int = 6000, weight: Int = 1) -> MemberRecord {
@@ -28,15 +24,24 @@ struct RegistrationTests {
         Task { try? await registration.run() }
     }
 
+    /// Registers `id` through `client` (started as `start` does) and waits until it has settled.
+    static func register(_ id: String, on client: ZooKeeperClient) async -> (Registration, Task<Void, Never>) {
+        let registration = Registration(client: client, path: path, record: record(id), logger: logger)
+        let running = start(registration)
+        #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
+        return (registration, running)
+    }
+
+    /// The client that registers and a second one that observes, both of `server`.
+    static func clientAndObserver(_ server: ZooKeeperServer) async throws -> (ZooKeeperClient, ZooKeeperClient) {
+        (try await client(server), try await client(server))
+    }
+
     @Test func registersUpdatesDeregistersAndDeletesOnStop() async throws {
         try await ZooKeeperServer.with { server in
-            let client = try await Self.client(server)
-            let observer = try await Self.client(server)
+            let (client, observer) = try await Self.clientAndObserver(server)
             defer { Task { await client.close(); await observer.close() } }
-            let registration = Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger)
-            let running = Self.start(registration)
-
-            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
+            let (registration, running) = await Self.register("m1", on: client)
             let (data, stat) = try await observer.getData("\(Self.path)/m1")
             #expect(try MemberRecord.decode(data) == Self.record("m1"))
             #expect(stat.ephemeralOwner == client.sessionID)
@@ -66,8 +71,7 @@ struct RegistrationTests {
 
     @Test func gracefulShutdownThroughServiceGroupDeletesTheNode() async throws {
         try await ZooKeeperServer.with { server in
-            let client = try await Self.client(server)
-            let observer = try await Self.client(server)
+            let (client, observer) = try await Self.clientAndObserver(server)
             defer { Task { await client.close(); await observer.close() } }
             let registration = Registration(client: client, path: Self.path, record: Self.record("g1"), logger: Self.logger)
             let group = ServiceGroup(services: [registration], logger: Self.logger)
@@ -82,13 +86,10 @@ struct RegistrationTests {
 
     @Test func recreatesItsNodeWhenSomeoneDeletesIt() async throws {
         try await ZooKeeperServer.with { server in
-            let client = try await Self.client(server)
-            let observer = try await Self.client(server)
+            let (client, observer) = try await Self.clientAndObserver(server)
             defer { Task { await client.close(); await observer.close() } }
-            let registration = Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger)
-            let running = Self.start(registration)
+            let running = await Self.register("m1", on: client).1
             defer { running.cancel() }
-            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
             let first = try #require(try await observer.exists("\(Self.path)/m1"))
             try await observer.delete("\(Self.path)/m1")
             #expect(try await waitUntil(timeout: .seconds(10)) {
@@ -100,11 +101,9 @@ struct RegistrationTests {
 
     @Test func survivesForcedExpiryAndWatchersSeeTheNodeAgain() async throws {
         try await ZooKeeperServer.with { server in
-            let client = try await Self.client(server)
-            let observer = try await Self.client(server)
+            let (client, observer) = try await Self.clientAndObserver(server)
             defer { Task { await client.close(); await observer.close() } }
-            let registration = Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger)
-            let running = Self.start(registration)
+            let running = Self.start(Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger))
             defer { running.cancel() }
             let recorder = SnapshotRecorder(MembershipWatch(client: observer, path: Self.path, logger: Self.logger))
             defer { recorder.stop() }
@@ -137,10 +136,8 @@ struct RegistrationTests {
         try await ZooKeeperServer.with { server in
             let client = try await Self.client(server, sessionTimeout: .seconds(2))
             defer { Task { await client.close() } }
-            let registration = Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger)
-            let running = Self.start(registration)
+            let running = await Self.register("m1", on: client).1
             defer { running.cancel() }
-            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
             await server.stop()
             // Down longer than the session timeout: the session is gone when the server returns.
             try await Task.sleep(for: .seconds(3))
@@ -163,10 +160,8 @@ struct RegistrationTests {
 
             let client = try await Self.client(server)
             defer { Task { await client.close(); await previous.close() } }
-            let registration = Registration(client: client, path: Self.path, record: Self.record("m1"), logger: Self.logger)
-            let running = Self.start(registration)
+            let running = await Self.register("m1", on: client).1
             defer { running.cancel() }
-            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
             // The previous session is still alive (closed only at the end), so a node owned by the
             // new session proves the replacement did not wait for the old session to expire.
             let stat = try #require(try await client.exists("\(Self.path)/m1"))
@@ -183,10 +178,8 @@ struct RegistrationTests {
             // Ours already (same session): adopted, not re-created.
             try await client.create("\(Self.path)/mine", data: try Self.record("mine").encoded(), mode: .ephemeral, makeParents: true)
             let czxid = try #require(try await client.exists("\(Self.path)/mine")).czxid
-            let adopting = Registration(client: client, path: Self.path, record: Self.record("mine"), logger: Self.logger)
-            let running = Self.start(adopting)
+            let running = await Self.register("mine", on: client).1
             defer { running.cancel() }
-            #expect(await adopting.waitUntilSettled(timeout: .seconds(10)))
             #expect(try await client.exists("\(Self.path)/mine")?.czxid == czxid)
 
             // Same id, different address, another live session: a conflict, not ours to delete.

@@ -57,11 +57,7 @@ struct SetACLsTests {
     }
 
     static func client(_ server: ZooKeeperServer, _ credentials: DigestCredentials?) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: server.connectString, credentials: credentials),
-            logger: logger)
-        try await client.waitUntilConnected(timeout: .seconds(20))
-        return client
+        try await server.client(credentials: credentials, logger: logger)
     }
 
     static func code(_ body: () async throws -> Void) async -> ZooKeeperError.Code? {

@@ -11,12 +11,7 @@ struct ZooKeeperClientTests {
 
     func connect(_ server: ZooKeeperServer, chroot: String = "", timeout: Duration = .seconds(4),
                  credentials: DigestCredentials? = nil) async throws -> ZooKeeperClient {
-        let client = try ZooKeeperClient(
-            configuration: ZooKeeperConfiguration(connectString: server.connectString + chroot, sessionTimeout: timeout,
-                                                  credentials: credentials),
-            logger: Self.logger)
-        try await client.waitUntilConnected(timeout: .seconds(20))
-        return client
+        try await server.client(sessionTimeout: timeout, credentials: credentials, chroot: chroot, logger: Self.logger)
     }
 
     @Test func crudAndErrors() async throws {

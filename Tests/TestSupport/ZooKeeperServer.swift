@@ -207,6 +207,19 @@ public final class ZooKeeperServer: Sendable {
 }
 
 extension ZooKeeperServer {
+    /// A client of this server, connected (waited for up to 20 s): what most tests start with.
+    public func client(
+        sessionTimeout: Duration = .seconds(10), credentials: DigestCredentials? = nil, chroot: String = "",
+        logger: Logger = Logger(label: "muster.test.zk")
+    ) async throws -> ZooKeeperClient {
+        let client = try ZooKeeperClient(
+            configuration: ZooKeeperConfiguration(
+                connectString: connectString + chroot, sessionTimeout: sessionTimeout, credentials: credentials),
+            logger: logger)
+        try await client.waitUntilConnected(timeout: .seconds(20))
+        return client
+    }
+
     /// The last request id (`lcxid` in the `cons` four-letter word) the server has seen from `session`:
     /// it grows by one per request and not with pings, so a test can wait until a client has retried
     /// instead of sleeping. Nil when the server does not list the session.
@@ -264,14 +277,7 @@ public func fourLetterWord(_ word: String, port: Int, timeoutSeconds: Int = 2) -
     var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return nil }
+    guard connectLoopback(fd, port: port) == 0 else { return nil }
     _ = word.withCString { send(fd, $0, strlen($0), 0) }
     var reply = [UInt8]()
     var buffer = [UInt8](repeating: 0, count: 4096)

@@ -59,6 +59,23 @@ extension RunningBalancer {
     }
 }
 
+extension RunningBalancer {
+    /// A balancer whose one group, "backends", is `servers`, behind one listener: the scene of
+    /// most proxy tests.
+    static func start(
+        backends servers: [StaticServer], listener: ListenerConfiguration = .test(), drainTimeout: Duration = .seconds(5)
+    ) async throws -> RunningBalancer {
+        try await start(.backends(servers, listeners: [listener]), drainTimeout: drainTimeout)
+    }
+}
+
+extension BalancerConfiguration {
+    /// One group, "backends", of `servers`, behind `listeners`.
+    static func backends(_ servers: [StaticServer], listeners: [ListenerConfiguration] = [.test()]) -> BalancerConfiguration {
+        BalancerConfiguration(upstreams: [UpstreamConfiguration(name: "backends", servers: servers)], listeners: listeners)
+    }
+}
+
 extension StaticServer {
     static func backend(_ backend: TestBackend, weight: Int = 1, maxFails: Int = 1, failTimeout: Duration = .seconds(10)) -> StaticServer {
         StaticServer(host: "127.0.0.1", port: backend.port, weight: weight, maxFails: maxFails, failTimeout: failTimeout)

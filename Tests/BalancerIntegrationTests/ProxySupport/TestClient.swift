@@ -42,6 +42,15 @@ enum TestClient {
         }
     }
 
+    /// Which backend served each of `connections` new clients, one after another ("closed": none).
+    static func names(port: Int, connections: Int) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for _ in 0..<connections {
+            counts[try await name(port: port) ?? "closed", default: 0] += 1
+        }
+        return counts
+    }
+
     /// Sends `payload` in chunks, half-closes, and returns everything received until the peer's EOF.
     static func exchange(port: Int, payload: [UInt8], chunk: Int = 64 * 1024) async throws -> [UInt8] {
         let connection = try await Self.connect(port: port)
