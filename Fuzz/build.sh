@@ -28,6 +28,8 @@ config=$(stage config "${BASE[@]}" "${REGISTRY_RULES[@]}" "$ROOT"/Sources/Balanc
     "$ROOT/Sources/Balancer/Upstream/MemberID.swift" Targets/FuzzConfig.swift)
 record=$(stage member-record "${BASE[@]}" \
     "$ROOT/Sources/Registry/MemberRecord.swift" "$ROOT/Sources/Registry/StrictJSON.swift" Targets/FuzzMemberRecord.swift)
+proxy=$(stage proxy-protocol "$ROOT/Sources/ProxyEngine/ProxyProtocol.swift" "$ROOT/Sources/ProxyEngine/IPAddress.swift" \
+    Targets/FuzzProxyProtocol.swift)
 
 FLAGS=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -g -O -module-name Fuzzed -use-ld=lld)
 
@@ -58,4 +60,5 @@ build() {
 
 build config "$config" "$OUT/fuzz-config"
 build member-record "$record" "$OUT/fuzz-member-record"
-echo "built $OUT/fuzz-config $OUT/fuzz-member-record"
+build proxy-protocol "$proxy" "$OUT/fuzz-proxy-protocol"
+echo "built $OUT/fuzz-config $OUT/fuzz-member-record $OUT/fuzz-proxy-protocol"

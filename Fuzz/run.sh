@@ -4,12 +4,12 @@
 # is saved as Fuzz/.build/crash-<target>-* (copy it into Fuzz/Corpus/<target>/ with the fix).
 #
 #   FUZZ_SECONDS   seconds of fuzzing per target (default 60; 0 = replay only)
-#   FUZZ_TARGETS   which targets (default: "config member-record")
+#   FUZZ_TARGETS   which targets (default: "config member-record proxy-protocol")
 # Prints one line per target: executions and time (libFuzzer's stat::number_of_executed_units).
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-config member-record}
+TARGETS=${FUZZ_TARGETS:-config member-record proxy-protocol}
 
 ./build.sh >/dev/null
 # libFuzzer and ASan report crashes themselves; the Swift runtime's backtracer would only get in the way.
