@@ -25,7 +25,7 @@ struct RegistryOptions: ParsableArguments {
                 throw ValidationError("bad --zookeeper: \(error.description)")
             }
         }
-        if let path = self.path, let problem = ServicePath.problem(with: path) {
+        if let path = self.path, let problem = ServicePath.serviceProblem(with: path) {
             throw ValidationError("bad --path '\(UntrustedText.escaped(path))': \(problem)")
         }
     }

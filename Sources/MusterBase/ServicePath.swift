@@ -9,13 +9,14 @@
 /// - ``problem(with:)``: that, and every character shows as itself; for paths a person configures
 ///   (the config's `path=`, `--path`, a connect string's chroot), so a log line or an error names
 ///   the path exactly.
+/// - ``serviceProblem(with:)``: that, and not the root; for service paths (`path=`, `--path`).
 public struct ServicePath: Sendable, Hashable, CustomStringConvertible {
     /// The service's own node, e.g. `/muster/services/chat`.
     public let node: String
 
-    /// Validates `text` by ``problem(with:)``.
+    /// Validates `text` by ``serviceProblem(with:)``.
     public init(_ text: String) throws(Invalid) {
-        if let problem = Self.problem(with: text) { throw Invalid(path: text, problem: problem) }
+        if let problem = Self.serviceProblem(with: text) { throw Invalid(path: text, problem: problem) }
         node = text
     }
 
@@ -24,9 +25,6 @@ public struct ServicePath: Sendable, Hashable, CustomStringConvertible {
 
     /// One member's node: `<service>/members/<id>`.
     public func member(_ id: String) -> String { Self.child(id, of: members) }
-
-    /// Whether this is ZooKeeper's root `/` (then the members node is `/members`).
-    public var isRoot: Bool { node == "/" }
 
     public var description: String { node }
 
@@ -43,6 +41,16 @@ public struct ServicePath: Sendable, Hashable, CustomStringConvertible {
     /// `parent/name`, without doubling the root's slash.
     public static func child(_ name: String, of parent: String) -> String {
         parent == "/" ? "/" + name : parent + "/" + name
+    }
+
+    /// What is wrong with `path` as a service path, or nil: ``problem(with:)``, and not the root
+    /// `/`. A service there would keep its members at `/members`, beside ZooKeeper's own nodes:
+    /// what `--path /$UNSET` gives, never a layout of Muster's. Under a chroot the service is a
+    /// node below it (`zk1:2181/muster` with `/services/chat`). The agent and the balancer both
+    /// check by this, so a balancer can never be set to watch a path no agent can register under.
+    public static func serviceProblem(with path: String) -> String? {
+        if path == "/" { return "the root cannot be a service path (its members would be /members)" }
+        return problem(with: path)
     }
 
     /// What is wrong with `path` as a path a person configures, or nil: ZooKeeper's own rule

@@ -163,18 +163,12 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The service path by the one rule every part checks (``ServicePath``). The agent also
-    /// refuses the root: registering at `/members` is what a mistyped `--path /` would do, and no
-    /// layout of Muster's puts a service there.
+    /// The service path by the one rule every part checks (``ServicePath``, which also refuses
+    /// the root).
     static func validatedPath(_ path: String) throws(AgentConfigurationError) -> ServicePath {
-        let service: ServicePath
-        do { service = try ServicePath(path) } catch {
+        do { return try ServicePath(path) } catch {
             throw AgentConfigurationError(flag: "--path", problem: "\(error.description); expected an absolute znode path, e.g. /muster/services/chat")
         }
-        guard !service.isRoot else {
-            throw AgentConfigurationError(flag: "--path", problem: "must be a znode path below the root, e.g. /muster/services/chat, got '/'")
-        }
-        return service
     }
 
     static func positiveDuration(_ text: String, flag: String) throws(AgentConfigurationError) -> Duration {

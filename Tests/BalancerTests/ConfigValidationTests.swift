@@ -41,6 +41,7 @@ struct ConfigValidationTests {
         ("stream { upstream \"u\u{202E}\" { server 127.0.0.1:1; } server { listen 1; proxy_pass u; } }", 19, "U+202E"),
         ("stream { upstream u { zookeeper h:1 path=/svc/..; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
         ("stream { upstream u { zookeeper h:1 path=/svc/./x; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
+        ("stream { upstream u { zookeeper h:1 path=/; } server { listen 1; proxy_pass u; } }", 37, "the root cannot be a service path"),
         ("stream { \(upstream) server { listen [::1]:5; proxy_pass u; } server { listen [0:0::1]:5; proxy_pass u; } }", 95, "duplicate listen port 5"),
         ("stream { upstream u { server exa_mple:1; } server { listen 1; proxy_pass u; } }", 30, "expected an IP address or a DNS name"),
     ] as [(String, Int, String)])
@@ -91,7 +92,7 @@ struct ConfigValidationTests {
     func accepted() throws {
         let ok = [
             "stream { upstream u { zookeeper zk1:2181,[::1]:2181/muster/ path=/p; } server { listen [::]:1; proxy_pass u; } }",
-            "stream { upstream u { zookeeper ::1:2181 path=/; } server { listen *:1; proxy_pass u; } }",
+            "stream { upstream u { zookeeper ::1:2181 path=/p; } server { listen *:1; proxy_pass u; } }",
             "stream { \(Self.upstream) admin 127.0.0.1:0; server { listen 0; proxy_pass u; } server { listen 0; proxy_pass u; } }",
             "stream { \(Self.upstream) admin 8001; server { listen 127.0.0.1:8000; proxy_pass u; } server { listen 127.0.0.2:8000; proxy_pass u; } }",
         ]

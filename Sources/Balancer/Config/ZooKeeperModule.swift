@@ -16,7 +16,7 @@ enum ZooKeeperModule {
         try reader.parameters(directive.arguments.dropFirst()) { key, value, argument throws(ConfigError) in
             switch (key, value) {
             case ("path", let value?):
-                if let problem = ServicePath.problem(with: value) {
+                if let problem = ServicePath.serviceProblem(with: value) {
                     throw reader.error(argument, "invalid path \"\(ConfigError.shown(value))\": \(problem)")
                 }
                 path = value
