@@ -253,11 +253,12 @@ struct ConfigParserTests {
 
     @Test("errors name file:line:column and say what is wrong", arguments: [
         BadConfig(text: "http {\n}\n", line: 1, column: 1, message: "\"http\" blocks are not supported"),
-        BadConfig(text: "events { use epoll; }\nstream {}", line: 1, column: 10, message: "unknown or unsupported directive \"use\""),
+        BadConfig(text: "events { use kqueue; }\nstream {}", line: 1, column: 14, message: "invalid event type \"kqueue\": Muster uses \"epoll\" only"),
+        BadConfig(text: "events { lock_file x; }\nstream {}", line: 1, column: 10, message: "unknown or unsupported directive \"lock_file\" in \"events\" (only \"worker_connections\", \"use\", \"multi_accept\" and \"accept_mutex\" are supported)"),
         BadConfig(text: "worker_processes 0;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"0\": expected \"auto\" or a whole number from 1 to 1024"),
         BadConfig(text: "worker_processes two;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"two\""),
         BadConfig(text: "worker_processes 2;\nworker_processes 2;\nstream {}", line: 2, column: 1, message: "duplicate"),
-        BadConfig(text: "pid /run/nginx.pid;\nstream {}", line: 1, column: 1, message: "only \"worker_processes\", \"events\" and \"stream\" are supported"),
+        BadConfig(text: "lock_file /run/nginx.lock;\nstream {}", line: 1, column: 1, message: "unknown or unsupported directive \"lock_file\" in the main context (only \"worker_processes\", \"events\", \"stream\", "),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; frobnicate on; }\n}", line: 3, column: 39, message: "unknown or unsupported directive \"frobnicate\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N and reuseport are supported); is a \";\" missing before it?"),

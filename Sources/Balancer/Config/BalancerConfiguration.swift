@@ -1,4 +1,3 @@
-import Foundation
 import MusterBase
 
 /// The whole balancer configuration, read from an nginx `stream {}` style file.
@@ -19,6 +18,19 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// `worker_processes N;` in the main context: the number of event loops (threads); nil for
     /// `auto` or no directive (one per core).
     public var workerProcesses: Int?
+    /// `events { multi_accept on|off; }`: on (the default here; nginx's is off) accepts up to a
+    /// bounded batch of queued clients per wake-up, off accepts one.
+    public var multiAccept = true
+    /// `user USER [GROUP];` in the main context.
+    public var user: UserConfiguration?
+    /// `pid FILE;` in the main context, as an absolute path: written once the listeners are bound,
+    /// removed on exit. nil: no pid file.
+    public var pidFile: String?
+    /// `error_log` in the main context: the balancer's own log (empty: standard error at the
+    /// `--log-level`).
+    public var errorLogs: [ErrorLogConfiguration] = []
+    /// `worker_rlimit_nofile N;`: the open-files limit to set at start (nil: raised to the hard limit).
+    public var openFileLimit: Int?
     /// Where each listen address (`host:port`, as written) came from, for bind errors:
     /// `listen, FILE:LINE:COL`, or `--listen` for the quick start.
     public var listenOrigins: [String: String] = [:]
@@ -57,37 +69,33 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// Only a regular file is read: a FIFO, a device or a directory is refused at once, without
     /// waiting for a writer or reading an endless stream.
     public static func load(path: String) throws -> BalancerConfiguration {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: \(String(cString: strerror(errno)))")
-        }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        var status = stat()
-        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: not a regular file")
-        }
-        let data: Data
-        do {
-            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
-        } catch {
-            throw ConfigError(file: path, line: 0, column: 0, message: "cannot read config file: \(error.localizedDescription)")
-        }
-        guard data.count <= maximumFileSize else {
-            throw ConfigError(file: path, line: 0, column: 0, message: "config file is larger than \(maximumFileSize / 1024 / 1024) MiB")
-        }
-        return try parse(bytes: Array(data), file: path)
+        try load(ConfigSource(path: path))
     }
 
-    /// Parses and validates config text; `file` only names the source in errors.
+    /// Reads and validates the config `source` names, with its prefix and `--global` directives.
+    public static func load(_ source: ConfigSource) throws(ConfigError) -> BalancerConfiguration {
+        let path = source.configPath
+        return try parse(bytes: try ConfigFile.read(path), file: path, prefix: source.prefix, globals: source.globals)
+    }
+
+    /// Parses and validates config text; `file` names the source in errors, and its folder is
+    /// where relative `include`s are found.
     public static func parse(_ text: String, file: String) throws -> BalancerConfiguration {
         try parse(bytes: Array(text.utf8), file: file)
     }
 
-    /// Parses and validates config bytes, which must be UTF-8; `file` only names the source in errors.
-    public static func parse(bytes: [UInt8], file: String) throws(ConfigError) -> BalancerConfiguration {
-        try ConfigTokenizer.requireUTF8(bytes, file: file)
-        let tokens = try ConfigTokenizer.tokenize(bytes: bytes, file: file)
-        let tree = try ConfigDirective.parseTree(tokens, file: file)
-        return try ConfigValidator(file: file).validate(tree)
+    /// Parses and validates config bytes, which must be UTF-8; `file` names the source in errors,
+    /// and its folder is where relative `include`s are found. `prefix` (default: that folder) is
+    /// what other relative paths are resolved against; `globals` are main-context directives read
+    /// before the file's (nginx's `-g`).
+    public static func parse(bytes: [UInt8], file: String, prefix: String? = nil, globals: String? = nil) throws(ConfigError) -> BalancerConfiguration {
+        let folder = ConfigPaths.folder(of: file)
+        var includes = ConfigIncludes(folder: folder)
+        var tree: [ConfigDirective] = []
+        if let globals {
+            tree = try includes.expand(try ConfigFile.tree(Array(globals.utf8), file: ConfigSource.globalsName))
+        }
+        tree += try includes.expand(try ConfigFile.tree(bytes, file: file))
+        return try ConfigValidator(file: file, prefix: prefix ?? folder).validate(tree)
     }
 }

@@ -8,6 +8,8 @@ import MusterBase
 struct ConfigReader: Sendable {
     /// The main config file, for errors that belong to no directive.
     let file: String
+    /// The folder relative paths (`pid`, `error_log`, ...) are resolved against, as nginx's `-p`.
+    let prefix: String
 
     // MARK: dispatch
 
@@ -38,7 +40,7 @@ struct ConfigReader: Sendable {
     /// the line above lacks its `;`.
     static let knownDirectives: Set<String> = Set(
         MainContext.commands.names + EventsContext.commands.names + StreamContext.commands.names
-            + UpstreamContext.commands.names + ServerContext.commands.names)
+            + UpstreamContext.commands.names + ServerContext.commands.names + ["include"])
 
     // MARK: errors
 
@@ -56,7 +58,7 @@ struct ConfigReader: Sendable {
 
     private func unknown<Context>(_ directive: ConfigDirective, in table: ConfigCommandTable<Context>) -> ConfigError {
         if directive.name == "http" {
-            return error(directive, "\"http\" blocks are not supported: this balancer proxies TCP only (use \"stream {}\")")
+            return error(directive, "\"http\" blocks are not supported: Muster proxies \"stream\" (TCP) only; the http part belongs to a web server, so move it to that server's own config")
         }
         var place = table.context.shown
         if table.context.listsItsDirectives {
@@ -187,6 +189,12 @@ struct ConfigReader: Sendable {
             }
             try body(key, value, argument)
         }
+    }
+
+    /// A file path, made absolute against the prefix.
+    func path(_ argument: ConfigDirective.Argument) throws(ConfigError) -> String {
+        guard !argument.text.isEmpty else { throw error(argument, "empty path") }
+        return ConfigPaths.absolute(argument.text, in: prefix)
     }
 
     /// `key=value` split; nil value for a bare word.

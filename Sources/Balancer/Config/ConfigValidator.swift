@@ -4,9 +4,11 @@
 /// `UpstreamModule.swift`, `ProxyModule.swift`, ...); `ConfigReader` dispatches them.
 struct ConfigValidator {
     let file: String
+    /// Relative paths are resolved against it.
+    let prefix: String
 
     func validate(_ tree: [ConfigDirective]) throws(ConfigError) -> BalancerConfiguration {
-        let reader = ConfigReader(file: file)
+        let reader = ConfigReader(file: file, prefix: prefix)
         var main = MainContext()
         try reader.read(tree, into: &main, MainContext.commands)
         guard main.stream != nil else {

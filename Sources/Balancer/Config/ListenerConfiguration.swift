@@ -31,6 +31,9 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var halfClose: Bool
     /// `accept_rate N [burst=M]`, nil (the default) for no limit.
     public var acceptRate: AcceptRate?
+    /// `error_log` of the server block (else of `stream {}`): where the messages about this
+    /// listener's sessions go; empty: the balancer's own log.
+    public var errorLogs: [ErrorLogConfiguration] = []
 
     /// `listenHost:listenPort`, as the listener is named in logs, reports and bind errors.
     public var listenAddress: Endpoint { Endpoint(host: listenHost, port: listenPort) }

@@ -8,6 +8,8 @@ struct StreamContext {
     var configuration: BalancerConfiguration
     /// The proxy settings given at `stream {}` level: defaults for every server.
     var proxy = ProxySettings()
+    /// `error_log` at `stream {}` level: where the sessions' messages go, unless a server says.
+    var errorLogs: [ErrorLogConfiguration] = []
     var upstreamDirectives: [String: ConfigDirective] = [:]
     /// Read after the whole block, so a `server` may name an upstream defined below it.
     var serverBlocks: [ConfigDirective] = []
@@ -19,7 +21,8 @@ struct StreamContext {
         ConfigCommand("server", arguments: 0...0, block: true, repeats: true) { stream, directive, _ in
             stream.serverBlocks.append(directive)
         },
-    ] + AdminModule.commands.within(\.configuration) + ProxySettings.commands.within(\.proxy))
+    ] + AdminModule.commands.within(\.configuration) + ProxySettings.commands.within(\.proxy)
+        + ErrorLogModule.commands.within(\.errorLogs))
 
     private mutating func upstream(_ directive: ConfigDirective, _ reader: ConfigReader) throws(ConfigError) {
         let upstream = try UpstreamContext.read(directive, reader)
@@ -45,7 +48,7 @@ struct StreamContext {
         for block in serverBlocks {
             var server = ServerContext(upstreams: upstreamDirectives)
             try reader.read(block.block ?? [], into: &server, ServerContext.commands)
-            for (listener, listen) in try server.listeners(block, defaults: proxy, reader) {
+            for (listener, listen) in try server.listeners(block, defaults: self, reader) {
                 if listener.listenPort != 0,
                    let clash = bound.first(where: { $0.port == listener.listenPort && Self.overlaps($0.host, listener.listenHost) }) {
                     throw reader.error(listen, "duplicate listen port \(listener.listenPort) (already used by \"listen\" at line \(clash.directive.line))")
@@ -83,6 +86,7 @@ struct ServerContext {
     /// The upstreams of the `stream {}` block, by name, for `proxy_pass`.
     let upstreams: [String: ConfigDirective]
     var proxy = ProxySettings()
+    var errorLogs: [ErrorLogConfiguration] = []
     var listens: [Listen] = []
     var proxyPass: ConfigDirective?
     var acceptRate: AcceptRate?
@@ -108,10 +112,10 @@ struct ServerContext {
             }
             server.proxyPass = directive
         },
-    ] + ProxySettings.commands.within(\.proxy))
+    ] + ProxySettings.commands.within(\.proxy) + ErrorLogModule.commands.within(\.errorLogs))
 
     /// One listener per `listen`, with the block's settings over the `stream {}` defaults.
-    func listeners(_ block: ConfigDirective, defaults: ProxySettings, _ reader: ConfigReader) throws(ConfigError) -> [(ListenerConfiguration, ConfigDirective)] {
+    func listeners(_ block: ConfigDirective, defaults: StreamContext, _ reader: ConfigReader) throws(ConfigError) -> [(ListenerConfiguration, ConfigDirective)] {
         guard !listens.isEmpty else {
             throw reader.error(block, "no \"listen\" is defined for this \"server\" block")
         }
@@ -127,7 +131,8 @@ struct ServerContext {
                 proxyPass: proxyPass.arguments[0].text,
                 acceptRate: acceptRate
             )
-            proxy.apply(over: defaults, to: &listener)
+            proxy.apply(over: defaults.proxy, to: &listener)
+            listener.errorLogs = errorLogs.isEmpty ? defaults.errorLogs : errorLogs
             return (listener, listen.directive)
         }
     }
