@@ -204,24 +204,26 @@ def main():
 
     subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", MALLOC_SO,
                            os.path.join(ROOT, "bench", "malloc_count.c"), "-ldl"])
+    # What is counted, each as (what per unit, label, workload, tool, parser); nginx gets the same.
+    mallocs = [("heap allocations per forwarded message", "mallocs, messages", messages, malloc_tool, malloc_parse),
+               ("heap allocations per proxied connection", "mallocs, connections", connections, malloc_tool,
+                malloc_parse)]
+    syscalls = [("system calls per proxied connection", "strace, connections", connections, strace_tool, strace_parse),
+                ("system calls per echoed message", "strace, messages", messages, strace_tool, strace_parse)]
     results = {}
+
+    def count(name, command, port, what):
+        for key, label, workload, tool, parse in what:
+            results[f"{name} {key}"] = per_unit(
+                f"{name} {label}", command, port, workload, args.small, args.large, tool, parse)
+
     if not args.only_instructions:
-        results["muster heap allocations per forwarded message"] = per_unit(
-            "muster mallocs, messages", balancer, port, messages, args.small, args.large, malloc_tool, malloc_parse)
-        results["muster heap allocations per proxied connection"] = per_unit(
-            "muster mallocs, connections", balancer, port, connections, args.small, args.large, malloc_tool,
-            malloc_parse)
-        results["muster system calls per proxied connection"] = per_unit(
-            "muster strace, connections", balancer, port, connections, args.small, args.large, strace_tool,
-            strace_parse)
-        results["muster system calls per echoed message"] = per_unit(
-            "muster strace, messages", balancer, port, messages, args.small, args.large, strace_tool, strace_parse)
+        count("muster", balancer, port, mallocs + syscalls)
     if args.instructions:
         subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", SIGSUSPEND_SO,
                                os.path.join(ROOT, "bench", "valgrind_sigsuspend.c")])
-        results["muster instructions per proxied connection"] = per_unit(
-            "muster instructions, connections", balancer, port, connections, args.small, args.large,
-            cachegrind_balancer_tool, cachegrind_parse)
+        count("muster", balancer, port, [("instructions per proxied connection", "instructions, connections",
+                                          connections, cachegrind_balancer_tool, cachegrind_parse)])
     if not args.no_nginx:
         nport = free_port()
         nconf = os.path.join(tmp, "nginx.conf")
@@ -231,15 +233,10 @@ def main():
                     "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (tmp, tmp, backend, nport))
         nginx = ["/usr/sbin/nginx", "-c", nconf, "-p", tmp]
         if not args.only_instructions:
-            results["nginx system calls per proxied connection"] = per_unit(
-                "nginx strace, connections", nginx, nport, connections, args.small, args.large, strace_tool,
-                strace_parse)
-            results["nginx system calls per echoed message"] = per_unit(
-                "nginx strace, messages", nginx, nport, messages, args.small, args.large, strace_tool, strace_parse)
+            count("nginx", nginx, nport, syscalls)
         if args.instructions:
-            results["nginx instructions per proxied connection"] = per_unit(
-                "nginx instructions, connections", nginx, nport, connections, args.small, args.large,
-                cachegrind_tool, cachegrind_parse)
+            count("nginx", nginx, nport, [("instructions per proxied connection", "instructions, connections",
+                                           connections, cachegrind_tool, cachegrind_parse)])
     print()
     for key, value in results.items():
         print(f"| {key} | {value:.1f} |")

@@ -73,24 +73,42 @@ def clients(target, interval, out):
         pace(started, interval)
 
 
-def http_get(address, path):
+def ask(address, request):
+    """Sends `request` (bytes) and returns everything the server sends until it closes."""
     with socket.create_connection(address, timeout=2) as sock:
         sock.settimeout(2)
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(request)
         data = b""
         while True:
             chunk = sock.recv(65536)
             if not chunk:
                 break
             data += chunk
-    return data.split(b"\r\n\r\n", 1)[1]
+    return data
+
+
+def http_get(address, path):
+    answer = ask(address, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    return answer.split(b"\r\n\r\n", 1)[1]
+
+
+def log_changes(read, interval, out):
+    """Calls `read` every `interval` seconds until stopped; writes each new answer (None: no answer) with its time."""
+    last = None
+    while running:
+        started = time.monotonic()
+        current = read()
+        if current is not None and current != last:
+            out.write(f"{now_ms()} {current}\n")
+            out.flush()
+            last = current
+        pace(started, interval)
 
 
 def members(target, interval, out):
     address = split_address(target)
-    last = None
-    while running:
-        started = time.monotonic()
+
+    def read():
         try:
             report = json.loads(http_get(address, "/members"))
             ids = sorted(
@@ -99,45 +117,29 @@ def members(target, interval, out):
                 for member in upstream.get("members", [])
                 if member.get("state") != "draining"
             )
-            current = ",".join(ids) or "-"
+            return ",".join(ids) or "-"
         except (OSError, ValueError, KeyError, IndexError):
-            current = None
-        if current is not None and current != last:
-            out.write(f"{now_ms()} {current}\n")
-            out.flush()
-            last = current
-        pace(started, interval)
+            return None
+
+    log_changes(read, interval, out)
 
 
 def four_letter(address, word):
-    with socket.create_connection(address, timeout=2) as sock:
-        sock.settimeout(2)
-        sock.sendall(word.encode())
-        data = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode("utf-8", "replace")
+    return ask(address, word.encode()).decode("utf-8", "replace")
 
 
 def znodes(target, prefix, interval, out):
     address = split_address(target)
-    last = None
-    while running:
-        started = time.monotonic()
+
+    def read():
         try:
             text = four_letter(address, "dump")
-            paths = sorted({line.strip() for line in text.splitlines() if line.strip().startswith(prefix)})
-            current = ",".join(paths) or "-"
         except OSError:
-            current = None
-        if current is not None and current != last:
-            out.write(f"{now_ms()} {current}\n")
-            out.flush()
-            last = current
-        pace(started, interval)
+            return None
+        paths = sorted({line.strip() for line in text.splitlines() if line.strip().startswith(prefix)})
+        return ",".join(paths) or "-"
+
+    log_changes(read, interval, out)
 
 
 def main(argv):

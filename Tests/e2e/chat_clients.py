@@ -296,6 +296,14 @@ def cmd_free_ports(args):
     return 0
 
 
+
+def add_pacing(p, interval, max_seconds, func):
+    """The options of a command that repeats until stopped: its pace, each client's timeout, a bound."""
+    p.add_argument("--interval", type=float, default=interval)
+    p.add_argument("--timeout", type=float, default=3.0)
+    p.add_argument("--max-seconds", type=float, default=max_seconds)
+    p.set_defaults(func=func)
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -308,19 +316,13 @@ def main():
     p.add_argument("--addr", required=True)
     p.add_argument("--n", type=int, default=12)
     p.add_argument("--status", required=True)
-    p.add_argument("--interval", type=float, default=0.2)
-    p.add_argument("--timeout", type=float, default=3.0)
-    p.add_argument("--max-seconds", type=float, default=600)
-    p.set_defaults(func=cmd_hold)
+    add_pacing(p, interval=0.2, max_seconds=600, func=cmd_hold)
     p = sub.add_parser("storm")
     p.add_argument("--addr", required=True)
     p.add_argument("--stop-file", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--progress", help="rewritten every 10 clients: {ok, failures}")
-    p.add_argument("--interval", type=float, default=0.02)
-    p.add_argument("--timeout", type=float, default=3.0)
-    p.add_argument("--max-seconds", type=float, default=300)
-    p.set_defaults(func=cmd_storm)
+    add_pacing(p, interval=0.02, max_seconds=300, func=cmd_storm)
     p = sub.add_parser("watch-leave")
     p.add_argument("--admin", required=True)
     p.add_argument("--id", required=True)
