@@ -306,16 +306,6 @@ struct ConfigParserTests {
         BadConfig(text: "stream {\n  upstream ü { server 127.0.0.1:1; }\n  server { listen 1; proxy_pass ü; }\n  server { listen 1; proxy_pass ü; }\n}", line: 4, column: 12, message: "duplicate listen port 1"),
     ])
     func errors(bad: BadConfig) {
-        do {
-            let configuration = try BalancerConfiguration.parse(bad.text, file: "bad.conf")
-            Issue.record("expected an error, got \(configuration)")
-        } catch let error as ConfigError {
-            #expect(error.file == "bad.conf")
-            #expect(error.message.contains(bad.message), "message was: \(error.message)")
-            #expect(error.line == bad.line && error.column == bad.column, "position was \(error.line):\(error.column): \(error.message)")
-            #expect(error.description == "bad.conf:\(error.line):\(error.column): \(error.message)")
-        } catch {
-            Issue.record("unexpected error type: \(error)")
-        }
+        expectRejected(bad.text, file: "bad.conf", line: bad.line, column: bad.column, message: bad.message)
     }
 }

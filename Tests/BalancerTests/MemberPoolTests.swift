@@ -16,6 +16,15 @@ struct MemberPoolTests {
         MemberRecord(id: "chat-\(n)", host: "127.0.0.1", port: 7000 + n, weight: weight, draining: draining)
     }
 
+    /// Picks `count` times and reports each connect as made: connections left open, in pick order.
+    static func connect(_ count: Int, through pool: MemberPool) throws -> [Pick] {
+        try (0..<count).map { _ in
+            let pick = try #require(pool.pick(clientAddress: nil))
+            pool.connectSucceeded(pick.id)
+            return pick
+        }
+    }
+
     static func mixedPool() -> MemberPool {
         MemberPool(configuration: UpstreamConfiguration(
             name: "chat", servers: [StaticServer(host: "127.0.0.1", port: 6000)], zookeeper: zookeeper))
@@ -38,12 +47,7 @@ struct MemberPoolTests {
     func removedDrains() throws {
         let pool = Self.mixedPool()
         pool.applyMembership([Self.member(1)], stale: false)
-        var open: [Pick] = []
-        for _ in 0..<4 {
-            let pick = try #require(pool.pick(clientAddress: nil))
-            pool.connectSucceeded(pick.id)
-            open.append(pick)
-        }
+        let open = try Self.connect(4, through: pool)
         let change = pool.applyMembership([], stale: false)
         #expect(change.removed == [.discovered("chat-1")])
         #expect(PickerRoundRobinTests.sequence(pool, 5) == [6000, 6000, 6000, 6000, 6000])
@@ -157,12 +161,7 @@ struct MemberPoolTests {
             StaticServer(host: "127.0.0.1", port: 6002, maxFails: 5),
         ], zookeeper: Self.zookeeper))
         pool.applyMembership([Self.member(1)], stale: false)
-        var open: [Pick] = []
-        for _ in 0..<6 {
-            let pick = try #require(pool.pick(clientAddress: nil))
-            pool.connectSucceeded(pick.id)
-            open.append(pick)
-        }
+        let open = try Self.connect(6, through: pool)
         let failing = try #require(pool.pick(clientAddress: nil))
         pool.connectFailed(failing.id, reason: "refused")
 

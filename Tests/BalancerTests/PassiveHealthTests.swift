@@ -40,12 +40,18 @@ struct PassiveHealthTests {
         #expect(health.isAvailable(at: later + .milliseconds(1)))
     }
 
-    @Test("a success inside the window does not wipe earlier failures (nginx's accessed < checked)")
-    func successInsideWindow() {
+    /// max_fails=2 fail_timeout=10s: one failure at `start`, then a pick at `pickedAt` that succeeds.
+    func oneFailureThenSuccess(pickedAt: Duration) -> PassiveHealth {
         var health = PassiveHealth(maxFails: 2, failTimeout: .seconds(10))
         health.failed(at: start)
-        health.picked(at: start + .seconds(1))
+        health.picked(at: pickedAt)
         health.succeeded()
+        return health
+    }
+
+    @Test("a success inside the window does not wipe earlier failures (nginx's accessed < checked)")
+    func successInsideWindow() {
+        var health = oneFailureThenSuccess(pickedAt: start + .seconds(1))
         #expect(health.fails == 1)
         let tripped4 = health.failed(at: start + .seconds(2))
         #expect(tripped4)
@@ -54,10 +60,7 @@ struct PassiveHealthTests {
 
     @Test("a success on a pick after the window wipes older failures")
     func successAfterWindow() {
-        var health = PassiveHealth(maxFails: 2, failTimeout: .seconds(10))
-        health.failed(at: start)
-        health.picked(at: start + .seconds(20))
-        health.succeeded()
+        var health = oneFailureThenSuccess(pickedAt: start + .seconds(20))
         #expect(health.fails == 0)
         let tripped5 = health.failed(at: start + .seconds(21))
         #expect(!tripped5)

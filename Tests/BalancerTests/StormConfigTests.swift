@@ -58,15 +58,6 @@ struct StormConfigTests {
     ])
     func bad(option: String, column: Int, message: String) {
         let text = "stream {\n  upstream u { zookeeper 127.0.0.1:2181 path=/p \(option); }\n  server { listen 1; proxy_pass u; }\n}"
-        do {
-            _ = try BalancerConfiguration.parse(text, file: "b.conf")
-            Issue.record("accepted \(option)")
-        } catch let error as ConfigError {
-            #expect(error.line == 2)
-            #expect(error.column == column)
-            #expect(error.message.contains(message), "\(error.message)")
-        } catch {
-            Issue.record("\(error)")
-        }
+        expectRejected(text, file: "b.conf", line: 2, column: column, message: message)
     }
 }

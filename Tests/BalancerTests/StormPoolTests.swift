@@ -17,6 +17,14 @@ struct StormPoolTests {
             suspectTimeout: suspectTimeout, slowStart: slowStart, flapDamping: flap)
     }
 
+    /// chat-1, chat-2 and chat-3 registered, then chat-3 lost: 2 of 3 remain, a plain removal.
+    static func threeLosingOne(clock: ManualClock) -> MemberPool {
+        let pool = pool(source(), clock: clock)
+        pool.applyMembership(members(1, 2, 3), stale: false)
+        #expect(pool.applyMembership(members(1, 2), stale: false).removed == [.discovered("chat-3")])
+        return pool
+    }
+
     static func pool(_ source: ZooKeeperSource, clock: ManualClock, method: BalancingMethod = .roundRobin) -> MemberPool {
         MemberPool(
             configuration: UpstreamConfiguration(name: "chat", method: method, zookeeper: source), now: clock.source,
@@ -60,9 +68,7 @@ struct StormPoolTests {
     @Test("one lost of three is a plain removal; panic_threshold=0 never keeps suspects")
     func belowThresholdOrDisabled() {
         let clock = ManualClock()
-        let pool = Self.pool(Self.source(), clock: clock)
-        pool.applyMembership(Self.members(1, 2, 3), stale: false)
-        #expect(pool.applyMembership(Self.members(1, 2), stale: false).removed == [.discovered("chat-3")])
+        let pool = Self.threeLosingOne(clock: clock)
         #expect(pool.storm().panicking == false)
 
         let off = Self.pool(Self.source(panic: 0), clock: clock)
@@ -302,10 +308,7 @@ struct StormSequenceTests {
     @Test("losses spread over several snapshots within a session timeout are judged together")
     func sequentialLosses() {
         let clock = ManualClock()
-        let pool = StormPoolTests.pool(StormPoolTests.source(), clock: clock)
-        pool.applyMembership(StormPoolTests.members(1, 2, 3), stale: false)
-        // chat-3 lost: 2 of 3 remain, a plain removal.
-        #expect(pool.applyMembership(StormPoolTests.members(1, 2), stale: false).removed == [.discovered("chat-3")])
+        let pool = StormPoolTests.threeLosingOne(clock: clock)
         clock.advance(by: .seconds(2))
         // chat-2 lost too: 1 of 3 registered, below 50%: both come back as suspects.
         let change = pool.applyMembership(StormPoolTests.members(1), stale: false)
