@@ -44,11 +44,9 @@ struct MusterACL: AsyncParsableCommand {
     var timeout: Int = 15
 
     func validate() throws {
-        guard path.hasPrefix("/"), path == "/" || !path.hasSuffix("/"), !path.contains("//"),
-              !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }),
-              !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        else {
-            throw ValidationError("--path must be an absolute ZooKeeper path without a trailing '/', '.' or '..': '\(path)'")
+        // The rule the agent's --path and the balancer's path= follow: this is the same path.
+        if let problem = ServicePath.serviceProblem(with: path) {
+            throw ValidationError("bad --path '\(UntrustedText.escaped(path))': \(problem)")
         }
         guard !agent.isEmpty else { throw ValidationError("give at least one --agent credentials file") }
         guard !balancer.isEmpty else { throw ValidationError("give at least one --balancer credentials file") }
