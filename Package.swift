@@ -59,10 +59,12 @@ let package = Package(
                 metrics, prometheus, serviceLifecycle,
             ]
         ),
+        // What the executables' command lines share: the duration flag, DurationSyntax through ArgumentParser.
+        .target(name: "MusterCLI", dependencies: ["MusterBase", argumentParser]),
         .executableTarget(
             name: "BalancerCLI",
             dependencies: [
-                "SystemLimits", "MusterBase", "Balancer", "Registry", argumentParser, logging, serviceLifecycle,
+                "SystemLimits", "MusterBase", "MusterCLI", "Balancer", "Registry", argumentParser, logging, serviceLifecycle,
                 unixSignals,
             ]
         ),
@@ -77,7 +79,7 @@ let package = Package(
             name: "ServerAgentCLI",
             dependencies: ["ServerAgent", "MusterBase", "Registry", argumentParser, logging, serviceLifecycle]
         ),
-        .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "Registry", argumentParser, logging]),
+        .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "MusterCLI", "Registry", argumentParser, logging]),
         .target(
             name: "ChatProtocol",
             dependencies: ["MusterBase", nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Balancer
 import Logging
 import MusterBase
+import MusterCLI
 import Registry
 
 /// `balancer members`: what a running balancer sees (its admin endpoint), or with `--zookeeper`

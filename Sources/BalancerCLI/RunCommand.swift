@@ -2,6 +2,7 @@ import ArgumentParser
 import Balancer
 import Logging
 import MusterBase
+import MusterCLI
 import Registry
 import ServiceLifecycle
 import SystemLimits

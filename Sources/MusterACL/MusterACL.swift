@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MusterBase
+import MusterCLI
 import Registry
 
 /// Locks a service's members path down with digest ACLs: the operator (`--admin`) may do
@@ -40,8 +41,8 @@ struct MusterACL: AsyncParsableCommand {
     @Option(help: "Credentials file of a balancer identity (repeat for several).")
     var balancer: [String] = []
 
-    @Option(help: "How long to wait for ZooKeeper, in seconds.")
-    var timeout: Int = 15
+    @Option(help: "How long to wait for ZooKeeper (15, 15s, 500ms, 1m; a bare number is seconds).", transform: DurationArgument.parse)
+    var timeout = DurationArgument(.seconds(15))
 
     func validate() throws {
         // The rule the agent's --path and the balancer's path= follow: this is the same path.
@@ -50,7 +51,9 @@ struct MusterACL: AsyncParsableCommand {
         }
         guard !agent.isEmpty else { throw ValidationError("give at least one --agent credentials file") }
         guard !balancer.isEmpty else { throw ValidationError("give at least one --balancer credentials file") }
-        guard (1...600).contains(timeout) else { throw ValidationError("--timeout must be 1...600 seconds") }
+        guard (.seconds(1)...(.seconds(600))).contains(timeout.duration) else {
+            throw ValidationError("--timeout must be from 1s to 10m, got \(DurationSyntax.format(timeout.duration))")
+        }
     }
 
     func run() async throws {
@@ -99,10 +102,10 @@ struct MusterACL: AsyncParsableCommand {
             throw Failure(message: "\(error)")
         }
         do {
-            try await client.waitUntilConnected(timeout: .seconds(timeout))
+            try await client.waitUntilConnected(timeout: timeout.duration)
         } catch {
             await client.close()
-            throw Failure(message: "cannot reach ZooKeeper at \(zookeeper) within \(timeout) s: \(error)")
+            throw Failure(message: "cannot reach ZooKeeper at \(zookeeper) within \(DurationSyntax.format(timeout.duration)): \(error)")
         }
         do {
             try await lockDown(client, membersPath: membersPath, wanted: wanted, ancestorACL: ancestorACL)
