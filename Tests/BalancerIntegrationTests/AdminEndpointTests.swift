@@ -10,8 +10,7 @@ import Testing
 struct AdminEndpointTests {
     @Test("GET /members, /healthz and /metrics on a running balancer")
     func endpoints() async throws {
-        let a = try await TestBackend.start(name: "a")
-        let b = try await TestBackend.start(name: "b")
+        let (a, b) = try await TestBackend.start("a", "b")
         defer { Task { await a.stop(); await b.stop() } }
         let balancer = try await RunningBalancer.start(backends: [.backend(a, weight: 2), .backend(b)])
         let admin = Endpoint(host: "127.0.0.1", port: balancer.adminPort)

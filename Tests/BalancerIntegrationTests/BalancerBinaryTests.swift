@@ -30,25 +30,18 @@ struct BalancerBinaryTests {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
-    private func writeConfig(_ text: String, to path: String) throws {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    private func tempPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("balancer-bin-\(UUID().uuidString).conf").path
-    }
-
     @Test("balancer check: ok file exits 0, bad file prints file:line:col and exits 1")
     func check() throws {
-        let path = self.tempPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try self.writeConfig(
-            "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; proxy_pass u; }\n}\n", to: path)
+        let config = try TemporaryFile("balancer-bin", suffix: ".conf")
+        defer { config.remove() }
+        let path = config.path
+        try config.write(
+            "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; proxy_pass u; }\n}\n")
         let ok = try Self.run(["check", "--config", path])
         #expect(ok.status == 0)
         #expect(ok.out.contains("test is successful"))
 
-        try self.writeConfig("stream {\n  upstream u { server 127.0.0.1:6000; }\n  http { }\n}\n", to: path)
+        try config.write("stream {\n  upstream u { server 127.0.0.1:6000; }\n  http { }\n}\n")
         let bad = try Self.run(["check", "--config", path])
         #expect(bad.status == 1)
         #expect(bad.err.contains("\(path):3:3:"))
@@ -56,18 +49,18 @@ struct BalancerBinaryTests {
 
     @Test("balancer run refuses a bad config, a taken port and bad flags with a clear error and exit code")
     func runErrors() async throws {
-        let path = self.tempPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try self.writeConfig("stream {\n  server { listen 8000; proxy_pass missing; }\n}\n", to: path)
+        let config = try TemporaryFile("balancer-bin", suffix: ".conf")
+        defer { config.remove() }
+        let path = config.path
+        try config.write("stream {\n  server { listen 8000; proxy_pass missing; }\n}\n")
         let bad = try Self.run(["run", "--config", path])
         #expect(bad.status == 1)
         #expect(bad.err.contains("\(path):2:"))
 
         let taken = try await TestBackend.start(name: "taken")
         defer { Task { await taken.stop() } }
-        try self.writeConfig(
-            "stream { upstream u { server 127.0.0.1:1; } server { listen 127.0.0.1:\(taken.port); proxy_pass u; } }",
-            to: path)
+        try config.write(
+            "stream { upstream u { server 127.0.0.1:1; } server { listen 127.0.0.1:\(taken.port); proxy_pass u; } }")
         let busy = try Self.run(["run", "--config", path, "--admin", "127.0.0.1:0", "--log-level", "critical"])
         #expect(busy.status == 1)
         #expect(busy.err.contains("balancer:"))
@@ -89,16 +82,15 @@ struct BalancerBinaryTests {
 
     @Test("a real SIGHUP reloads with a connection open; SIGTERM drains and exits 0; members prints the table")
     func sighupAndSigterm() async throws {
-        let a = try await TestBackend.start(name: "a")
-        let b = try await TestBackend.start(name: "b")
+        let (a, b) = try await TestBackend.start("a", "b")
         defer { Task { await a.stop(); await b.stop() } }
         let port = try freeLoopbackPort()
         let adminPort = try freeLoopbackPort()
-        let path = self.tempPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try self.writeConfig(
-            "stream { upstream chat { server 127.0.0.1:\(a.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }",
-            to: path)
+        let config = try TemporaryFile("balancer-bin", suffix: ".conf")
+        defer { config.remove() }
+        let path = config.path
+        try config.write(
+            "stream { upstream chat { server 127.0.0.1:\(a.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }")
 
         let process = Process()
         process.executableURL = try Self.binary()
@@ -129,9 +121,8 @@ struct BalancerBinaryTests {
             var iterator = inbound.makeAsyncIterator()
             #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
 
-            try self.writeConfig(
-                "stream { upstream chat { server 127.0.0.1:\(b.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }",
-                to: path)
+            try config.write(
+                "stream { upstream chat { server 127.0.0.1:\(b.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }")
             kill(process.processIdentifier, SIGHUP)
             #expect(await waitUntil { (try? await TestClient.name(port: port)) == "b" })
             #expect(process.isRunning)

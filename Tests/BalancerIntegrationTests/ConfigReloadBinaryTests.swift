@@ -11,13 +11,13 @@ import Testing
 struct ConfigReloadBinaryTests {
     @Test("a SIGHUP with an overflowing duration, a bad file or a taken port keeps the process, its connection and new clients")
     func failedReloadsKeepEverything() async throws {
-        let a = try await TestBackend.start(name: "a")
-        let taken = try await TestBackend.start(name: "taken")
+        let (a, taken) = try await TestBackend.start("a", "taken")
         defer { Task { await a.stop(); await taken.stop() } }
         let port = try freeLoopbackPort()
         let adminPort = try freeLoopbackPort()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reload-\(UUID().uuidString).conf").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let config = try TemporaryFile("reload", suffix: ".conf")
+        defer { config.remove() }
+        let path = config.path
         let upstream = "upstream chat { server 127.0.0.1:\(a.port); }"
         let good = "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } }"
         try good.write(toFile: path, atomically: true, encoding: .utf8)
@@ -67,8 +67,9 @@ struct ConfigReloadBinaryTests {
     func bindErrorsNameTheirOrigin() async throws {
         let taken = try await TestBackend.start(name: "taken")
         defer { Task { await taken.stop() } }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bind-\(UUID().uuidString).conf").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let config = try TemporaryFile("bind", suffix: ".conf")
+        defer { config.remove() }
+        let path = config.path
         try "stream {\n  admin 127.0.0.1:\(taken.port);\n  upstream u { server 127.0.0.1:1; }\n  server { listen 127.0.0.1:0; proxy_pass u; }\n}\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         let admin = try BalancerBinaryTests.run(["run", "--config", path, "--log-level", "critical"])

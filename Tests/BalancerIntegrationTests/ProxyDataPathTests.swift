@@ -8,8 +8,7 @@ import Testing
 struct ProxyDataPathTests {
     @Test("round robin over two backends: exact 10/10 over 20 connections")
     func roundRobinCounts() async throws {
-        let a = try await TestBackend.start(name: "a")
-        let b = try await TestBackend.start(name: "b")
+        let (a, b) = try await TestBackend.start("a", "b")
         defer { Task { await a.stop(); await b.stop() } }
         let balancer = try await RunningBalancer.start(backends: [.backend(a), .backend(b)])
         #expect(try await TestClient.names(port: balancer.port, connections: 20) == ["a": 10, "b": 10])

@@ -9,28 +9,22 @@ import Testing
 /// Reload without dropping connections, bad config rejected, graceful drain.
 @Suite("Proxy lifecycle", .timeLimit(.minutes(2)))
 struct ProxyLifecycleTests {
-    private func writeConfig(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("balancer-test-\(UUID().uuidString).conf").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     @Test("reload: changed upstream and a new listener apply, open connections keep talking, a bad file is rejected")
     func reload() async throws {
-        let a = try await TestBackend.start(name: "a")
-        let b = try await TestBackend.start(name: "b")
+        let (a, b) = try await TestBackend.start("a", "b")
         defer { Task { await a.stop(); await b.stop() } }
         let port1 = try freeLoopbackPort()
         let port2 = try freeLoopbackPort()
-        let path = try self.writeConfig(
+        let config = try TemporaryFile(
+            "balancer-test", suffix: ".conf",
             """
             stream {
                 upstream backends { server 127.0.0.1:\(a.port); }
                 server { listen 127.0.0.1:\(port1); proxy_pass backends; proxy_connect_timeout 1s; }
             }
             """)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { config.remove() }
+        let path = config.path
         let balancer = try await RunningBalancer.start(try BalancerConfiguration.load(path: path))
         #expect(balancer.port == port1)
 
@@ -139,8 +133,7 @@ struct ProxyLifecycleTests {
 
     @Test("a reload whose new listener cannot bind is rejected as a whole")
     func reloadBindFailure() async throws {
-        let a = try await TestBackend.start(name: "a")
-        let b = try await TestBackend.start(name: "b")
+        let (a, b) = try await TestBackend.start("a", "b")
         defer { Task { await a.stop(); await b.stop() } }
         let balancer = try await RunningBalancer.start(backends: [.backend(a)])
         // b's port is taken, so binding a listener there fails.

@@ -44,9 +44,7 @@ struct ProxyListenerTests {
         let listener = try ProxyListener.bind(target: Self.target(backend: backend, tcpNoDelay: noDelay), engine: engine)
         #expect((Self.noDelay(listener.sockets.fds[0]) != 0) == noDelay)
         #expect(try await TestClient.name(port: listener.port) == "a")
-        await listener.close()
-        #expect(await engine.waitUntilEmpty(timeout: .seconds(10)))
-        await engine.shutdown()
+        #expect(await listener.close(shuttingDown: engine))
     }
 
     @Test("with reuseport: one listening socket per worker, all on the port picked for port 0")

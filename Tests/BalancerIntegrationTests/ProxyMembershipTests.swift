@@ -14,21 +14,7 @@ struct ProxyMembershipTests {
     static let path = "/muster/services/chat"
 
     private func logger() -> Logger {
-        var logger = Logger(label: "membership-test")
-        logger.logLevel = .warning
-        return logger
-    }
-
-    /// Runs a registration for `backend` until the returned task is cancelled.
-    private func register(
-        _ backend: TestBackend, client: ZooKeeperClient, weight: Int = 1
-    ) -> (Registration, Task<Void, Never>) {
-        let registration = Registration(
-            client: client, path: ServicePath.members(of: Self.path),
-            record: MemberRecord(id: backend.name, host: "127.0.0.1", port: backend.port, weight: weight),
-            logger: self.logger())
-        let task = Task { _ = try? await registration.run() }
-        return (registration, task)
+        .quiet("membership-test")
     }
 
     private func members(_ balancer: RunningBalancer) -> [MemberStatus] {
@@ -38,8 +24,7 @@ struct ProxyMembershipTests {
     @Test("add -> traffic, weight change applies live, remove -> drain, ZooKeeper down -> members kept")
     func liveMembership() async throws {
         let zk = try await ZooKeeperServer.start()
-        let a = try await TestBackend.start(name: "a")
-        let b = try await TestBackend.start(name: "b")
+        let (a, b) = try await TestBackend.start("a", "b")
         let client = try await zk.client(logger: self.logger())
         try await client.createParents(of: ServicePath.member("x", of: Self.path))
 
@@ -58,13 +43,13 @@ struct ProxyMembershipTests {
             #expect(try await TestClient.name(port: balancer.port) == nil)
 
             // Add a: it takes all new connections.
-            let (_, taskA) = self.register(a, client: client)
+            let (_, taskA) = a.register(under: Self.path, client: client, logger: self.logger())
             registrations.append(taskA)
             #expect(await waitUntil { self.members(balancer).map(\.id) == ["zk:a"] })
             #expect(try await TestClient.names(port: balancer.port, connections: 10) == ["a": 10])
 
             // Add b: strict alternation with equal weights.
-            let (registrationB, taskB) = self.register(b, client: client)
+            let (registrationB, taskB) = b.register(under: Self.path, client: client, logger: self.logger())
             registrations.append(taskB)
             #expect(await waitUntil { self.members(balancer).count == 2 })
             #expect(try await TestClient.names(port: balancer.port, connections: 20) == ["a": 10, "b": 10])
@@ -124,7 +109,7 @@ struct ProxyMembershipTests {
         let a = try await TestBackend.start(name: "a")
         let client = try await zk.client(logger: self.logger())
         try await client.createParents(of: ServicePath.member("x", of: Self.path))
-        let (registration, task) = self.register(a, client: client, weight: 2)
+        let (registration, task) = a.register(under: Self.path, client: client, weight: 2, logger: self.logger())
         #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
 
         let port = try freeLoopbackPort()

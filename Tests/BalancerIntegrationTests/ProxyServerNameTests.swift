@@ -96,9 +96,7 @@ struct ProxyServerNameTests {
         for _ in 0..<4 {
             #expect(try await TestClient.name(port: listener.port) == "a")
         }
-        await listener.close()
-        #expect(await engine.waitUntilEmpty(timeout: .seconds(10)))
-        await engine.shutdown()
+        #expect(await listener.close(shuttingDown: engine))
     }
 
     @Test("a member host that is a name: no address until resolved off the caller, then the resolved one with the member's port")

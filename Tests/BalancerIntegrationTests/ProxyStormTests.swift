@@ -13,21 +13,11 @@ struct ProxyStormTests {
     static let path = "/muster/services/chat"
 
     private func logger() -> Logger {
-        var logger = Logger(label: "storm-test")
-        logger.logLevel = .warning
-        return logger
+        .quiet("storm-test")
     }
 
     private func client(_ zk: ZooKeeperServer) async throws -> ZooKeeperClient {
         try await zk.client(sessionTimeout: .seconds(4), logger: self.logger())
-    }
-
-    private func register(_ backend: TestBackend, client: ZooKeeperClient, leaveGrace: Duration = .zero) -> (Registration, Task<Void, Never>) {
-        let registration = Registration(
-            client: client, path: ServicePath.members(of: Self.path),
-            record: MemberRecord(id: backend.name, host: "127.0.0.1", port: backend.port),
-            leaveGrace: leaveGrace, logger: self.logger())
-        return (registration, Task { _ = try? await registration.run() })
     }
 
     private func balancer(_ zk: ZooKeeperServer) async throws -> RunningBalancer {
@@ -60,7 +50,7 @@ struct ProxyStormTests {
             for backend in backends {
                 let client = try await self.client(zk)
                 clients.append(client)
-                tasks.append(self.register(backend, client: client).1)
+                tasks.append(backend.register(under: Self.path, client: client, logger: self.logger()).1)
             }
             #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up", "c": "up"] })
             // b's and c's sessions end (as when their agents are frozen past the session timeout):
@@ -77,7 +67,7 @@ struct ProxyStormTests {
             for index in 1...2 {
                 let client = try await self.client(zk)
                 clients[index] = client
-                tasks[index] = self.register(backends[index], client: client).1
+                tasks[index] = backends[index].register(under: Self.path, client: client, logger: self.logger()).1
             }
             #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up", "c": "up"] })
             #expect(balancer.service.membersReport().upstreams[0].panic == false)
@@ -130,9 +120,9 @@ struct ProxyStormTests {
         let balancer = try await self.balancer(zk)
         var tasks: [Task<Void, Never>] = []
         do {
-            let (registrationA, taskA) = self.register(backends[0], client: client, leaveGrace: .seconds(3))
+            let (registrationA, taskA) = backends[0].register(under: Self.path, client: client, leaveGrace: .seconds(3), logger: self.logger())
             tasks.append(taskA)
-            tasks.append(self.register(backends[1], client: client, leaveGrace: .seconds(3)).1)
+            tasks.append(backends[1].register(under: Self.path, client: client, leaveGrace: .seconds(3), logger: self.logger()).1)
             #expect(await waitUntil { self.states(balancer) == ["a": "up", "b": "up"] })
             registrationA.setActive(false, leaving: "health: connection refused")
             #expect(await waitUntil { self.states(balancer)["a"] == "leaving" })

@@ -5,8 +5,9 @@ import Foundation
 public struct TemporaryFile: Sendable {
     public let path: String
 
-    public init(_ prefix: String, _ text: String? = nil) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    /// A new name `prefix-UUID` + `suffix` (".conf", say).
+    public init(_ prefix: String, suffix: String = "", _ text: String? = nil) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)\(suffix)").path
         if let text { try write(text) }
     }
 
