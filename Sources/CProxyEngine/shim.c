@@ -136,6 +136,16 @@ long cpe_read(int fd, void *buffer, unsigned long count) {
     return n < 0 ? -errno : n;
 }
 
+long cpe_peek(int fd, void *buffer, unsigned long count) {
+    ssize_t n = recv(fd, buffer, count, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 ? -errno : n;
+}
+
+int cpe_local_address(int fd, struct sockaddr_storage *address) {
+    socklen_t length = sizeof *address;
+    return getsockname(fd, (struct sockaddr *)address, &length) < 0 ? -errno : (int)length;
+}
+
 long cpe_send(int fd, const void *buffer, unsigned long count) {
     ssize_t n = send(fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT);
     return n < 0 ? -errno : n;

@@ -20,9 +20,9 @@ public struct AccessList: Sendable, Equatable {
 
     public var isEmpty: Bool { self.rules.isEmpty }
 
-    /// Whether `client` may connect.
-    public func allows(_ client: IPAddress) -> Bool {
-        for rule in self.rules where rule.block?.contains(client) ?? true {
+    /// Whether `client` may connect; a client with no IP address (a UNIX socket) meets only `all`.
+    public func allows(_ client: IPAddress?) -> Bool {
+        for rule in self.rules where rule.block.map({ block in client.map { block.contains($0) } ?? false }) ?? true {
             return rule.allows
         }
         return true

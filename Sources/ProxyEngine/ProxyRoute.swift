@@ -20,10 +20,13 @@ public protocol ProxyRoute: AnyObject, Sendable {
     func noLiveUpstreams()
     /// The listener's `accept_rate`, nil for none. The same object across reloads that keep the rate.
     var acceptLimiter: AcceptLimiter? { get }
+    /// The listener's PROXY protocol, realip, access, limit_conn and return settings; nil for none.
+    var edge: SessionEdge? { get }
 }
 
 extension ProxyRoute {
     public var acceptLimiter: AcceptLimiter? { nil }
+    public var edge: SessionEdge? { nil }
 }
 
 /// The per-listener settings the data path applies (nginx's `proxy_*` directives), in milliseconds.

@@ -33,6 +33,10 @@ struct Session: PerSide {
     /// `proxy_next_upstream_timeout`'s end, 0 = none.
     var triesDeadline: Int64 = 0
     var posted = false
+    /// A PROXY protocol header is awaited (`listen ... proxy_protocol`): nothing else happens yet.
+    var readingHeader = false
+    /// Why the edge ended the session, if it did.
+    var edgeStatus = EdgeStatus.none
 }
 
 /// The references of one session, in a table parallel to the sessions: the route is shared by every
@@ -46,4 +50,12 @@ struct SessionLinks {
     /// Members tried and failed; empty (no allocation) unless a connect failed.
     var tried: [String] = []
     var clientAddress: String?
+    /// The listener's edge checks, nil for none.
+    var edge: SessionEdge?
+    /// The client socket's own address, where the edge needs it.
+    var clientEndpoint: ProxyProtocolEndpoint?
+    /// The PROXY header the client's load balancer sent.
+    var proxyHeader: ProxyProtocolHeader?
+    /// The `limit_conn` counts held until the session is freed.
+    var limitHolds: [LimitHold] = []
 }

@@ -20,15 +20,15 @@ struct WorkerCore {
     let shared: EngineShared
     private let events: UnsafeMutableRawPointer
     private let maxEvents: Int32
-    private let readBuffer: UnsafeMutableRawPointer
-    private let readBufferSize = 64 * 1024
+    let readBuffer: UnsafeMutableRawPointer
+    let readBufferSize = 64 * 1024
     private let clock: () -> Int64
 
-    private var sessions = SessionTable(capacity: 1024)
+    var sessions = SessionTable(capacity: 1024)
     /// Parallel to `sessions`: what each session holds by reference.
-    private var links: [SessionLinks] = []
+    var links: [SessionLinks] = []
     private var freeSlots: [Int32] = []
-    private var timers = TimerHeap()
+    var timers = TimerHeap()
     private var pool = BufferPool()
     private var posted: [Int32] = []
     private var postedNext: [Int32] = []
@@ -261,12 +261,16 @@ struct WorkerCore {
                 return length > 0 ? String(cString: text.baseAddress!) : nil
             }
         }
-        self.adopt(clientFD: fd, route: route, clientAddress: clientAddress)
+        // The client's own address only where an edge check or a PROXY header sent on needs it.
+        let endpoint = route.edge == nil ? nil : ProxyProtocolEndpoint(socketAddress: address)
+        self.adopt(clientFD: fd, route: route, clientAddress: clientAddress, clientEndpoint: endpoint)
     }
 
     /// Starts a session for an accepted (or, in tests, any connected) client socket.
     @discardableResult
-    mutating func adopt(clientFD fd: Int32, route: any ProxyRoute, clientAddress: String? = nil) -> Int32 {
+    mutating func adopt(
+        clientFD fd: Int32, route: any ProxyRoute, clientAddress: String? = nil, clientEndpoint: ProxyProtocolEndpoint? = nil
+    ) -> Int32 {
         let settings = route.settings
         let slot = self.allocateSlot()
         let generation = self.sessions[Int(slot)].generation
@@ -276,19 +280,25 @@ struct WorkerCore {
         session.state = SessionState(halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, now: self.now)
         session.client.fd = fd
         self.links[Int(slot)] = SessionLinks(route: route, counters: route.counters, clientAddress: clientAddress)
+        self.links[Int(slot)].clientEndpoint = clientEndpoint
         if settings.nextUpstreamTimeout > 0 {
             session.triesDeadline = self.now + settings.nextUpstreamTimeout
         }
         self.sessions[Int(slot)] = session
         _ = cpe_epoll_add(
             self.epollFD, fd, CPE_EPOLLIN | CPE_EPOLLOUT | CPE_EPOLLRDHUP | CPE_EPOLLET, self.token(slot, .client))
-        self.connectNext(slot)
+        if let edge = route.edge {
+            self.links[Int(slot)].edge = edge
+            self.beginEdge(slot, edge)
+        } else {
+            self.connectNext(slot)
+        }
         return slot
     }
 
     // MARK: Connecting
 
-    private mutating func connectNext(_ slot: Int32) {
+    mutating func connectNext(_ slot: Int32) {
         guard let route = self.links[Int(slot)].route else { return }
         let settings = route.settings
         let picked = route.pick(clientAddress: self.links[Int(slot)].clientAddress, tried: self.links[Int(slot)].tried)
@@ -371,6 +381,11 @@ struct WorkerCore {
         self.sessions[slot].state.connected(now: self.now)
         self.sessions[slot].upstream.writable = true
         self.sessions[slot].client.writable = true
+        if self.links[Int(slot)].edge?.sendsProxyProtocol == true && !self.sendProxyHeader(slot) {
+            self.sessions[slot].state.failed(.upstream, now: self.now)
+            self.settle(slot)
+            return
+        }
         // Bytes the client sent meanwhile waited in its socket (the kernel held them, its window
         // paused the client): they go first. A greeting from the member may be there already too.
         self.pump(slot, from: .client)
@@ -379,7 +394,7 @@ struct WorkerCore {
     }
 
     /// Ends a session that has no established upstream: releases a reserved member, closes both sockets.
-    private mutating func abandon(_ slot: Int32) {
+    mutating func abandon(_ slot: Int32) {
         self.releasePeer(slot)
         let upstreamFD = self.sessions[slot].upstream.fd
         if upstreamFD >= 0 {
@@ -411,6 +426,9 @@ struct WorkerCore {
 
     private mutating func free(_ slot: Int32) {
         self.timers.cancel(slot)
+        for hold in self.links[Int(slot)].limitHolds {
+            hold.zone.release(hold.key)
+        }
         var session = self.sessions[Int(slot)]
         if session.client.buffer >= 0 {
             self.pool.give(session.client.buffer)
@@ -440,6 +458,12 @@ struct WorkerCore {
         }
         if events & CPE_EPOLLOUT != 0 || failed {
             self.sessions[slot][side].writable = true
+        }
+        if self.sessions[slot].readingHeader {
+            if side == .client {
+                self.readHeader(slot, failed: failed)
+            }
+            return
         }
         if self.sessions[slot].state.phase == .connecting {
             if side == .upstream {
@@ -536,6 +560,11 @@ struct WorkerCore {
 
     private mutating func timerFired(_ slot: Int32) {
         guard self.sessions[slot].inUse else { return }
+        if self.sessions[slot].readingHeader {
+            // proxy_protocol_timeout: no complete header in time.
+            self.refuse(slot, .badRequest)
+            return
+        }
         switch self.sessions[slot].state.expired(now: self.now) {
         case .connectTimedOut:
             self.attemptFailed(slot, .timedOut)

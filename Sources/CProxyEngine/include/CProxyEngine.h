@@ -67,6 +67,10 @@ int cpe_local_port(int fd);
 /// read and send without SIGPIPE; return the count or -errno.
 long cpe_read(int fd, void *buffer, unsigned long count);
 long cpe_send(int fd, const void *buffer, unsigned long count);
+/// recv(MSG_PEEK): the bytes stay in the socket (a PROXY header is looked at before it is consumed).
+long cpe_peek(int fd, void *buffer, unsigned long count);
+/// getsockname into `address`: its length, or -errno.
+int cpe_local_address(int fd, struct sockaddr_storage *address);
 /// shutdown(SHUT_WR).
 int cpe_shutdown_write(int fd);
 void cpe_close(int fd);

@@ -1,0 +1,98 @@
+/// What a listener checks before a session reaches its upstream (nginx's post-accept, preread and
+/// access phases): a PROXY protocol header read first (`listen ... proxy_protocol`), the client
+/// address taken from it for trusted peers (`set_real_ip_from`), `allow`/`deny`, `limit_conn`,
+/// and either `return VALUE` or the PROXY v1 header sent to the member (`proxy_protocol on`).
+/// One per listener and reload, shared by its workers; nil on a route that configures none of it,
+/// so a plain listener pays one nil check per connection.
+public final class SessionEdge: Sendable {
+    public let readsProxyProtocol: Bool
+    /// `proxy_protocol_timeout` in ms (nginx's default 30s).
+    public let proxyProtocolTimeout: Int64
+    public let realIPFrom: [CIDR]
+    public let access: AccessList
+    public let limits: [ConnectionLimit]
+    /// `return VALUE`: sent to the client, which is then closed; no upstream is picked.
+    public let returnValue: [UInt8]?
+    public let sendsProxyProtocol: Bool
+
+    public init(
+        readsProxyProtocol: Bool = false, proxyProtocolTimeout: Int64 = 30_000, realIPFrom: [CIDR] = [],
+        access: AccessList = AccessList(), limits: [ConnectionLimit] = [], returnValue: [UInt8]? = nil,
+        sendsProxyProtocol: Bool = false
+    ) {
+        self.readsProxyProtocol = readsProxyProtocol
+        self.proxyProtocolTimeout = proxyProtocolTimeout
+        self.realIPFrom = realIPFrom
+        self.access = access
+        self.limits = limits
+        self.returnValue = returnValue
+        self.sendsProxyProtocol = sendsProxyProtocol
+    }
+
+    /// The client address the session goes on with: the PROXY header's source when the peer that
+    /// sent it is trusted (`set_real_ip_from`, as `ngx_stream_realip_module`), else the peer's own.
+    public func remoteAddress(peer: IPAddress?, proxySource: IPAddress?) -> IPAddress? {
+        guard let proxySource, let peer, self.realIPFrom.contains(where: { $0.contains(peer) }) else { return peer }
+        return proxySource
+    }
+
+    /// Counts the session in every zone, or refuses it (503) giving back what it took.
+    func acquireLimits(remote: IPAddress?) -> [LimitHold]? {
+        var holds: [LimitHold] = []
+        for limit in self.limits {
+            guard let key = limit.key.bytes(remote: remote), !key.isEmpty, key.count <= ConnectionLimitZone.maxKeyLength
+            else { continue }
+            guard limit.zone.acquire(key, limit: limit.limit) == .admitted else {
+                for hold in holds { hold.zone.release(hold.key) }
+                return nil
+            }
+            holds.append(LimitHold(zone: limit.zone, key: key))
+        }
+        return holds
+    }
+}
+
+/// `limit_conn ZONE N` with the zone's key.
+public struct ConnectionLimit: Sendable {
+    public var zone: ConnectionLimitZone
+    public var limit: Int
+    public var key: LimitKey
+
+    public init(zone: ConnectionLimitZone, limit: Int, key: LimitKey) {
+        self.zone = zone
+        self.limit = limit
+        self.key = key
+    }
+}
+
+/// A `limit_conn_zone` key. Until stream variables are templates, the two client-address
+/// variables nginx's documentation uses.
+public enum LimitKey: Sendable, Equatable {
+    case binaryRemoteAddress
+    case remoteAddress
+
+    func bytes(remote: IPAddress?) -> [UInt8]? {
+        guard let remote else { return nil }
+        switch self {
+        case .binaryRemoteAddress: return remote.bytes
+        case .remoteAddress: return Array(remote.text.utf8)
+        }
+    }
+}
+
+/// One zone count a session holds until it ends.
+struct LimitHold {
+    var zone: ConnectionLimitZone
+    var key: [UInt8]
+}
+
+/// What a session ended with at the edge, as nginx's `$status` names it (0 while it goes on).
+public enum EdgeStatus: UInt16, Sendable {
+    case none = 0
+    /// `return`.
+    case ok = 200
+    /// A broken PROXY header, or none before `proxy_protocol_timeout`.
+    case badRequest = 400
+    case forbidden = 403
+    case serviceUnavailable = 503
+}

@@ -1,0 +1,242 @@
+import CProxyEngine
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import ProxyEngine
+
+/// A route with edge settings whose one member is a loopback listener of the test.
+final class EdgeRoute: ProxyRoute, @unchecked Sendable {
+    // @unchecked Sendable: used from the test's thread only (the worker core runs on it too).
+    let settings = RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false)
+    let counters = EngineCounters(workers: 1)
+    let edge: SessionEdge?
+    let address: EngineAddress
+    var picks = 0
+
+    init(edge: SessionEdge, port: Int) {
+        self.edge = edge
+        self.address = EngineAddress(numericHost: "127.0.0.1", port: port)!
+    }
+
+    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
+        self.picks += 1
+        return (key: "m", address: self.address)
+    }
+    func connected(_ peer: String) {}
+    func connectFailed(_ peer: String, reason: ConnectFailure) {}
+    func closed(_ peer: String) {}
+    func noLiveUpstreams() {}
+}
+
+/// The worker's edge stages over real sockets: PROXY header in (v1, v2, broken, late), PROXY v1 out,
+/// realip, allow/deny, limit_conn counts and `return`.
+@Suite("Worker edge: PROXY protocol, access, limits, return", .timeLimit(.minutes(1)))
+struct WorkerEdgeTests {
+    struct Scene {
+        var core: WorkerCore
+        let route: EdgeRoute
+        let listener: Int32
+        let port: Int
+
+        init(_ edge: SessionEdge) throws {
+            var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
+            self.listener = cpe_listen(&address.storage, address.length, 16, 0, 1)
+            precondition(self.listener >= 0)
+            self.port = Int(cpe_local_port(self.listener))
+            self.route = EdgeRoute(edge: edge, port: self.port)
+            self.core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
+        }
+
+        /// A socketpair client adopted as if accepted from `peer`; returns the test's end.
+        mutating func client(from peer: ProxyProtocolEndpoint?) -> Int32 {
+            var pair: [Int32] = [0, 0]
+            precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+            precondition(self.core.shared.admit())
+            self.core.adopt(clientFD: pair[0], route: self.route, clientEndpoint: peer)
+            return pair[1]
+        }
+
+        /// The member's end of the next upstream connection, turning the worker meanwhile; -1 if none came.
+        mutating func member() -> Int32 {
+            for _ in 0..<400 {
+                var storage = sockaddr_storage()
+                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let fd = cpe_accept(self.listener, &storage, &length)
+                if fd >= 0 { return fd }
+                self.core.turn(maxWait: 2)
+            }
+            return -1
+        }
+
+        /// Reads until `count` bytes or EOF, turning the worker.
+        mutating func read(_ fd: Int32, _ count: Int) -> (bytes: [UInt8], eof: Bool) {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            for _ in 0..<2_000 {
+                self.core.turn(maxWait: 1)
+                let n = buffer.withUnsafeMutableBytes { cpe_read(fd, $0.baseAddress, UInt(4096)) }
+                if n > 0 { out += buffer[0..<n] } else if n == 0 { return (out, true) }
+                if count > 0 && out.count >= count { return (out, false) }
+            }
+            return (out, false)
+        }
+
+        func close(_ fds: Int32...) { for fd in fds { cpe_close(fd) } }
+    }
+
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { cpe_send(fd, $0.baseAddress, UInt(bytes.count)) }
+    }
+
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    static func peer(_ text: String, _ port: UInt16 = 40000) -> ProxyProtocolEndpoint {
+        ProxyProtocolEndpoint(address: IPAddress(text: text)!, port: port)
+    }
+
+    @Test("PROXY v1 in, split over two writes, then v1 out to the member with the header's addresses, then the client's bytes")
+    func v1InV1Out() throws {
+        var scene = try Scene(SessionEdge(readsProxyProtocol: true, sendsProxyProtocol: true))
+        let client = scene.client(from: Self.peer("127.0.0.1"))
+        Self.write(client, Self.bytes("PROXY TCP4 192.0.2.1 192.0"))
+        for _ in 0..<5 { scene.core.turn(maxWait: 1) }
+        #expect(scene.route.picks == 0)
+        Self.write(client, Self.bytes(".2.2 1234 5678\r\nhello"))
+        let member = scene.member()
+        #expect(member >= 0)
+        let expected = Self.bytes("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\nhello")
+        #expect(scene.read(member, expected.count).bytes == expected)
+        scene.close(client, member, scene.listener)
+    }
+
+    @Test("PROXY v2 in (TCP over IPv6, with a TLV), v1 out as TCP6")
+    func v2InV1Out() throws {
+        var scene = try Scene(SessionEdge(readsProxyProtocol: true, sendsProxyProtocol: true))
+        let client = scene.client(from: Self.peer("127.0.0.1"))
+        let source: [UInt8] = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1]
+        let destination: [UInt8] = [UInt8](repeating: 0, count: 15) + [2]
+        let block = source + destination + [0x04, 0xD2, 0x01, 0xBB] + [0x04, 0x00, 0x01, 0x00]
+        let header = ProxyProtocolTests.signature + [0x21, 0x21, 0x00, UInt8(block.count)] + block
+        Self.write(client, header + Self.bytes("data"))
+        let member = scene.member()
+        let expected = Self.bytes("PROXY TCP6 2001:db8::1 ::2 1234 443\r\ndata")
+        #expect(scene.read(member, expected.count).bytes == expected)
+        scene.close(client, member, scene.listener)
+    }
+
+    @Test("a broken header, an EOF inside one and no header before proxy_protocol_timeout each close the client: 400, no upstream")
+    func badHeaders() throws {
+        var scene = try Scene(SessionEdge(readsProxyProtocol: true, proxyProtocolTimeout: 50))
+        let broken = scene.client(from: nil)
+        Self.write(broken, Self.bytes("GET / HTTP/1.0\r\n\r\n"))
+        #expect(scene.read(broken, 0).eof)
+        let cut = scene.client(from: nil)
+        Self.write(cut, Self.bytes("PROXY TCP4 192.0.2.1"))
+        _ = shutdown(cut, Int32(SHUT_WR))
+        #expect(scene.read(cut, 0).eof)
+        let silent = scene.client(from: nil)
+        #expect(scene.read(silent, 0).eof)
+        #expect(scene.route.picks == 0)
+        #expect(scene.core.openSessions == 0)
+        scene.close(broken, cut, silent, scene.listener)
+    }
+
+    @Test("allow/deny on the client's address; with set_real_ip_from the trusted peer's PROXY source is checked instead")
+    func access() throws {
+        let rules = AccessList([
+            AccessList.Rule(allows: true, block: CIDR(text: "192.0.2.0/24")),
+            AccessList.Rule(allows: false, block: nil),
+        ])
+        var scene = try Scene(SessionEdge(access: rules))
+        let denied = scene.client(from: Self.peer("198.51.100.1"))
+        #expect(scene.read(denied, 0).eof)
+        #expect(scene.route.picks == 0)
+        let allowed = scene.client(from: Self.peer("192.0.2.9"))
+        let member = scene.member()
+        #expect(member >= 0)
+        #expect(scene.route.picks == 1)
+        scene.close(denied, allowed, member, scene.listener)
+
+        var realip = try Scene(SessionEdge(readsProxyProtocol: true, realIPFrom: [CIDR(text: "127.0.0.1")!], access: rules))
+        let trusted = realip.client(from: Self.peer("127.0.0.1"))
+        Self.write(trusted, Self.bytes("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\n"))
+        let through = realip.member()
+        #expect(through >= 0)
+        let untrusted = realip.client(from: Self.peer("127.0.0.2"))
+        Self.write(untrusted, Self.bytes("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\n"))
+        #expect(realip.read(untrusted, 0).eof)
+        #expect(realip.route.picks == 1)
+        realip.close(trusted, through, untrusted, realip.listener)
+    }
+
+    @Test("limit_conn 2: two sessions of one address go through, the third is closed, and one more fits after a close")
+    func limitConn() throws {
+        let zone = ConnectionLimitZone(name: "addr", size: 1 << 20)
+        var scene = try Scene(SessionEdge(limits: [ConnectionLimit(zone: zone, limit: 2, key: .binaryRemoteAddress)]))
+        let first = scene.client(from: Self.peer("192.0.2.1"))
+        let firstMember = scene.member()
+        let second = scene.client(from: Self.peer("192.0.2.1"))
+        let secondMember = scene.member()
+        #expect(firstMember >= 0 && secondMember >= 0)
+        #expect(zone.count([192, 0, 2, 1]) == 2)
+        let third = scene.client(from: Self.peer("192.0.2.1"))
+        #expect(scene.read(third, 0).eof)
+        #expect(scene.route.picks == 2)
+        let other = scene.client(from: Self.peer("192.0.2.2"))
+        let otherMember = scene.member()
+        #expect(otherMember >= 0)
+        // The session ends when both sides have closed (the member lingers after the client's EOF).
+        cpe_close(first)
+        #expect(scene.read(firstMember, 0).eof)
+        cpe_close(firstMember)
+        for _ in 0..<100 where zone.count([192, 0, 2, 1]) > 1 { scene.core.turn(maxWait: 2) }
+        #expect(zone.count([192, 0, 2, 1]) == 1)
+        let fourth = scene.client(from: Self.peer("192.0.2.1"))
+        let fourthMember = scene.member()
+        #expect(fourthMember >= 0)
+        #expect(scene.route.picks == 4)
+        scene.close(second, secondMember, third, other, otherMember, fourth, fourthMember, scene.listener)
+    }
+
+    @Test("return VALUE: the client gets the value and an EOF; no upstream is picked")
+    func returnValue() throws {
+        var scene = try Scene(SessionEdge(returnValue: Self.bytes("hello\n")))
+        let client = scene.client(from: Self.peer("192.0.2.1"))
+        let got = scene.read(client, 0)
+        #expect(got.bytes == Self.bytes("hello\n"))
+        #expect(got.eof)
+        #expect(scene.route.picks == 0)
+        #expect(scene.core.openSessions == 0)
+        scene.close(client, scene.listener)
+    }
+
+    @Test("proxy_protocol on without a header in: the client socket's address and the address it connected to, as nginx-tests expect")
+    func v1OutFromSocket() throws {
+        var scene = try Scene(SessionEdge(sendsProxyProtocol: true))
+        // A real TCP client through a second loopback listener, standing for the balancer's listen.
+        var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
+        let front = cpe_listen(&address.storage, address.length, 16, 0, 1)
+        let frontPort = Int(cpe_local_port(front))
+        let client = cpe_socket(AF_INET)
+        var target = EngineAddress(numericHost: "127.0.0.1", port: frontPort)!
+        _ = cpe_connect(client, &target.storage, target.length)
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var accepted: Int32 = -1
+        for _ in 0..<200 where accepted < 0 {
+            accepted = cpe_accept(front, &storage, &length)
+            if accepted < 0 { usleep(1_000) }
+        }
+        #expect(accepted >= 0)
+        precondition(scene.core.shared.admit())
+        scene.core.adopt(clientFD: accepted, route: scene.route, clientEndpoint: ProxyProtocolEndpoint(socketAddress: storage))
+        let member = scene.member()
+        let clientPort = Int(cpe_local_port(client))
+        let expected = Self.bytes("PROXY TCP4 127.0.0.1 127.0.0.1 \(clientPort) \(frontPort)\r\n")
+        #expect(scene.read(member, expected.count).bytes == expected)
+        scene.close(client, member, front, scene.listener)
+    }
+}
