@@ -31,6 +31,8 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var halfClose: Bool
     /// `accept_rate N [burst=M]`, nil (the default) for no limit.
     public var acceptRate: AcceptRate?
+    /// PROXY protocol, realip, allow/deny and limit_conn; nil (the default) for none.
+    public var edge: EdgeConfiguration?
     /// `error_log` of the server block (else of `stream {}`): where the messages about this
     /// listener's sessions go; empty: the balancer's own log.
     public var errorLogs: [ErrorLogConfiguration] = []

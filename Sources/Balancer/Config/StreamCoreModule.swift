@@ -10,6 +10,8 @@ struct StreamContext {
     var proxy = ProxySettings()
     /// `error_log` at `stream {}` level: where the sessions' messages go, unless a server says.
     var errorLogs: [ErrorLogConfiguration] = []
+    var edge = EdgeSettings()
+    var limitConnZones = LimitConnZones()
     var upstreamDirectives: [String: ConfigDirective] = [:]
     /// Read after the whole block, so a `server` may name an upstream defined below it.
     var serverBlocks: [ConfigDirective] = []
@@ -22,7 +24,8 @@ struct StreamContext {
             stream.serverBlocks.append(directive)
         },
     ] + AdminModule.commands.within(\.configuration) + ProxySettings.commands.within(\.proxy)
-        + ErrorLogModule.commands.within(\.errorLogs))
+        + ErrorLogModule.commands.within(\.errorLogs) + EdgeSettings.commands.within(\.edge)
+        + LimitConnZones.commands.within(\.limitConnZones))
 
     private mutating func upstream(_ directive: ConfigDirective, _ reader: ConfigReader) throws(ConfigError) {
         let upstream = try UpstreamContext.read(directive, reader)
@@ -87,6 +90,7 @@ struct ServerContext {
     let upstreams: [String: ConfigDirective]
     var proxy = ProxySettings()
     var errorLogs: [ErrorLogConfiguration] = []
+    var edge = EdgeSettings()
     var listens: [Listen] = []
     var proxyPass: ConfigDirective?
     var acceptRate: AcceptRate?
@@ -112,7 +116,8 @@ struct ServerContext {
             }
             server.proxyPass = directive
         },
-    ] + ProxySettings.commands.within(\.proxy) + ErrorLogModule.commands.within(\.errorLogs))
+    ] + ProxySettings.commands.within(\.proxy) + ErrorLogModule.commands.within(\.errorLogs)
+        + EdgeSettings.commands.within(\.edge))
 
     /// One listener per `listen`, with the block's settings over the `stream {}` defaults.
     func listeners(_ block: ConfigDirective, defaults: StreamContext, _ reader: ConfigReader) throws(ConfigError) -> [(ListenerConfiguration, ConfigDirective)] {
@@ -122,7 +127,7 @@ struct ServerContext {
         guard let proxyPass else {
             throw reader.error(block, "no \"proxy_pass\" is defined for this \"server\" block")
         }
-        return listens.map { listen in
+        return try listens.map { listen throws(ConfigError) in
             var listener = ListenerConfiguration(
                 listenHost: listen.host,
                 listenPort: listen.port,
@@ -133,6 +138,8 @@ struct ServerContext {
             )
             proxy.apply(over: defaults.proxy, to: &listener)
             listener.errorLogs = errorLogs.isEmpty ? defaults.errorLogs : errorLogs
+            listener.edge = try edge.configuration(
+                over: defaults.edge, listenReadsProxyProtocol: listen.proxyProtocol, zones: defaults.limitConnZones.zones, reader)
             return (listener, listen.directive)
         }
     }
@@ -157,12 +164,13 @@ struct ServerContext {
     }
 }
 
-/// `listen ADDRESS [backlog=N] [reuseport];`
+/// `listen ADDRESS [backlog=N] [reuseport] [proxy_protocol];`
 struct Listen {
     var host: String
     var port: Int
     var backlog: Int
     var reusePort: Bool
+    var proxyProtocol = false
     var directive: ConfigDirective
 
     init(_ directive: ConfigDirective, _ reader: ConfigReader) throws(ConfigError) {
@@ -171,14 +179,16 @@ struct Listen {
         var reusePort = false
         for argument in directive.arguments.dropFirst() {
             let (key, value) = reader.keyValue(argument.text)
-            if argument.text == "reuseport" {
+            if argument.text == "proxy_protocol" {
+                proxyProtocol = true
+            } else if argument.text == "reuseport" {
                 if reusePort { throw reader.error(argument, "duplicate \"reuseport\" parameter") }
                 reusePort = true
             } else if key == "backlog", let value {
                 if backlog != nil { throw reader.error(argument, "duplicate \"backlog\" parameter") }
                 backlog = try reader.number(argument, value, name: "backlog", minimum: 1, maximum: 1 << 20)
             } else {
-                throw reader.error(argument, "unsupported parameter \"\(ConfigError.shown(argument.text))\" in \"listen\" (only backlog=N and reuseport are supported)\(reader.missingSemicolonHint(argument))")
+                throw reader.error(argument, "unsupported parameter \"\(ConfigError.shown(argument.text))\" in \"listen\" (only backlog=N, reuseport and proxy_protocol are supported)\(reader.missingSemicolonHint(argument))")
             }
         }
         self.host = endpoint.host

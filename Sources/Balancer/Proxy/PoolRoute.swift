@@ -7,12 +7,14 @@ final class PoolRoute: ProxyRoute {
     let settings: RouteSettings
     let counters: EngineCounters
     let acceptLimiter: AcceptLimiter?
+    let edge: SessionEdge?
     private let upstream: UpstreamGroup
 
     init(target: ListenerTarget, acceptLimiter: AcceptLimiter? = nil) {
         let server = target.server
         self.upstream = target.upstream
         self.acceptLimiter = acceptLimiter
+        self.edge = server.edge?.sessionEdge()
         self.counters = target.upstream.metrics.engine
         self.settings = RouteSettings(
             connectTimeout: Self.milliseconds(server.connectTimeout),

@@ -1,0 +1,74 @@
+import ProxyEngine
+import Testing
+
+@testable import Balancer
+
+@Suite("Config: PROXY protocol, set_real_ip_from, allow/deny, limit_conn")
+struct EdgeConfigTests {
+    /// A config with `streamLines` at stream level and a server of two listens ending with `serverLines`.
+    static func text(stream streamLines: String = "", listen: String = "8000", _ serverLines: String) -> String {
+        "stream {\n  upstream u { server 127.0.0.1:6000; }\n  \(streamLines)\n  server { listen \(listen); listen 8001; proxy_pass u;\n    \(serverLines)\n  }\n}"
+    }
+
+    static func edges(stream: String = "", listen: String = "8000", _ server: String) throws -> [EdgeConfiguration?] {
+        try BalancerConfiguration.parse(text(stream: stream, listen: listen, server), file: "a.conf").listeners.map(\.edge)
+    }
+
+    @Test("nothing configured: no edge; listen ... proxy_protocol on one listen only, with nginx's 30s timeout")
+    func proxyProtocolIn() throws {
+        #expect(try Self.edges("") == [nil, nil])
+        let edges = try Self.edges(listen: "8000 proxy_protocol", "")
+        #expect(edges[0]?.readsProxyProtocol == true)
+        #expect(edges[0]?.proxyProtocolTimeout == .seconds(30))
+        #expect(edges[1] == nil)
+        #expect(try Self.edges(stream: "proxy_protocol_timeout 5s;", listen: "8000 proxy_protocol", "")[0]?.proxyProtocolTimeout == .seconds(5))
+    }
+
+    @Test("proxy_protocol on at stream level, off in the server; set_real_ip_from and allow/deny in order")
+    func inheritance() throws {
+        #expect(try Self.edges(stream: "proxy_protocol on;", "").map { $0?.sendsProxyProtocol } == [true, true])
+        #expect(try Self.edges(stream: "proxy_protocol on;", "proxy_protocol off;") == [nil, nil])
+        let edge = try #require(try Self.edges(stream: "allow 10.0.0.0/8; deny all;", "set_real_ip_from 127.0.0.1; set_real_ip_from ::1;")[0])
+        #expect(edge.realIPFrom == [CIDR(text: "127.0.0.1")!, CIDR(text: "::1")!])
+        #expect(edge.access == AccessList([
+            AccessList.Rule(allows: true, block: CIDR(text: "10.0.0.0/8")), AccessList.Rule(allows: false, block: nil),
+        ]))
+        // A server's own rules replace the stream's, as nginx merges the access module's arrays.
+        let own = try #require(try Self.edges(stream: "allow 10.0.0.0/8; deny all;", "deny 192.0.2.1;")[0])
+        #expect(own.access == AccessList([AccessList.Rule(allows: false, block: CIDR(text: "192.0.2.1"))]))
+    }
+
+    @Test("limit_conn_zone and limit_conn: the zone's key and size, the limit; limit_conn_log_level accepted")
+    func limits() throws {
+        let edge = try #require(
+            try Self.edges(stream: "limit_conn_zone $binary_remote_addr zone=addr:1m; limit_conn_log_level warn;", "limit_conn addr 2;")[0])
+        #expect(edge.limits == [LimitConnConfiguration(zone: .init(name: "addr", key: .binaryRemoteAddress, size: 1 << 20), limit: 2)])
+    }
+
+    @Test("bad edge directives name file:line:column", arguments: [
+        ("allow 10.0.0.300;", 11, "invalid address or CIDR \"10.0.0.300\""),
+        ("deny 10.0.0.0/33;", 10, "invalid address or CIDR"),
+        ("set_real_ip_from example.com;", 22, "invalid address or CIDR"),
+        ("limit_conn nozone 1;", 16, "unknown limit_conn_zone \"nozone\""),
+        ("limit_conn addr 0;", 21, "invalid number of connections \"0\""),
+        ("limit_conn addr 1; limit_conn addr 2;", 24, "\"limit_conn addr\" is duplicate"),
+        ("limit_conn_log_level loud;", 26, "invalid value \"loud\" in \"limit_conn_log_level\""),
+        ("proxy_protocol yes;", 20, "it must be \"on\" or \"off\""),
+        ("proxy_protocol_timeout 0;", 28, "proxy_protocol_timeout"),
+    ])
+    func bad(line: String, column: Int, message: String) {
+        expectRejected(
+            Self.text(stream: "limit_conn_zone $binary_remote_addr zone=addr:64k;", line), file: "a.conf", line: 5, column: column,
+            message: message)
+    }
+
+    @Test("bad limit_conn_zone names file:line:column", arguments: [
+        ("limit_conn_zone $host zone=a:1m;", 19, "limit_conn_zone key \"$host\" is not supported"),
+        ("limit_conn_zone $remote_addr zone=a;", 32, "invalid zone \"zone=a\""),
+        ("limit_conn_zone $remote_addr zone=a:1k;", 32, "invalid zone size \"1k\""),
+        ("limit_conn_zone $remote_addr zone=a:1m; limit_conn_zone $remote_addr zone=a:2m;", 72, "duplicate zone \"a\""),
+    ])
+    func badZone(line: String, column: Int, message: String) {
+        expectRejected(Self.text(stream: line, ""), file: "a.conf", line: 3, column: column, message: message)
+    }
+}
