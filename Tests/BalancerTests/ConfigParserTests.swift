@@ -261,7 +261,7 @@ struct ConfigParserTests {
         BadConfig(text: "lock_file /run/nginx.lock;\nstream {}", line: 1, column: 1, message: "unknown or unsupported directive \"lock_file\" in the main context (only \"worker_processes\", \"events\", \"stream\", "),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; frobnicate on; }\n}", line: 3, column: 39, message: "unknown or unsupported directive \"frobnicate\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N and reuseport are supported); is a \";\" missing before it?"),
+        BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N, reuseport and proxy_protocol are supported); is a \";\" missing before it?"),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass nope; }\n}", line: 3, column: 36, message: "unknown upstream \"nope\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; }\n  server { listen 8000; proxy_pass u; }\n}", line: 4, column: 12, message: "duplicate listen port 8000"),
         BadConfig(text: "stream {\n  upstream h { hash $remote_addr;\n    server 127.0.0.1:1;\n    server 127.0.0.1:2 backup; }\n  server { listen 1; proxy_pass h; }\n}", line: 4, column: 24, message: "does not support the \"backup\" parameter"),
