@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "MusterCLI", "Registry", argumentParser, logging]),
         .target(
             name: "ChatProtocol",
-            dependencies: ["MusterBase", nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
+            dependencies: ["MusterBase", "ProxyEngine", nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
         ),
         .executableTarget(
             name: "ChatServer",

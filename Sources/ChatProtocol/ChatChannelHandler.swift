@@ -11,14 +11,23 @@ final class ChatChannelHandler: ChannelInboundHandler {
     private var member: ChatRoom.MemberID?
     // Only holds an incomplete line between reads; nil while idle so idle connections stay small.
     private var pending: ByteBuffer?
+    /// The client's address from a PROXY protocol header (`--proxy-protocol`), shown in the greeting.
+    private var clientAddress: String?
 
     init(hub: ChatHub, maxLineLength: Int) {
         self.hub = hub
         self.session = ChatSession(maxLineLength: maxLineLength)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let header = event as? ProxyProtocolHandler.Received {
+            self.clientAddress = header.client
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelActive(context: ChannelHandlerContext) {
-        let (member, actions) = self.hub.join(context.channel)
+        let (member, actions) = self.hub.join(context.channel, clientAddress: self.clientAddress)
         self.member = member
         self.perform(actions, context: context)
         context.flush()

@@ -24,9 +24,9 @@ public final class ChatHub: Sendable {
     }
 
     /// Adds `channel` to the room; returns its id and the lines to send it (the greeting).
-    public func join(_ channel: any Channel) -> (ChatRoom.MemberID, [ChatAction]) {
+    public func join(_ channel: any Channel, clientAddress: String? = nil) -> (ChatRoom.MemberID, [ChatAction]) {
         self.state.withLockedValue { state in
-            let (id, actions) = state.room.join()
+            let (id, actions) = state.room.join(clientAddress: clientAddress)
             state.channels[id] = channel
             return (id, actions)
         }

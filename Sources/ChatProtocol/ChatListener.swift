@@ -37,6 +37,7 @@ public final class ChatListener: Sendable {
         let hub = configuration.mode == .chat ? ChatHub(serverName: configuration.serverName) : nil
         let mode = configuration.mode
         let maxLineLength = configuration.maxLineLength
+        let proxyProtocol = configuration.proxyProtocol
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,6 +47,9 @@ public final class ChatListener: Sendable {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if proxyProtocol {
+                        try channel.pipeline.syncOperations.addHandler(ProxyProtocolHandler())
+                    }
                     switch mode {
                     case .echo:
                         try channel.pipeline.syncOperations.addHandler(EchoHandler())

@@ -36,7 +36,7 @@ public struct ChatRoom: Sendable {
 
     /// Adds a new connection under a free `guestN` nickname.
     /// - Returns: its id and the greeting to send it.
-    public mutating func join() -> (MemberID, [ChatAction]) {
+    public mutating func join(clientAddress: String? = nil) -> (MemberID, [ChatAction]) {
         let id = MemberID(rawValue: self.nextID)
         self.nextID += 1
         var guest = "guest\(id.rawValue)"
@@ -47,7 +47,7 @@ public struct ChatRoom: Sendable {
         }
         self.nicks[id] = guest
         self.owners[guest] = id
-        return (id, [.reply("HELLO \(self.serverName)")])
+        return (id, [.reply("HELLO \(self.serverName)" + (clientAddress.map { " \($0)" } ?? ""))])
     }
 
     /// Removes a connection; unknown ids are ignored.

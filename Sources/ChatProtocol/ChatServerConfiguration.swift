@@ -20,6 +20,9 @@ public struct ChatServerConfiguration: Sendable {
     public var maxLineLength: Int
     /// The accept backlog; NIO's default of 128 makes reconnect storms pay SYN retransmits.
     public var backlog: Int32
+    /// Every connection starts with a PROXY protocol header (v1 or v2) from a balancer in front;
+    /// the greeting then names the client it carries (`HELLO <name> <address>:<port>`).
+    public var proxyProtocol = false
 
     /// Creates a configuration; the defaults suit thousands of connections.
     public init(

@@ -33,6 +33,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Listen backlog.")
     var backlog: Int32 = 4096
 
+    @Flag(name: .long, help: "Every connection starts with a PROXY protocol header (v1 or v2), as the balancer's proxy_protocol on sends; the greeting names the client it carries.")
+    var proxyProtocol = false
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -74,15 +77,17 @@ struct ChatServerCommand: AsyncParsableCommand {
         logger.info("open files limit", metadata: [LogKey.limitSoft: "\(limit.soft)", LogKey.limitHard: "\(limit.hard)"])
 
         let address = try Self.listenAddress(self.listen)
-        let server = ChatServerService(
-            configuration: ChatServerConfiguration(
+        var configuration = ChatServerConfiguration(
                 host: address.host,
                 port: address.port,
                 serverName: self.name,
                 mode: self.echo ? .echo : .chat,
                 maxLineLength: self.maxLineLength,
                 backlog: self.backlog
-            ),
+            )
+        configuration.proxyProtocol = self.proxyProtocol
+        let server = ChatServerService(
+            configuration: configuration,
             group: MultiThreadedEventLoopGroup.singleton,
             logger: logger
         )
