@@ -42,9 +42,12 @@ public enum MembershipReadError: Error, Sendable, Hashable, CustomStringConverti
 ///
 /// ZooKeeper 3.8's C client has one-shot watches only, so each pass re-lists the children (arming
 /// a children watch) and fetches data only for new children and for children whose data watch
-/// fired. It never yields an empty set because ZooKeeper is unreachable: while disconnected it
-/// re-yields the last set marked `stale`; only an authoritative read while connected can empty it.
-/// After a session expiry (all watches gone) it re-reads everything.
+/// fired. It tells a change by the node's data version (`mzxid`), never by comparing records: the
+/// pool that takes the snapshot is the one place that compares a record with what it has, and it
+/// passes what changed on (`MembershipChange`). What it read stays in its cache until a later read
+/// replaces it, so it never yields an empty set because ZooKeeper is unreachable: while
+/// disconnected it yields what it last read marked `stale`, and what stale means (keep every member)
+/// is the pool's rule. After a session expiry (all watches gone) it re-reads everything.
 public final class MembershipWatch: Sendable {
     public let client: ZooKeeperClient
     public let path: String
@@ -83,6 +86,12 @@ public final class MembershipWatch: Sendable {
         await ReconcileLoop(client: client, wake: wake, audit: auditInterval).run(&passes)
     }
 
+    /// What a yielded snapshot said of the read, apart from its members.
+    private struct Announced: Equatable {
+        var stale: Bool
+        var error: MembershipReadError?
+    }
+
     private struct Cached {
         var mzxid: Int64
         var record: MemberRecord?
@@ -95,11 +104,18 @@ public final class MembershipWatch: Sendable {
         let dirty: DirtyChildren
         let yield: @Sendable (MembershipSnapshot) -> Void
 
+        /// What was last read of each child; kept while disconnected and across sessions (the
+        /// last known set) until a read replaces it.
         var cache: [String: Cached] = [:]
         /// The data version (`mzxid`) of each child last looked at, so a skipped node or a note is
-        /// logged once; kept across sessions, unlike `cache`.
+        /// logged once.
         var reported: [String: Int64] = [:]
-        var last: MembershipSnapshot?
+        /// The cache changed since the last snapshot yielded.
+        var cacheChanged = true
+        /// What the last snapshot yielded said of the read (nil before the first).
+        var announced: Announced?
+        /// A new session: every child is fetched again at the next listing (arming its data watch).
+        var refetch = false
         var needsListing = true
         /// Whether a children (or exists) watch on the path is armed and has not fired yet.
         var listingWatchArmed = false
@@ -119,9 +135,10 @@ public final class MembershipWatch: Sendable {
             needsListing = true
         }
 
-        /// A new session has none of the old watches: read everything again.
+        /// A new session has none of the old watches: read everything again (the cache stays the
+        /// last known set until then).
         mutating func sessionChanged() {
-            cache.removeAll()
+            refetch = true
             needsListing = true
         }
 
@@ -145,32 +162,24 @@ public final class MembershipWatch: Sendable {
             } else {
                 readError = .failed("\(error)")
             }
-            var snapshot = last ?? MembershipSnapshot(members: [])
-            if snapshot.error != readError {
+            if announced?.error != readError {
                 logger.error(
                     "membership read failed; keeping the last known members and retrying",
                     metadata: [
-                        "error": "\(readError)", "members": "\(snapshot.members.count)",
+                        "error": "\(readError)", "members": "\(cache.values.count { $0.record != nil })",
                         "retry.max_interval": "\(ReconcileLoop.maximumBackoff)",
                     ])
             }
-            snapshot.stale = true
-            snapshot.error = readError
-            if snapshot != last {
-                last = snapshot
-                yield(snapshot)
-            }
+            announce(Announced(stale: true, error: readError))
         }
 
         private mutating func markStale() {
-            guard var snapshot = last, !snapshot.stale else { return }
-            snapshot.stale = true
-            last = snapshot
-            yield(snapshot)
-            logger.warning("registry unreachable; keeping the last known members", metadata: ["members": "\(snapshot.members.count)"])
+            guard let announced, !announced.stale else { return }
+            let members = announce(Announced(stale: true, error: nil))
+            logger.warning("registry unreachable; keeping the last known members", metadata: ["members": "\(members)"])
         }
 
-        mutating func pass(audit: Bool) async throws {
+        mutating func pass(audit: Bool, session: Int64) async throws {
             let changed = dirty.take()
             if changed.contains("") {
                 // The children (or exists) watch fired: it is used up.
@@ -178,7 +187,7 @@ public final class MembershipWatch: Sendable {
                 listingWatchArmed = false
             }
             var children: [String]? = nil
-            if needsListing || !listingWatchArmed || last == nil || last?.stale == true {
+            if needsListing || !listingWatchArmed || announced == nil || announced?.stale == true {
                 listingWatchArmed = false
                 var relist = false
                 do {
@@ -209,11 +218,15 @@ public final class MembershipWatch: Sendable {
             }
             if let children {
                 let present = Set(children)
-                for name in cache.keys where !present.contains(name) { cache.removeValue(forKey: name) }
+                for name in cache.keys where !present.contains(name) {
+                    cache.removeValue(forKey: name)
+                    cacheChanged = true
+                }
                 for name in reported.keys where !present.contains(name) { reported.removeValue(forKey: name) }
-                for name in children where cache[name] == nil {
+                for name in children where cache[name] == nil || refetch {
                     try await fetch(name)
                 }
+                refetch = false
             }
             for name in changed where !name.isEmpty && (children == nil || cache[name] != nil) {
                 try await fetch(name)
@@ -229,8 +242,9 @@ public final class MembershipWatch: Sendable {
                 watchFires(dataWatch, child: name)
                 if let previous = cache[name], previous.mzxid == stat.mzxid { return }
                 cache[name] = Cached(mzxid: stat.mzxid, record: read(data, node: name, mzxid: stat.mzxid))
+                cacheChanged = true
             } catch let error as ZooKeeperError where error.code == .noNode {
-                cache.removeValue(forKey: name)
+                if cache.removeValue(forKey: name) != nil { cacheChanged = true }
                 reported.removeValue(forKey: name)
             } catch let error as ZooKeeperError where error.code == .noAuth {
                 // One node this identity may not read is skipped, not the whole group: a node
@@ -242,6 +256,7 @@ public final class MembershipWatch: Sendable {
                         metadata: ["zk.node": "\(UntrustedText.escaped(name))", "error": "\(denied.map { "\($0)" } ?? "\(error)")"])
                 }
                 reported[name] = Self.unreadable
+                if cache[name]?.mzxid != Self.unreadable { cacheChanged = true }
                 cache[name] = Cached(mzxid: Self.unreadable, record: nil)
             }
         }
@@ -290,24 +305,33 @@ public final class MembershipWatch: Sendable {
             }
         }
 
+        /// A pass read the path: the cache is current.
         private mutating func publish() {
+            let was = announced
+            let members = announce(Announced(stale: false, error: nil))
+            if was?.error != nil {
+                logger.notice("membership read succeeds again; membership is current", metadata: ["members": "\(members)"])
+            } else if was?.stale == true {
+                logger.info("registry reachable again; membership is current", metadata: ["members": "\(members)"])
+            }
+        }
+
+        /// Yields the cache as a snapshot that says `status`, if the cache or the status changed
+        /// since the last one; returns how many members the cache holds.
+        @discardableResult
+        private mutating func announce(_ status: Announced) -> Int {
             var members: [MemberRecord] = []
             var skipped: [String] = []
             for (name, entry) in cache {
                 if let record = entry.record { members.append(record) } else { skipped.append(name) }
             }
+            guard cacheChanged || announced != status else { return members.count }
             members.sort { $0.id < $1.id }
             skipped.sort()
-            let snapshot = MembershipSnapshot(members: members, stale: false, skipped: skipped)
-            if last?.error != nil {
-                logger.notice("membership read succeeds again; membership is current", metadata: ["members": "\(members.count)"])
-            } else if last?.stale == true {
-                logger.info("registry reachable again; membership is current", metadata: ["members": "\(members.count)"])
-            }
-            if snapshot != last {
-                last = snapshot
-                yield(snapshot)
-            }
+            yield(MembershipSnapshot(members: members, stale: status.stale, skipped: skipped, error: status.error))
+            announced = status
+            cacheChanged = false
+            return members.count
         }
     }
 }

@@ -165,13 +165,17 @@ public final class Registration: Service, Sendable {
     /// ZooKeeper refuses a write (NOAUTH): this identity cannot register, and retrying with the
     /// same credentials cannot help (a wrong password is another identity, not a failed login).
     public func run() async throws {
-        let denied = await cancelWhenGracefulShutdown {
+        let (denied, session) = await cancelWhenGracefulShutdown {
             var passes = Passes(registration: self)
             await ReconcileLoop(client: self.client, wake: self.wake, audit: nil).run(&passes)
-            return passes.denied
+            return (passes.denied, passes.session)
         }
         // Deregister on the way out, in a fresh task: this one is cancelled, but the delete must run.
-        await Task { await self.removeOwnNode(reason: denied == nil ? "registration stopped" : "not authorized", leaving: denied == nil ? "shutdown" : nil) }.value
+        await Task {
+            await self.removeOwnNode(
+                reason: denied == nil ? "registration stopped" : "not authorized", leaving: denied == nil ? "shutdown" : nil,
+                session: session)
+        }.value
         if let denied { throw denied }
     }
 
@@ -180,15 +184,18 @@ public final class Registration: Service, Sendable {
         let registration: Registration
         /// Set when ZooKeeper refused this identity.
         var denied: ZooKeeperAuthorizationError?
+        /// The connected session of the last pass, nil while disconnected (for the delete on the way out).
+        var session: Int64?
 
-        // Nothing to forget: each pass looks at the node afresh, and its owner is compared with
-        // the session of the moment.
-        func disconnected() {}
+        // Nothing else to forget: each pass looks at the node afresh, and its owner is compared
+        // with the session of the moment.
+        mutating func disconnected() { session = nil }
         func sessionChanged() {}
 
-        func pass(audit: Bool) async throws {
+        mutating func pass(audit: Bool, session: Int64) async throws {
+            self.session = session
             let desired = registration.state.withLock { $0.desired }
-            if let watch = try await registration.reconcile(desired) {
+            if let watch = try await registration.reconcile(desired, session: session) {
                 registration.wake.signal(when: watch)
             }
         }
@@ -210,11 +217,12 @@ public final class Registration: Service, Sendable {
         }
     }
 
-    /// One pass: make ZooKeeper match `desired`. Returns a watch on the node when registered.
-    private func reconcile(_ desired: Desired) async throws -> NodeWatch? {
+    /// One pass in session `session`: make ZooKeeper match `desired`. Returns a watch on the node
+    /// when registered.
+    private func reconcile(_ desired: Desired, session: Int64) async throws -> NodeWatch? {
         let nodePath = self.nodePath
         guard desired.active else {
-            try await removeStaleOrOwnNode(nodePath: nodePath, record: desired.record, leaving: desired.leaving)
+            try await removeStaleOrOwnNode(nodePath: nodePath, record: desired.record, leaving: desired.leaving, session: session)
             markAchieved(desired)
             return nil
         }
@@ -242,7 +250,7 @@ public final class Registration: Service, Sendable {
             wake.signal()
             return watch
         }
-        if stat.ephemeralOwner == client.sessionID {
+        if stat.ephemeralOwner == session {
             let (current, currentStat) = try await client.getData(nodePath)
             if current != data {
                 try await client.setData(nodePath, data: data, version: currentStat.version)
@@ -276,9 +284,9 @@ public final class Registration: Service, Sendable {
     }
 
     /// Inactive: delete our node, and a stale node of a previous session that names our address.
-    private func removeStaleOrOwnNode(nodePath: String, record: MemberRecord, leaving: String?) async throws {
+    private func removeStaleOrOwnNode(nodePath: String, record: MemberRecord, leaving: String?, session: Int64) async throws {
         guard let stat = try await client.exists(nodePath) else { return }
-        if stat.ephemeralOwner == client.sessionID {
+        if stat.ephemeralOwner == session {
             try await markLeaving(nodePath: nodePath, record: record, reason: leaving)
             // Active again during the grace: keep the node; the next pass rewrites the record.
             guard state.withLock({ !$0.desired.active }) else { return }
@@ -312,14 +320,16 @@ public final class Registration: Service, Sendable {
         try? await Task.sleep(for: leaveGrace)
     }
 
-    private func removeOwnNode(reason: String, leaving: String?) async {
-        guard client.state == .connected else {
+    /// Deletes the node on the way out, in the session the loop last saw connected (nil: it was
+    /// disconnected).
+    private func removeOwnNode(reason: String, leaving: String?, session: Int64?) async {
+        guard let session else {
             logger.warning("cannot delete the node while disconnected; it goes when the session ends", metadata: ["reason": "\(reason)"])
             return
         }
         let nodePath = self.nodePath
         do {
-            if let stat = try await client.exists(nodePath), stat.ephemeralOwner == client.sessionID {
+            if let stat = try await client.exists(nodePath), stat.ephemeralOwner == session {
                 try await markLeaving(nodePath: nodePath, record: record, reason: leaving)
                 try await client.delete(nodePath)
                 logger.info("deregistered", metadata: ["zk.node": "\(nodePath)", "reason": "\(reason)"])

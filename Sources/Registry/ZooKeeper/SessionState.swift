@@ -24,6 +24,19 @@ public enum SessionState: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A session state with the id of the session it belongs to, as ``ZooKeeperClient/sessions()``
+/// yields it.
+public struct Session: Sendable, Hashable {
+    public var state: SessionState
+    /// The current session's id (0 before the first session is established, and once closed).
+    public var id: Int64
+
+    public init(state: SessionState, id: Int64) {
+        self.state = state
+        self.id = id
+    }
+}
+
 /// What a one-shot watch reports.
 public enum WatchEvent: Sendable, Hashable {
     case created(path: String)

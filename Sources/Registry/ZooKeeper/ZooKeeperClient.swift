@@ -19,8 +19,28 @@ import MusterBase
 public final class ZooKeeperClient: Sendable {
     private struct Core {
         var machine = SessionMachine()
-        var subscribers: [Int: AsyncStream<SessionState>.Continuation] = [:]
+        var subscribers: [Int: Subscriber] = [:]
         var nextSubscriber = 0
+    }
+
+    /// One subscriber of the session stream: of states only, or of states with the session id.
+    private enum Subscriber: Sendable {
+        case states(AsyncStream<SessionState>.Continuation)
+        case sessions(AsyncStream<Session>.Continuation)
+
+        func yield(_ session: Session) {
+            switch self {
+            case .states(let continuation): continuation.yield(session.state)
+            case .sessions(let continuation): continuation.yield(session)
+            }
+        }
+
+        func finish() {
+            switch self {
+            case .states(let continuation): continuation.finish()
+            case .sessions(let continuation): continuation.finish()
+            }
+        }
     }
 
     public let configuration: ZooKeeperConfiguration
@@ -50,7 +70,7 @@ public final class ZooKeeperClient: Sendable {
     }
 
     deinit {
-        let subscribers = core.withLock { core -> [AsyncStream<SessionState>.Continuation] in
+        let subscribers = core.withLock { core -> [Subscriber] in
             _ = core.machine.close()
             defer { core.subscribers = [:] }
             return Array(core.subscribers.values)
@@ -76,23 +96,41 @@ public final class ZooKeeperClient: Sendable {
     /// The session state now, then every change, until the client closes.
     public func sessionStates() -> AsyncStream<SessionState> {
         let (stream, continuation) = AsyncStream<SessionState>.makeStream(bufferingPolicy: .unbounded)
-        let key: Int? = core.withLock { core in
-            continuation.yield(core.machine.state)
+        if let key = subscribe(.states(continuation)) {
+            continuation.onTermination = { [weak self] _ in self?.unsubscribe(key) }
+        }
+        return stream
+    }
+
+    /// ``sessionStates()`` with the session's id: what a reconciler needs to tell a new session
+    /// (every watch gone) from a reconnect, and its own ephemeral nodes from a dead session's,
+    /// without reading the client's properties again (the stream is the one source).
+    public func sessions() -> AsyncStream<Session> {
+        let (stream, continuation) = AsyncStream<Session>.makeStream(bufferingPolicy: .unbounded)
+        if let key = subscribe(.sessions(continuation)) {
+            continuation.onTermination = { [weak self] _ in self?.unsubscribe(key) }
+        }
+        return stream
+    }
+
+    /// Yields the session now to `subscriber` and keeps it for every change until the client
+    /// closes: its key, to forget it when its stream is dropped, or nil if the client is closed.
+    private func subscribe(_ subscriber: Subscriber) -> Int? {
+        core.withLock { core in
+            subscriber.yield(Session(state: core.machine.state, id: core.machine.sessionID))
             if core.machine.isClosed {
-                continuation.finish()
+                subscriber.finish()
                 return nil
             }
             let key = core.nextSubscriber
             core.nextSubscriber += 1
-            core.subscribers[key] = continuation
+            core.subscribers[key] = subscriber
             return key
         }
-        if let key {
-            continuation.onTermination = { [weak self] _ in
-                _ = self?.core.withLock { $0.subscribers.removeValue(forKey: key) }
-            }
-        }
-        return stream
+    }
+
+    private func unsubscribe(_ key: Int) {
+        _ = core.withLock { $0.subscribers.removeValue(forKey: key) }
     }
 
     /// Waits until the session is connected. Throws `.timedOut`, `.authFailed` or `.clientClosed`.
@@ -130,9 +168,9 @@ public final class ZooKeeperClient: Sendable {
         guard !actions.isEmpty else { return }
         // Outside the lock: finishing a stream runs its termination handler at once, and that
         // handler takes the lock (the lock is not recursive: finishing inside it deadlocked).
-        for continuation in subscribers {
-            continuation.yield(.closed)
-            continuation.finish()
+        for subscriber in subscribers {
+            subscriber.yield(Session(state: .closed, id: 0))
+            subscriber.finish()
         }
         await owner.closeForGood()
         logger.debug("ZooKeeper client closed")
@@ -142,7 +180,7 @@ public final class ZooKeeperClient: Sendable {
     func received(_ event: SessionMachine.HandleEvent, generation: Int) {
         let actions = core.withLock { core in
             let actions = core.machine.received(event, from: generation)
-            publish(actions, to: core.subscribers.values)
+            publish(actions, in: core)
             return actions
         }
         for action in actions {
@@ -155,9 +193,10 @@ public final class ZooKeeperClient: Sendable {
     }
 
     /// Yields the published states; under the lock, which yielding (unlike finishing) may take.
-    private func publish(_ actions: [SessionMachine.Action], to subscribers: Dictionary<Int, AsyncStream<SessionState>.Continuation>.Values) {
+    private func publish(_ actions: [SessionMachine.Action], in core: Core) {
         for case .publish(let state) in actions {
-            for continuation in subscribers { continuation.yield(state) }
+            let session = Session(state: state, id: core.machine.sessionID)
+            for subscriber in core.subscribers.values { subscriber.yield(session) }
         }
     }
 
@@ -214,7 +253,7 @@ public final class ZooKeeperClient: Sendable {
     private func renewSession() {
         let renewal = core.withLock { core -> Int? in
             guard let (generation, actions) = core.machine.renewalStarted() else { return nil }
-            publish(actions, to: core.subscribers.values)
+            publish(actions, in: core)
             return generation
         }
         guard let renewal else { return }
