@@ -32,11 +32,14 @@ struct LeavingRecordTests {
             #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
             #expect(await Self.leaving(observer, node) == nil)
 
+            // The grace (1 s) runs from the request at the earliest, so the node cannot go sooner
+            // after it. (Timed from when the observer *saw* the mark, a loaded machine could see it
+            // late and make the grace look short.)
+            let asked = ContinuousClock.now
             registration.setActive(false, leaving: "health: connection refused")
             #expect(await waitUntil(timeout: .seconds(5)) { await Self.leaving(observer, node) == "health: connection refused" })
-            let marked = ContinuousClock.now
             #expect(try await waitUntil(timeout: .seconds(5)) { try await observer.exists(node) == nil })
-            #expect(ContinuousClock.now - marked > .milliseconds(700))
+            #expect(ContinuousClock.now - asked >= .seconds(1))
 
             // Registering again writes the record without the mark.
             registration.setActive(true)
