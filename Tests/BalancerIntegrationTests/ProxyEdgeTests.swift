@@ -1,0 +1,67 @@
+import Balancer
+import TestSupport
+import Testing
+
+/// The edge directives through the in-process balancer, read from config text: PROXY header in
+/// and out, allow/deny and limit_conn, against an echoing backend.
+@Suite("Proxy edge: PROXY protocol, access, limits", .timeLimit(.minutes(2)))
+struct ProxyEdgeTests {
+    static func balancer(_ backend: TestBackend, listen: String = "127.0.0.1:0", _ lines: String, stream: String = "")
+        async throws -> RunningBalancer
+    {
+        let text = """
+            stream {
+              \(stream)
+              upstream backends { server 127.0.0.1:\(backend.port); }
+              server { listen \(listen); proxy_pass backends; proxy_half_close on; \(lines) }
+            }
+            """
+        return try await RunningBalancer.start(try BalancerConfiguration.parse(text, file: "edge.conf"))
+    }
+
+    @Test("listen ... proxy_protocol and proxy_protocol on: the member gets the client's header as v1, then its bytes, byte for byte")
+    func proxyProtocolThrough() async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let balancer = try await Self.balancer(backend, listen: "127.0.0.1:0 proxy_protocol", "proxy_protocol on;")
+        let header = Array("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\n".utf8)
+        let received = try await TestClient.exchange(port: balancer.port, payload: header + Array("hello".utf8))
+        // The backend greets, then echoes what it got: the line the balancer wrote, then the client's bytes.
+        #expect(received == Array("a\nPROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\nhello".utf8))
+        // A broken header: closed (reset, since its bytes are unread), the backend never sees a connection for it.
+        let before = backend.accepted
+        let refused = try? await TestClient.exchange(port: balancer.port, payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        #expect(refused ?? [] == [])
+        #expect(backend.accepted == before)
+        await balancer.stop()
+    }
+
+    @Test("deny 127.0.0.1: the client is closed before any member is picked; allow all after a deny of another address lets it in")
+    func access() async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let denying = try await Self.balancer(backend, "deny 127.0.0.1; allow all;")
+        #expect(try await TestClient.name(port: denying.port) == nil)
+        #expect(backend.accepted == 0)
+        await denying.stop()
+        let allowing = try await Self.balancer(backend, "deny 192.0.2.1; allow all;")
+        #expect(try await TestClient.name(port: allowing.port) == "a")
+        await allowing.stop()
+    }
+
+    @Test("limit_conn 2: two held connections are served, the third is closed, and after one closes another fits")
+    func limitConn() async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let balancer = try await Self.balancer(
+            backend, "limit_conn edge-test 2;", stream: "limit_conn_zone $binary_remote_addr zone=edge-test:64k;")
+        let first = try #require(try await TestClient.hold(port: balancer.port))
+        let second = try #require(try await TestClient.hold(port: balancer.port))
+        #expect(try await TestClient.name(port: balancer.port) == nil)
+        first.close(promise: nil)
+        // The count is released once the balancer has closed both sides of that session.
+        #expect(try await waitUntil { try await TestClient.name(port: balancer.port) == "a" })
+        second.close(promise: nil)
+        await balancer.stop()
+    }
+}
