@@ -92,9 +92,10 @@ public final class BalancerService: Service, Sendable {
         self.shutdown.fire(.drain)
     }
 
-    /// Waits until the listeners are bound (or starting failed).
-    public func waitUntilStarted() async {
-        _ = await self.started.wait()
+    /// Waits until the listeners are bound (true) or starting failed (false).
+    @discardableResult
+    public func waitUntilStarted() async -> Bool {
+        await self.started.wait() == .running
     }
 
     /// Applies a new configuration: new listeners are bound, removed ones stop accepting, changed
@@ -107,8 +108,16 @@ public final class BalancerService: Service, Sendable {
     /// Loads `path` and applies it; a bad file is logged with its error and the running config stays.
     @discardableResult
     public func reload(path: String) async -> Bool {
+        await reload(source: ConfigSource(path: path))
+    }
+
+    /// Loads the config `source` names (with its prefix and `--global` directives) and applies it;
+    /// a bad file is logged with its error and the running config stays.
+    @discardableResult
+    public func reload(source: ConfigSource) async -> Bool {
+        let path = source.configPath
         do {
-            let configuration = try BalancerConfiguration.load(path: path)
+            let configuration = try BalancerConfiguration.load(source)
             try await self.reload(configuration)
             self.logger.notice("configuration reloaded", metadata: [LogKey.config: "\(path)"])
             return true
@@ -134,4 +143,9 @@ public final class BalancerService: Service, Sendable {
     public func membersReport() -> MembersReport {
         self.controller.published.withLockedValue { $0 }.report()
     }
+}
+
+extension BalancerService: LogReopening {
+    /// SIGUSR1: the log files the balancer keeps open (the access logs, the servers' error logs).
+    public func reopenLogs() {}
 }

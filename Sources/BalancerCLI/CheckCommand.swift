@@ -12,10 +12,12 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The config file (nginx stream {} syntax).")
     var config: String
 
+    @OptionGroup var placement: ConfigPlacement
+
     func run() async throws {
         do {
             // Like `nginx -t`, check resolves every `server` host name (blocking is fine here).
-            let configuration = try BalancerConfiguration.load(path: self.config).resolvingServerNames()
+            let configuration = try BalancerConfiguration.load(self.placement.source(config: self.config)).resolvingServerNames()
             for warning in configuration.warnings {
                 printError("balancer: warning: \(warning)")
             }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Balancer
 import Logging
@@ -14,12 +17,18 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the balancer.",
         discussion: """
             Either --config FILE, or the quick start: --listen ADDR --zookeeper HOSTS --path P [--auth-file F].
-            SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit. SIGHUP: reload --config.
+            SIGTERM/SIGINT/SIGQUIT: stop accepting, drain up to --drain-timeout, exit. SIGHUP: reload --config.
+            SIGUSR1: reopen the log files (logrotate).
             """
     )
 
     @Option(name: .long, help: "Config file (nginx stream {} syntax).")
     var config: String?
+
+    @OptionGroup var placement: ConfigPlacement
+
+    @Option(name: .customLong("error-log"), help: "The balancer's log file (or stderr) at --log-level when the config has no main error_log (nginx's -e).")
+    var errorLog: String?
 
     @Option(name: .long, help: "Quick start: listen address, e.g. 0.0.0.0:8000.")
     var listen: String?
@@ -77,11 +86,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = self.logOptions.makeLogger()
         let configuration: BalancerConfiguration
-        if let config = self.config {
+        let source = self.config.map { self.placement.source(config: $0) }
+        if let source {
             do {
-                configuration = try BalancerConfiguration.load(path: config)
+                configuration = try BalancerConfiguration.load(source)
             } catch {
                 printError("balancer: \(error)")
                 throw ExitCode(1)
@@ -93,8 +102,23 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             throw ValidationError("give --config FILE, or all of --listen ADDR --zookeeper HOSTS --path P")
         }
+        let errorLogs: ErrorLogFiles
+        do {
+            errorLogs = try ErrorLogFiles(self.errorLogTargets(configuration))
+        } catch {
+            printError("balancer: \(error)")
+            throw ExitCode(1)
+        }
+        let logger = self.logOptions.makeLogger(errorLogs: errorLogs)
 
-        let openFiles = Int(clamping: OpenFileLimit.raise().soft)
+        if let limit = configuration.openFileLimit {
+            if let problem = OpenFileLimit.set(limit) {
+                logger.warning(
+                    "worker_rlimit_nofile could not be set; the limit in force stays",
+                    metadata: [LogKey.openFiles: "\(limit)", LogKey.error: "\(problem)"])
+            }
+        }
+        let openFiles = Int(clamping: configuration.openFileLimit == nil ? OpenFileLimit.raise().soft : OpenFileLimit.current().soft)
         // Each client costs two descriptors (its socket and its member's), plus a few of our own.
         if let workers = configuration.workerConnections, workers > (openFiles - 64) / 2 {
             logger.warning(
@@ -117,17 +141,55 @@ struct RunCommand: AsyncParsableCommand {
             configuration: configuration,
             options: .init(adminAddress: self.admin, drainTimeout: self.drainTimeout.duration),
             logger: logger)
-        let reload = ReloadOnHangup(balancer: balancer, configPath: self.config, logger: logger)
+        let userSwitch = try self.userSwitch(configuration, logger: logger)
+        let reload = ReloadOnHangup(balancer: balancer, source: source, logger: logger)
+        let reopen = ReopenOnUser1(logs: [errorLogs, balancer], logger: logger)
+        let started = AfterBinding(
+            balancer: balancer, pidFile: configuration.pidFile, userSwitch: userSwitch, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: balancer),
                     .init(service: reload),
+                    .init(service: reopen),
+                    // Its work done (or starting failed), it ends without ending the others.
+                    .init(service: started, successTerminationBehavior: .ignore),
                 ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
+                // SIGQUIT is nginx's graceful stop (nginx-tests send it), here the same drain as SIGTERM.
+                gracefulShutdownSignals: [.sigterm, .sigint, .sigquit],
                 logger: logger))
+        var failed = false
         do {
             try await group.run()
+        } catch {
+            printError("balancer: \(error)")
+            failed = true
+        }
+        if let pidFile = configuration.pidFile, let problem = PidFile.remove(pidFile) {
+            logger.warning("pid file not removed", metadata: [LogKey.error: "\(problem)"])
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// The main `error_log` lines, else `--error-log` at `--log-level`; empty: stderr at `--log-level`.
+    private func errorLogTargets(_ configuration: BalancerConfiguration) -> [ErrorLogConfiguration] {
+        if !configuration.errorLogs.isEmpty { return configuration.errorLogs }
+        guard let errorLog = self.errorLog else { return [] }
+        let destination: ErrorLogConfiguration.Destination =
+            errorLog == "stderr" ? .standardError : .file(ConfigSource.resolve(errorLog, prefix: self.placement.prefix))
+        return [ErrorLogConfiguration(destination: destination, level: self.logOptions.level)]
+    }
+
+    /// `user`: looked up now (a missing account stops the start), applied after binding; ignored
+    /// with a warning when not root, as nginx does.
+    private func userSwitch(_ configuration: BalancerConfiguration, logger: Logger) throws -> UserSwitch? {
+        guard let user = configuration.user else { return nil }
+        guard geteuid() == 0 else {
+            logger.warning("the \"user\" directive makes sense only if the balancer starts as root; ignored", metadata: ["origin": "\(user.origin)"])
+            return nil
+        }
+        do {
+            return try UserSwitch(user)
         } catch {
             printError("balancer: \(error)")
             throw ExitCode(1)

@@ -23,4 +23,9 @@ public struct ConfigSource: Sendable, Equatable {
         guard let prefix else { return path }
         return ConfigPaths.absolute(path, in: prefix)
     }
+
+    /// A path given on the command line (`--error-log`), relative to `prefix` as nginx's `-e` is.
+    public static func resolve(_ path: String, prefix: String?) -> String {
+        prefix.map { ConfigPaths.absolute(path, in: $0) } ?? path
+    }
 }

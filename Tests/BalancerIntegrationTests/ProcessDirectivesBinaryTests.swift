@@ -1,0 +1,122 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `pid`, `error_log`, `user` and the nginx-style command line (`--prefix`, `--global`,
+/// `--error-log`, SIGQUIT), through the real executable, as nginx-tests drive it.
+@Suite("balancer executable: pid, error_log, user, SIGQUIT", .serialized, .timeLimit(.minutes(2)))
+struct ProcessDirectivesBinaryTests {
+    /// A fresh folder, the prefix of one run.
+    static func folder() throws -> String {
+        var template = Array("\(NSTemporaryDirectory())/muster-process-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        return String(cString: made)
+    }
+
+    static func config(port: Int, backend: Int, main: String = "") -> String {
+        "\(main)\nevents { use epoll; }\nstream {\n  upstream u { server 127.0.0.1:\(backend); }\n  server { listen 127.0.0.1:\(port); proxy_pass u; }\n  admin 127.0.0.1:0;\n}\n"
+    }
+
+    /// A backend named "a", a fresh folder holding `nginx.conf` that proxies a free port to it.
+    struct Scene {
+        let backend: TestBackend
+        let dir: String
+        let port: Int
+
+        init(main: String = "") async throws {
+            backend = try await TestBackend.start(name: "a")
+            dir = try ProcessDirectivesBinaryTests.folder()
+            port = try freeLoopbackPort()
+            try ProcessDirectivesBinaryTests.config(port: port, backend: backend.port, main: main)
+                .write(toFile: "\(dir)/nginx.conf", atomically: true, encoding: .utf8)
+        }
+
+        func remove() async {
+            await backend.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    static func read(_ path: String) -> String? {
+        try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    @Test("the pid file appears once the listener accepts, holds the pid, and is removed after SIGQUIT; error_log and --error-log write nginx-style lines")
+    func pidFileAndQuit() async throws {
+        let scene = try await Scene()
+        defer { Task { await scene.remove() } }
+        let (dir, port) = (scene.dir, scene.port)
+        let balancer = try BalancerProcess(arguments: [
+            "run", "--prefix", "\(dir)/", "--config", "nginx.conf", "--error-log", "startup.log",
+            "--global", "pid \(dir)/nginx.pid; error_log error.log info;",
+        ])
+        defer { balancer.kill() }
+        #expect(await waitUntil { Self.read("\(dir)/nginx.pid") != nil })
+        #expect(Self.read("\(dir)/nginx.pid") == "\(balancer.pid)\n")
+        // Written after binding: a client is served as soon as the file is there.
+        #expect(try await TestClient.name(port: port) == "a")
+        // The config's main error_log wins over --error-log, at its own level.
+        #expect(await waitUntil { Self.read("\(dir)/error.log")?.contains("] \(balancer.pid)#0: balancer started") == true })
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/startup.log"))
+
+        // logrotate: the file is moved away, SIGUSR1 opens a new one where the next lines go.
+        try FileManager.default.moveItem(atPath: "\(dir)/error.log", toPath: "\(dir)/error.log.1")
+        balancer.signal(SIGUSR1)
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: "\(dir)/error.log") })
+        balancer.signal(SIGHUP)
+        #expect(await waitUntil { Self.read("\(dir)/error.log")?.contains("[notice] \(balancer.pid)#0: SIGHUP: reloading configuration") == true })
+        #expect(Self.read("\(dir)/error.log.1")?.contains("SIGUSR1: reopening log files") == true)
+
+        balancer.signal(SIGQUIT)
+        #expect(await waitUntil { !balancer.isRunning })
+        #expect(balancer.process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/nginx.pid"))
+    }
+
+    @Test("--error-log takes the log when the config has no main error_log; no pid directive, no pid file")
+    func errorLogFlag() async throws {
+        let scene = try await Scene()
+        defer { Task { await scene.remove() } }
+        let dir = scene.dir
+        let balancer = try BalancerProcess(arguments: ["run", "--prefix", dir, "--config", "nginx.conf", "--error-log", "startup.log"])
+        defer { balancer.kill() }
+        #expect(await waitUntil { Self.read("\(dir)/startup.log")?.contains("[info] \(balancer.pid)#0: balancer started") == true })
+        balancer.signal(SIGTERM)
+        #expect(await waitUntil { !balancer.isRunning })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["nginx.conf", "startup.log"])
+    }
+
+    @Test("user nobody: as root the process switches to it once bound and logs so; otherwise it warns and ignores it")
+    func userNobody() async throws {
+        let scene = try await Scene(main: "user nobody;\npid nginx.pid;")
+        defer { Task { await scene.remove() } }
+        let (dir, port) = (scene.dir, scene.port)
+        // nobody must be able to remove its pid file on exit.
+        chmod(dir, 0o777)
+        let balancer = try BalancerProcess(arguments: ["run", "--config", "\(dir)/nginx.conf", "--log-level", "info"])
+        defer { balancer.kill() }
+        #expect(await waitUntil { Self.read("\(dir)/nginx.pid") != nil })
+        if geteuid() == 0 {
+            let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+            #expect(await waitUntil { balancer.errorOutput.contains("running as user nobody") })
+            // Every thread that runs code; the main thread is left out: the Swift runtime parks
+            // it for good in libdispatch's dispatch_main, where glibc no longer passes set*id on
+            // to it (docs/config.md, `user`).
+            let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(balancer.pid)/task").filter { $0 != "\(balancer.pid)" }
+            #expect(!threads.isEmpty)
+            for thread in threads {
+                let status = try #require(Self.read("/proc/\(balancer.pid)/task/\(thread)/status"))
+                let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
+                #expect(uid?.split(separator: "\t").dropFirst().map(String.init) == Array(repeating: "\(nobody)", count: 4), "thread \(thread)")
+            }
+        } else {
+            #expect(await waitUntil { balancer.errorOutput.contains("the \"user\" directive makes sense only if the balancer starts as root; ignored") })
+        }
+        // Still serving after the switch.
+        #expect(try await TestClient.name(port: port) == "a")
+        balancer.signal(SIGTERM)
+        #expect(await waitUntil { !balancer.isRunning })
+        #expect(balancer.process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/nginx.pid"))
+    }
+}
