@@ -14,6 +14,25 @@ import Glibc
 struct StormProcessTests {
     static let names = ["chat-1", "chat-2", "chat-3"]
 
+    /// Expects the members to reach `states` within 60 s; `label` and the states seen name a miss.
+    static func expectStates(
+        _ states: [String: String], of cluster: StormCluster, _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        let reached = await waitUntil(timeout: .seconds(60)) { await cluster.states() == states }
+        let seen = await cluster.states()
+        #expect(reached, "\(label): \(seen)", sourceLocation: sourceLocation)
+    }
+
+    /// Expects every held connection to answer a PING tagged `tag`.
+    static func expectTalking(_ held: [LineConnection], _ tag: String, sourceLocation: SourceLocation = #_sourceLocation) async {
+        for (index, connection) in held.enumerated() {
+            #expect(
+                await offPool { connection.ping("\(tag)-\(index)") }, "held connection \(index) stopped talking",
+                sourceLocation: sourceLocation)
+        }
+    }
+
     /// Servers and agents for `names`, then the balancer; returns once all are `up`.
     private func start(_ cluster: StormCluster, zookeeperOptions: String = "") async throws {
         for name in Self.names {
@@ -45,9 +64,7 @@ struct StormProcessTests {
             for name in Self.names { cluster.agent(name)?.signal(SIGSTOP) }
             // ZooKeeper expires the frozen sessions (2 s) and deletes their nodes, unmarked: lost.
             let suspects = Dictionary(uniqueKeysWithValues: Self.names.map { ($0, "suspect") })
-            let kept = await waitUntil(timeout: .seconds(60)) { await cluster.states() == suspects }
-            let states1 = await cluster.states()
-            #expect(kept, "states while frozen: \(states1)")
+            await Self.expectStates(suspects, of: cluster, "states while frozen")
             #expect(await cluster.panic() == true)
 
             var served: [String: Int] = [:]
@@ -58,20 +75,14 @@ struct StormProcessTests {
             print("MEASURED agents frozen: \(clients - (served["failed"] ?? 0)) of \(clients) new clients served \(served)")
             #expect(served["failed"] == nil, "\(served)")
             #expect(served.keys.sorted() == Self.names, "every suspect still gets clients: \(served)")
-            for (index, connection) in held.enumerated() {
-                #expect(await offPool { connection.ping("frozen-\(index)") }, "held connection \(index) stopped talking")
-            }
+            await Self.expectTalking(held, "frozen")
 
             for name in Self.names { cluster.agent(name)?.signal(SIGCONT) }
             // Thawed: each agent finds its session expired, makes a new one and registers again.
             let up = Dictionary(uniqueKeysWithValues: Self.names.map { ($0, "up") })
-            let normal = await waitUntil(timeout: .seconds(60)) { await cluster.states() == up }
-            let states2 = await cluster.states()
-            #expect(normal, "states after thaw: \(states2)")
+            await Self.expectStates(up, of: cluster, "states after thaw")
             #expect(await cluster.panic() == false)
-            for (index, connection) in held.enumerated() {
-                #expect(await offPool { connection.ping("thawed-\(index)") }, "held connection \(index) stopped talking")
-            }
+            await Self.expectTalking(held, "thawed")
         }
     }
 

@@ -31,13 +31,7 @@ final class AgentScene: @unchecked Sendable {
             zk: zk,
             probe: try await ZooKeeperProbe(connectString: zk.connectString),
             server: try await TestBackend.start(behaviour: behaviour))
-        do {
-            try await body(scene)
-        } catch {
-            await scene.stop()
-            throw error
-        }
-        await scene.stop()
+        try await withCleanup({ try await body(scene) }, cleanup: { await scene.stop() })
     }
 
     private func stop() async {

@@ -58,14 +58,7 @@ public final class ZooKeeperServer: Sendable {
     /// Runs `body` with a fresh server and stops it afterwards, whatever happens.
     public static func with<T>(_ body: (ZooKeeperServer) async throws -> T) async throws -> T {
         let server = try await start()
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        return try await withCleanup({ try await body(server) }, cleanup: { await server.stop() })
     }
 
     deinit {

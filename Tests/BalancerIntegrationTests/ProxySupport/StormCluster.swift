@@ -74,13 +74,7 @@ final class StormCluster: @unchecked Sendable {
     /// Runs `body` on a fresh cluster (no server yet) and stops everything after it.
     static func with(_ body: (StormCluster) async throws -> Void) async throws {
         let cluster = StormCluster(zk: try await ZooKeeperServer.start())
-        do {
-            try await body(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
+        try await withCleanup({ try await body(cluster) }, cleanup: { await cluster.stop() })
     }
 
     private func stop() async {
