@@ -28,6 +28,14 @@ public final class MemberPool: Sendable {
         self.wallClock = wallClock
     }
 
+    /// Runs `body` on the pure state under the lock, with the monotonic offset now: for this
+    /// type's extensions in other files (the registry's entry is in PoolState+Membership.swift),
+    /// which see neither the lock nor the clock.
+    func withState<R>(_ body: (inout PoolState, Duration) -> R) -> R {
+        let now = clock() - origin
+        return state.withLock { body(&$0, now) }
+    }
+
     /// The configuration currently applied.
     public var configuration: UpstreamConfiguration {
         state.withLock { $0.configuration }
@@ -67,31 +75,6 @@ public final class MemberPool: Sendable {
     /// A connection to `id` (after `connectSucceeded`) has closed: releases the slot.
     public func connectionClosed(_ id: MemberID) {
         state.withLock { $0.connectionClosed(id) }
-    }
-
-    /// Applies one snapshot of `MembershipWatch.snapshots()`. A fresh one is the whole discovered
-    /// set: members missing from it drain. A stale one (registry unreachable) only adds and updates,
-    /// so it never empties the pool. Records that `MemberRecord.read()` refuses are rejected.
-    @discardableResult
-    public func apply(_ snapshot: MembershipSnapshot) -> MembershipChange {
-        let now = clock() - origin
-        return state.withLock { $0.apply(snapshot, now: now) }
-    }
-
-    /// Applies member records as one snapshot (`apply(_:)`).
-    @discardableResult
-    public func applyMembership(_ members: [MemberRecord], stale: Bool) -> MembershipChange {
-        apply(MembershipSnapshot(members: members, stale: stale))
-    }
-
-    /// The registry feed as the admin endpoint shows it: stale, fed at least once, its error.
-    var membership: MembershipState {
-        state.withLock { $0.membership }
-    }
-
-    /// The feed could not start (its error), or starts again (nil).
-    func membershipFailed(_ error: String?) {
-        state.withLock { $0.membershipFailed(error) }
     }
 
     /// SIGHUP: applies a new configuration, keeping the counters of members that stay.

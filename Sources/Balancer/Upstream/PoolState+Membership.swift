@@ -1,5 +1,35 @@
 import Registry
 
+// The registry's way into a pool, in one place: the locked entry (`MemberPool.apply`), the one
+// comparison of a record with the member it updates, the one conversion from a record to a
+// `PoolMember`, staleness, and the panic threshold for lost members.
+
+extension MemberPool {
+    /// Applies one snapshot of `MembershipWatch.snapshots()`. A fresh one is the whole discovered
+    /// set: members missing from it drain. A stale one (registry unreachable) only adds and updates,
+    /// so it never empties the pool. Records that `MemberRecord.read()` refuses are rejected.
+    @discardableResult
+    public func apply(_ snapshot: MembershipSnapshot) -> MembershipChange {
+        withState { $0.apply(snapshot, now: $1) }
+    }
+
+    /// Applies member records as one snapshot (`apply(_:)`).
+    @discardableResult
+    public func applyMembership(_ members: [MemberRecord], stale: Bool) -> MembershipChange {
+        apply(MembershipSnapshot(members: members, stale: stale))
+    }
+
+    /// The registry feed as the admin endpoint shows it: stale, fed at least once, its error.
+    var membership: MembershipState {
+        withState { state, _ in state.membership }
+    }
+
+    /// The feed could not start (its error), or starts again (nil).
+    func membershipFailed(_ error: String?) {
+        withState { state, _ in state.membershipFailed(error) }
+    }
+}
+
 /// Registry snapshots: new, changed, leaving and gone members, the panic threshold for lost ones.
 extension PoolState {
     /// Applies one snapshot of the registry: its members, and whether it is stale or the path
@@ -159,6 +189,56 @@ extension PoolState {
             }
         }
         if structural { rebuild() }
+        return change
+    }
+}
+
+extension PoolMember {
+    /// A member discovered in the registry, with the `zookeeper` directive's passive health and
+    /// slow start: the one conversion from a record, which production and tests both go through.
+    init(record: MemberRecord, source: ZooKeeperSource) {
+        self.init(
+            id: .discovered(record.id), host: record.host, port: record.port, source: .zookeeper, weight: record.weight,
+            maxFails: source.maxFails, failTimeout: source.failTimeout)
+        peer.slowStart = source.slowStart
+        take(record)
+    }
+
+    /// What taking a record's fields changed.
+    struct RecordChange {
+        /// Any field changed (the member is reported as updated).
+        var changed = false
+        /// The address or the weight changed: the algorithm's derived state must be rebuilt.
+        var structural = false
+    }
+
+    /// Takes the fields of a record (already read by `MemberRecord.read()`) that balancing uses:
+    /// the address, the weight, `draining` and `leaving`. A new record field a balancer acts on is
+    /// read here and nowhere else.
+    @discardableResult
+    mutating func take(_ record: MemberRecord) -> RecordChange {
+        var change = RecordChange()
+        if host != record.host || port != record.port {
+            host = record.host
+            port = record.port
+            address = record.address
+            change.changed = true
+            change.structural = true
+        }
+        if peer.weight != record.weight {
+            peer.setWeight(record.weight)
+            change.changed = true
+            change.structural = true
+        }
+        if peer.draining != record.draining {
+            peer.draining = record.draining
+            change.changed = true
+        }
+        if leavingReason != record.leaving {
+            peer.leaving = record.leaving != nil
+            leavingReason = record.leaving
+            change.changed = true
+        }
         return change
     }
 }
