@@ -38,6 +38,9 @@ public enum LogKey {
     public static let adminMaxConnections = "admin.max_connections"
     public static let adminRemote = "admin.remote"
 
+    // Access logs
+    public static let accessLogFile = "access_log.file"
+
     // Credentials files (the path, never the content)
     public static let authFile = "auth.file"
 

@@ -22,11 +22,14 @@ public protocol ProxyRoute: AnyObject, Sendable {
     var acceptLimiter: AcceptLimiter? { get }
     /// The listener's PROXY protocol, realip, access, limit_conn and return settings; nil for none.
     var edge: SessionEdge? { get }
+    /// Where finished sessions' records go, nil (no record kept) when the listener has no access log.
+    var sessionLog: SessionLog? { get }
 }
 
 extension ProxyRoute {
     public var acceptLimiter: AcceptLimiter? { nil }
     public var edge: SessionEdge? { nil }
+    public var sessionLog: SessionLog? { nil }
 }
 
 /// The per-listener settings the data path applies (nginx's `proxy_*` directives), in milliseconds.

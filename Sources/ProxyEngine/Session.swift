@@ -37,6 +37,8 @@ struct Session: PerSide {
     var readingHeader = false
     /// Why the edge ended the session, if it did.
     var edgeStatus = EdgeStatus.none
+    /// The listener has an access log: the worker keeps this session's `SessionRecord`.
+    var recording = false
 }
 
 /// The references of one session, in a table parallel to the sessions: the route is shared by every

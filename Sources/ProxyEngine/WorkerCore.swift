@@ -25,6 +25,10 @@ struct WorkerCore {
     private let clock: () -> Int64
 
     var sessions = SessionTable(capacity: 1024)
+    /// Parallel to `sessions`, grown only for sessions that are recorded (a listener with an access log).
+    private var records = SlotTable<SessionRecord>(capacity: 16)
+    /// Sessions started by this worker, for `$connection`.
+    private var serials: UInt64 = 0
     /// Parallel to `sessions`: what each session holds by reference.
     var links: [SessionLinks] = []
     private var freeSlots: [Int32] = []
@@ -189,7 +193,7 @@ struct WorkerCore {
         for slot in self.sessions.indices where self.sessions[slot].inUse {
             let slot = Int32(slot)
             if self.sessions[slot].state.phase == .connecting {
-                self.abandon(slot)
+                self.abandon(slot, status: 200)
             } else {
                 self.sessions[slot].state.abort()
                 self.settle(slot)
@@ -204,6 +208,7 @@ struct WorkerCore {
         self.readBuffer.deallocate()
         // The thread ends after this: nothing reads the table again.
         self.sessions.deallocate()
+        self.records.deallocate()
         self.stopWaiter?.resume()
         self.stopWaiter = nil
     }
@@ -263,13 +268,26 @@ struct WorkerCore {
         }
         // The client's own address only where an edge check or a PROXY header sent on needs it.
         let endpoint = route.edge == nil ? nil : ProxyProtocolEndpoint(socketAddress: address)
-        self.adopt(clientFD: fd, route: route, clientAddress: clientAddress, clientEndpoint: endpoint)
+        var client = RecordAddress()
+        var server = RecordAddress()
+        if let log = route.sessionLog {
+            client = RecordAddress(address)
+            if log.needsServerAddress {
+                var local = sockaddr_storage()
+                if cpe_local_address(fd, &local) > 0 {
+                    server = RecordAddress(local)
+                }
+            }
+        }
+        self.adopt(
+            clientFD: fd, route: route, clientAddress: clientAddress, clientEndpoint: endpoint, client: client, server: server)
     }
 
     /// Starts a session for an accepted (or, in tests, any connected) client socket.
     @discardableResult
     mutating func adopt(
-        clientFD fd: Int32, route: any ProxyRoute, clientAddress: String? = nil, clientEndpoint: ProxyProtocolEndpoint? = nil
+        clientFD fd: Int32, route: any ProxyRoute, clientAddress: String? = nil, clientEndpoint: ProxyProtocolEndpoint? = nil,
+        client: RecordAddress = RecordAddress(), server: RecordAddress = RecordAddress()
     ) -> Int32 {
         let settings = route.settings
         let slot = self.allocateSlot()
@@ -277,6 +295,18 @@ struct WorkerCore {
         var session = Session()
         session.generation = generation
         session.inUse = true
+        self.serials &+= 1
+        if route.sessionLog != nil {
+            session.recording = true
+            var record = SessionRecord()
+            // Interleaved per worker: unique across the engine without a shared counter.
+            record.serial = (self.serials &- 1) &* UInt64(self.shared.counters.workers) &+ UInt64(self.index) &+ 1
+            record.client = client
+            record.server = server
+            record.start = self.now
+            self.records.ensure(slot, filler: SessionRecord())
+            self.records[slot] = record
+        }
         session.state = SessionState(halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, now: self.now)
         session.client.fd = fd
         self.links[Int(slot)] = SessionLinks(route: route, counters: route.counters, clientAddress: clientAddress)
@@ -305,12 +335,15 @@ struct WorkerCore {
         guard let peer = picked else {
             route.noLiveUpstreams()
             route.counters.add(.noLiveUpstreams, 1, worker: self.index)
-            self.abandon(slot)
+            self.abandon(slot, status: 502)
             return
         }
         self.links[Int(slot)].peer = peer.key
         self.sessions[slot].hasPeer = true
         self.sessions[slot].attempts += 1
+        if self.sessions[slot].recording {
+            self.records[slot].beginTry(RecordAddress(peer.address.storage), now: self.now)
+        }
         guard peer.address.isValid else {
             self.attemptFailed(slot, .badAddress)
             return
@@ -355,6 +388,9 @@ struct WorkerCore {
         }
         self.sessions[slot].upstream = SideIO()
         self.sessions[slot].state.upstreamAttemptEnded()
+        if self.sessions[slot].recording {
+            self.records[slot].endTry(now: self.now)
+        }
         if let peer = self.links[Int(slot)].peer {
             self.links[Int(slot)].peer = nil
             self.sessions[slot].hasPeer = false
@@ -369,7 +405,7 @@ struct WorkerCore {
         if settings.nextUpstream && triesLeft && timeLeft {
             self.connectNext(slot)
         } else {
-            self.abandon(slot)
+            self.abandon(slot, status: 502)
         }
     }
 
@@ -379,6 +415,10 @@ struct WorkerCore {
         route.counters.add(.connectionsOpened, 1, worker: self.index)
         self.sessions[slot].peerConnected = true
         self.sessions[slot].state.connected(now: self.now)
+        if self.sessions[slot].recording {
+            let now = self.now
+            self.records[slot].withCurrentTry { $0.connectTime = max(0, now - $0.start) }
+        }
         self.sessions[slot].upstream.writable = true
         self.sessions[slot].client.writable = true
         if self.links[Int(slot)].edge?.sendsProxyProtocol == true && !self.sendProxyHeader(slot) {
@@ -393,8 +433,13 @@ struct WorkerCore {
         self.settle(slot)
     }
 
-    /// Ends a session that has no established upstream: releases a reserved member, closes both sockets.
-    mutating func abandon(_ slot: Int32) {
+    /// Ends a session that has no established upstream: releases a reserved member, closes both
+    /// sockets. `status` is the session's `$status`: 502 when no member could be reached (nginx's
+    /// `NGX_STREAM_BAD_GATEWAY`), 200 when the client left or the engine closes.
+    mutating func abandon(_ slot: Int32, status: UInt16 = 200) {
+        if self.sessions[slot].recording {
+            self.records[slot].status = status
+        }
         self.releasePeer(slot)
         let upstreamFD = self.sessions[slot].upstream.fd
         if upstreamFD >= 0 {
@@ -430,6 +475,17 @@ struct WorkerCore {
             hold.zone.release(hold.key)
         }
         var session = self.sessions[Int(slot)]
+        if session.recording, let log = self.links[Int(slot)].route?.sessionLog {
+            self.records[slot].endTry(now: self.now)
+            self.records[slot].end = self.now
+            if session.edgeStatus != .none {
+                self.records[slot].status = session.edgeStatus.rawValue
+            }
+            if let source = self.links[Int(slot)].proxyHeader?.source {
+                self.records[slot].proxyProtocol = RecordAddress(source)
+            }
+            log.rings[self.index].push(self.records[slot])
+        }
         if session.client.buffer >= 0 {
             self.pool.give(session.client.buffer)
         }
@@ -478,7 +534,7 @@ struct WorkerCore {
                 }
             } else if events & CPE_EPOLLERR != 0 || events & CPE_EPOLLHUP != 0 {
                 // The client is gone (reset) before its member was connected.
-                self.abandon(slot)
+                self.abandon(slot, status: 200)
             }
             return
         }
@@ -589,6 +645,9 @@ struct WorkerCore {
             let written = cpe_send(io.fd, base + io.start, UInt(io.pending))
             if written > 0 {
                 io.start += written
+                if self.sessions[slot].recording {
+                    self.recordSent(slot, to: side, written)
+                }
                 continue
             }
             if written == -Int(EAGAIN) || written == -Int(EWOULDBLOCK) {
@@ -649,6 +708,9 @@ struct WorkerCore {
                     self.sessions[slot][source].readable = false
                 }
                 if discard { continue }
+                if self.sessions[slot].recording {
+                    self.recordReceived(slot, from: source, count)
+                }
                 self.sessions[slot].state.received(from: source, now: self.now)
                 self.links[Int(slot)].counters?.add(source == .client ? .bytesIn : .bytesOut, count, worker: self.index)
                 if chunk >= 0 {
@@ -682,6 +744,9 @@ struct WorkerCore {
             let result = cpe_send(fd, self.readBuffer, UInt(count))
             if result >= 0 {
                 written = result
+                if self.sessions[slot].recording {
+                    self.recordSent(slot, to: target, result)
+                }
             } else if result != -Int(EAGAIN) && result != -Int(EWOULDBLOCK) {
                 self.sessions[slot].state.failed(target, now: self.now)
                 return
@@ -695,6 +760,28 @@ struct WorkerCore {
             self.sessions[slot][target].end = count - written
             self.sessions[slot][target].writable = false
             self.sessions[slot].state.setPending(target, count - written)
+        }
+    }
+
+    // MARK: Session records
+
+    private mutating func recordSent(_ slot: Int32, to side: Side, _ count: Int) {
+        if side == .client {
+            self.records[slot].bytesSent += Int64(count)
+        } else {
+            self.records[slot].withCurrentTry { $0.bytesSent += Int64(count) }
+        }
+    }
+
+    private mutating func recordReceived(_ slot: Int32, from side: Side, _ count: Int) {
+        if side == .client {
+            self.records[slot].bytesReceived += Int64(count)
+        } else {
+            let now = self.now
+            self.records[slot].withCurrentTry { attempt in
+                attempt.bytesReceived += Int64(count)
+                if attempt.firstByteTime < 0 { attempt.firstByteTime = max(0, now - attempt.start) }
+            }
         }
     }
 

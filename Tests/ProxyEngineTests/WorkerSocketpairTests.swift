@@ -15,6 +15,9 @@ final class FixedRoute: ProxyRoute, @unchecked Sendable {
     let counters = EngineCounters(workers: 1)
     var address: EngineAddress
     var events: [String] = []
+    var sessionLog: SessionLog?
+    /// false: every pick finds no live member.
+    var hasMembers = true
 
     init(settings: RouteSettings, port: Int) {
         self.settings = settings
@@ -23,7 +26,7 @@ final class FixedRoute: ProxyRoute, @unchecked Sendable {
 
     func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
         self.events.append("pick")
-        return tried.isEmpty ? (key: "m", address: self.address) : nil
+        return tried.isEmpty && self.hasMembers ? (key: "m", address: self.address) : nil
     }
     func connected(_ peer: String) { self.events.append("connected") }
     func connectFailed(_ peer: String, reason: ConnectFailure) { self.events.append("failed") }
@@ -49,11 +52,12 @@ struct WorkerSocketpairTests {
     }
 
     /// A blocking accept with a deadline, turning the worker meanwhile.
-    private static func start(halfClose: Bool, idle: Int64 = 0) throws -> Harness {
+    static func start(halfClose: Bool, idle: Int64 = 0, log: SessionLog? = nil) throws -> Harness {
         let (listenFD, port) = Self.listenLoopback()
         defer { cpe_close(listenFD) }
         let route = FixedRoute(
             settings: RouteSettings(connectTimeout: 1_000, idleTimeout: idle, halfClose: halfClose), port: port)
+        route.sessionLog = log
         var pair: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
         var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))

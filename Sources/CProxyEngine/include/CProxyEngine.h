@@ -90,6 +90,8 @@ const char *cpe_gai_text(int error);
 
 /// Monotonic milliseconds (vDSO clock_gettime, no system call).
 int64_t cpe_monotonic_ms(void);
+/// Wall-clock milliseconds since the epoch (vDSO clock_gettime).
+int64_t cpe_realtime_ms(void);
 
 /// Relaxed atomic counters on plain memory: one writer (its worker), any number of readers.
 void cpe_counter_add(int64_t *counter, int64_t value);

@@ -1,0 +1,127 @@
+import CProxyEngine
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import ProxyEngine
+
+/// The record a worker leaves in its `SessionLog` ring when a session ends.
+@Suite("Worker session records", .timeLimit(.minutes(1)))
+struct WorkerSessionRecordTests {
+    private static func records(_ log: SessionLog) -> [SessionRecord] {
+        var out: [SessionRecord] = []
+        log.drain { out.append(copy $0) }
+        return out
+    }
+
+    private static func send(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBytes { cpe_send(fd, $0.baseAddress, UInt(bytes.count)) } == bytes.count)
+    }
+
+    /// Turns the worker until `fd` has `count` bytes (or EOF); returns what came.
+    private static func receive(_ fd: Int32, _ count: Int, core: inout WorkerCore) -> Int {
+        var got = 0
+        var buffer = [UInt8](repeating: 0, count: 256)
+        for _ in 0..<2_000 where got < count {
+            core.turn(maxWait: 1)
+            let n = buffer.withUnsafeMutableBytes { cpe_read(fd, $0.baseAddress, 256) }
+            if n == 0 { break }
+            if n > 0 { got += n }
+        }
+        return got
+    }
+
+    @Test("a proxied session: status 200, bytes on both sides, one try with its member's address and times, a serial")
+    func proxied() throws {
+        let log = SessionLog(workers: 1, needsServerAddress: false)
+        let harness = try WorkerSocketpairTests.start(halfClose: false, log: log)
+        var core = harness.core
+        let (member, client) = (harness.member, harness.client)
+        let port = Int(RecordAddress(harness.route.address.storage).port)
+        Self.send(client, "hello")
+        #expect(Self.receive(member, 5, core: &core) == 5)
+        Self.send(member, "world!")
+        #expect(Self.receive(client, 6, core: &core) == 6)
+        #expect(Self.records(log).isEmpty)
+        cpe_close(member)
+        // The member's EOF ends the session; the client, lingering, ends it with its own.
+        #expect(Self.receive(client, 1, core: &core) == 0)
+        cpe_close(client)
+        for _ in 0..<200 where core.openSessions > 0 { core.turn(maxWait: 2) }
+        #expect(core.openSessions == 0)
+        let records = Self.records(log)
+        #expect(records.count == 1)
+        guard let record = records.first else { return }
+        #expect(record.status == 200)
+        #expect(record.serial == 1)
+        #expect(record.bytesReceived == 5)
+        #expect(record.bytesSent == 6)
+        #expect(record.attempts == 1)
+        let attempt = record.tries[0]
+        #expect(attempt.address.family == .inet)
+        #expect(attempt.address.port == UInt16(port))
+        #expect(attempt.address.addressBytes == [127, 0, 0, 1])
+        #expect(attempt.bytesSent == 5)
+        #expect(attempt.bytesReceived == 6)
+        #expect(attempt.connectTime >= 0)
+        #expect(attempt.firstByteTime >= attempt.connectTime)
+        #expect(attempt.sessionTime >= attempt.firstByteTime)
+        #expect(record.end >= record.start)
+    }
+
+    @Test("no live member: status 502, no try; a listener without a log records nothing")
+    func noLiveUpstreams() throws {
+        let route = FixedRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
+        route.hasMembers = false
+        let log = SessionLog(workers: 1, needsServerAddress: false)
+        route.sessionLog = log
+        var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
+        for round in 0..<2 {
+            var pair: [Int32] = [0, 0]
+            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+            #expect(core.shared.admit())
+            core.adopt(clientFD: pair[0], route: route)
+            #expect(core.openSessions == 0)
+            cpe_close(pair[1])
+            if round == 0 { route.sessionLog = nil }
+        }
+        let records = Self.records(log)
+        #expect(records.count == 1)
+        #expect(records.first?.status == 502)
+        #expect(records.first?.attempts == 0)
+        #expect(records.first?.tries.isEmpty == true)
+    }
+
+    @Test("a full ring drops the record and counts it; the worker goes on")
+    func fullRing() {
+        let ring = RecordRing(capacity: 16)
+        var record = SessionRecord()
+        for serial in 1...17 {
+            record.serial = UInt64(serial)
+            ring.push(record)
+        }
+        #expect(ring.dropped.load(ordering: .relaxed) == 1)
+        var serials: [UInt64] = []
+        ring.drain { serials.append($0.serial) }
+        #expect(serials == Array(1...16))
+        #expect(ring.push(record))
+    }
+
+    @Test("more tries than the record keeps: the last four stay, in order, and all are counted")
+    func manyTries() {
+        var record = SessionRecord()
+        for port in 1...6 {
+            var address = RecordAddress()
+            address.family = .inet
+            address.port = UInt16(port)
+            record.beginTry(address, now: Int64(port * 10))
+            record.endTry(now: Int64(port * 10 + 3))
+        }
+        #expect(record.attempts == 6)
+        #expect(record.tries.map(\.address.port) == [3, 4, 5, 6])
+        #expect(record.tries.map(\.sessionTime) == [3, 3, 3, 3])
+    }
+}
