@@ -141,7 +141,7 @@ struct ConfigReader: Sendable {
     private static func shownSize(_ bytes: Int) -> String {
         if bytes >= 1024 * 1024, bytes % (1024 * 1024) == 0 { return "\(bytes / 1024 / 1024)m" }
         if bytes >= 1024, bytes % 1024 == 0 { return "\(bytes / 1024)k" }
-        return "\(bytes) bytes"
+        return bytes == 1 ? "1 byte" : "\(bytes) bytes"
     }
 
     /// `on` or `off`, the directive's only argument.

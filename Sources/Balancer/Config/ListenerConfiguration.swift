@@ -33,6 +33,11 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var acceptRate: AcceptRate?
     /// PROXY protocol, realip, allow/deny and limit_conn; nil (the default) for none.
     public var edge: EdgeConfiguration?
+    /// `proxy_buffer_size`, nginx's default 16k: accepted and kept; the engine reads into one
+    /// 64 KiB buffer per worker and holds at most `SessionState.backpressureLimit` pending per
+    /// side whatever it says (docs/config.md).
+    public var bufferSize = ListenerConfiguration.defaultBufferSize
+    public static let defaultBufferSize = 16 * 1024
     /// `error_log` of the server block (else of `stream {}`): where the messages about this
     /// listener's sessions go; empty: the balancer's own log.
     public var errorLogs: [ErrorLogConfiguration] = []

@@ -9,6 +9,7 @@ struct ProxySettings {
     var nextUpstreamTimeout: Duration?
     var tcpNoDelay: Bool?
     var halfClose: Bool?
+    var bufferSize: Int?
 
     static let commands: [ConfigCommand<ProxySettings>] = [
         ConfigCommand("proxy_connect_timeout") { settings, directive, reader throws(ConfigError) in
@@ -32,6 +33,9 @@ struct ProxySettings {
         ConfigCommand("proxy_half_close") { settings, directive, reader throws(ConfigError) in
             settings.halfClose = try reader.flag(directive)
         },
+        ConfigCommand("proxy_buffer_size") { settings, directive, reader throws(ConfigError) in
+            settings.bufferSize = try reader.size(directive.arguments[0], directive.arguments[0].text, name: "proxy_buffer_size", range: 1...(1 << 30))
+        },
     ]
 
     /// A server's settings over the `stream {}` defaults, over nginx's defaults, into `listener`.
@@ -43,5 +47,6 @@ struct ProxySettings {
         listener.nextUpstreamTimeout = nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero
         listener.tcpNoDelay = tcpNoDelay ?? defaults.tcpNoDelay ?? true
         listener.halfClose = halfClose ?? defaults.halfClose ?? false
+        listener.bufferSize = bufferSize ?? defaults.bufferSize ?? ListenerConfiguration.defaultBufferSize
     }
 }

@@ -51,6 +51,14 @@ struct StreamContext {
         for block in serverBlocks {
             var server = ServerContext(upstreams: upstreamDirectives)
             try reader.read(block.block ?? [], into: &server, ServerContext.commands)
+            if let implicit = server.implicitUpstream, let proxyPass = server.proxyPass,
+               configuration.upstream(named: implicit.name) == nil {
+                configuration.upstreams.append(implicit)
+                let address = proxyPass.arguments[0]
+                configuration.serverPositions[implicit.name] = [
+                    ConfigError(file: address.file, line: address.line, column: address.column, message: ""),
+                ]
+            }
             for (listener, listen) in try server.listeners(block, defaults: self, reader) {
                 if listener.listenPort != 0,
                    let clash = bound.first(where: { $0.port == listener.listenPort && Self.overlaps($0.host, listener.listenHost) }) {
@@ -93,6 +101,8 @@ struct ServerContext {
     var edge = EdgeSettings()
     var listens: [Listen] = []
     var proxyPass: ConfigDirective?
+    /// `proxy_pass HOST:PORT`: the one-member upstream it makes.
+    var implicitUpstream: UpstreamConfiguration?
     var acceptRate: AcceptRate?
 
     init(upstreams: [String: ConfigDirective]) {
@@ -109,10 +119,15 @@ struct ServerContext {
         ConfigCommand("proxy_pass") { server, directive, reader throws(ConfigError) in
             let name = directive.arguments[0]
             if server.upstreams[name.text] == nil {
-                if name.text.contains(":") {
-                    throw reader.error(name, "proxy_pass to an address (\"\(ConfigError.shown(name.text))\") is not supported; define an upstream block and name it here")
+                guard name.text.contains(":") else {
+                    throw reader.error(name, "unknown upstream \"\(ConfigError.shown(name.text))\" in \"proxy_pass\"")
                 }
-                throw reader.error(name, "unknown upstream \"\(ConfigError.shown(name.text))\" in \"proxy_pass\"")
+                // nginx's implicit upstream: one member, named by the address as written, shared
+                // by every server that passes to the same text; a host name is resolved as a
+                // `server` line's is.
+                let endpoint = try reader.address(name, what: "proxy_pass", form: .dial)
+                server.implicitUpstream = UpstreamConfiguration(
+                    name: name.text, servers: [StaticServer(host: endpoint.host, port: endpoint.port)])
             }
             server.proxyPass = directive
         },

@@ -16,6 +16,13 @@ struct UpstreamContext {
             upstream.upstream.zookeeper = source
             if let slowStartArgument { upstream.slowStartArguments.append(slowStartArgument) }
         },
+        // The members' state is already shared by every worker (one pool per group, under its
+        // lock), which is what nginx's zone is for: read and checked, nothing to allocate.
+        ConfigCommand("zone", arguments: 1...2) { _, directive, reader throws(ConfigError) in
+            if directive.arguments.count == 2 {
+                _ = try reader.size(directive.arguments[1], directive.arguments[1].text, name: "zone size", range: 1...(1 << 40))
+            }
+        },
     ] + BalancingMethod.algorithms.compactMap { algorithm in
         algorithm.directive.map { name in
             // Each method has its own name; choosing two is nginx's "redefined", not "duplicate".
