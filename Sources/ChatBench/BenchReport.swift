@@ -6,11 +6,25 @@ import Foundation
 
 /// A mode's result: printed as a two-column table, or as JSON for scripts.
 protocol BenchReport: Encodable {
+    var mode: String { get }
+    var target: String { get }
+    /// The table's rows of figures; the first error, if any, follows them.
+    var figures: [(String, String)] { get }
+    var firstError: String? { get }
+    var firstErrorLabel: String { get }
     var title: String { get }
-    var rows: [(String, String)] { get }
 }
 
 extension BenchReport {
+    var firstError: String? { nil }
+    var firstErrorLabel: String { "first error" }
+    var title: String { "\(self.mode) against \(self.target)" }
+
+    var rows: [(String, String)] {
+        guard let firstError = self.firstError else { return self.figures }
+        return self.figures + [(self.firstErrorLabel, firstError)]
+    }
+
     func emit(json: Bool) throws {
         if json {
             let encoder = JSONEncoder()

@@ -19,15 +19,13 @@ struct BulkCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Bytes per write.")
     var chunk: Int = 65536
 
-    @Option(name: .long, help: "Warm-up seconds before each measured run.")
-    var warmup: Double = 0.5
+    @OptionGroup var warmup: WarmupOption
 
     func validate() throws {
         for count in self.streams {
             try requireOption("--streams", count, in: 1...1024)
         }
         try requireOption("--chunk", self.chunk, in: 1...16_777_216)
-        try requireOption("--warmup", self.warmup, in: 0...60, unit: " seconds")
     }
 
     struct Run: Codable {
@@ -47,7 +45,7 @@ struct BulkCommand: AsyncParsableCommand {
         var runs: [Run]
 
         var title: String { "bulk against \(self.target) (echoed MB/s, 1 MB = 10^6 B)" }
-        var rows: [(String, String)] {
+        var figures: [(String, String)] {
             self.runs.map { run in
                 (
                     "\(run.streams) stream\(run.streams == 1 ? "" : "s")",
@@ -92,7 +90,7 @@ struct BulkCommand: AsyncParsableCommand {
                 .connect(to: target.address)
                 .failing(finished)
         }
-        let start = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup, durationNanos: self.common.durationNanos)
+        let start = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup.warmup, durationNanos: self.common.durationNanos)
         for channel in outcome.channels {
             channel.pipeline.fireUserInboundEventTriggered(start)
         }

@@ -64,14 +64,6 @@ func requireOption<Value: Comparable>(_ flag: String, _ value: Value, in range: 
     }
 }
 
-/// `--sources N` spreads source addresses over 127.0.0.2 ... 127.0.0.(1+N), which only an IPv4
-/// target can use.
-func requireSources(_ sources: Int, for target: BenchTarget) throws {
-    guard sources == 0 || target.isIPv4 else {
-        throw ValidationError("--sources needs an IPv4 loopback --target (or --sources 0)")
-    }
-}
-
 /// The measured part of a run, in BenchClock nanoseconds: sending begins at `start`, warm-up
 /// until `measureFrom`, nothing sent from `stopAt` on. The streaming modes send it down every
 /// pipeline once all connections are open, so all start together.

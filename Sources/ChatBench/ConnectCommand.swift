@@ -6,7 +6,7 @@ import NIOPosix
 import SystemLimits
 
 /// `chat-bench connect`: new connections per second, each doing one echo before closing.
-struct ConnectCommand: AsyncParsableCommand {
+struct ConnectCommand: AsyncParsableCommand, SourceSpreadDefault {
     static let configuration = CommandConfiguration(
         commandName: "connect",
         abstract: "Connect, one echo, close, over and over; connections/s and connect latency percentiles."
@@ -20,21 +20,16 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop after this many connections in total (0 = only --duration bounds the run).")
     var count: Int = 0
 
-    @Option(name: .long, help: "Size of the one echoed message, in bytes.")
-    var size: Int = 64
+    @OptionGroup var size: MessageSizeOption
+    @OptionGroup var sources: SourceSpreadOption<Self>
+    @OptionGroup var warmup: WarmupOption
 
-    @Option(name: .long, help: "Spread source addresses over 127.0.0.2 ... 127.0.0.(1+N) (IPv4 targets; 0 = let the kernel choose).")
-    var sources: Int = 0
-
-    @Option(name: .long, help: "Warm-up seconds before the measured --duration.")
-    var warmup: Double = 1
+    /// Connect's default spread: none; the kernel picks the source port of each connection.
+    static let defaultSources = 0
 
     func validate() throws {
         try requireOption("--concurrency", self.concurrency, in: 1...10_000)
         try requireOption("--count", self.count, in: 0...)
-        try requireOption("--size", self.size, in: 1...65536)
-        try requireOption("--sources", self.sources, in: 0...250)
-        try requireOption("--warmup", self.warmup, in: 0...60, unit: " seconds")
     }
 
     struct Report: BenchReport, Encodable {
@@ -49,9 +44,8 @@ struct ConnectCommand: AsyncParsableCommand {
         var firstEcho: LatencySummary
         var firstError: String?
 
-        var title: String { "connect against \(self.target)" }
-        var rows: [(String, String)] {
-            var rows = [
+        var figures: [(String, String)] {
+            [
                 ("concurrency", "\(self.concurrency)"),
                 ("measured", "\(self.durationSeconds) s"),
                 ("connections", "\(self.connections)"),
@@ -60,23 +54,19 @@ struct ConnectCommand: AsyncParsableCommand {
                 ("first echo p50/p99/p99.9/max", self.firstEcho.cell),
                 ("failures", "\(self.failures)"),
             ]
-            if let firstError = self.firstError {
-                rows.append(("first error", firstError))
-            }
-            return rows
         }
     }
 
     func run() async throws {
         try await self.common.run { target, group, _ in
-            try requireSources(self.sources, for: target)
+            try self.sources.check(for: target)
             return try await self.measure(target: target, group: group)
         }
     }
 
     private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Report {
         let shards = try await EventLoopShards<ConnectStats>.make(on: group) { ConnectStats() }
-        let window = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup, durationNanos: self.common.durationNanos)
+        let window = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup.warmup, durationNanos: self.common.durationNanos)
         let budget = self.count > 0 ? (self.count + self.concurrency - 1) / self.concurrency : Int.max
         var done: [EventLoopFuture<Void>] = []
         for index in 0..<self.concurrency {
@@ -84,8 +74,8 @@ struct ConnectCommand: AsyncParsableCommand {
             let stats = shards.stats(for: index)
             let promise = loop.makePromise(of: Void.self)
             done.append(promise.futureResult)
-            let source = self.sources > 0 ? try SocketAddress(ipAddress: "127.0.0.\(2 + index % self.sources)", port: 0) : nil
-            let size = self.size
+            let source = self.sources.address(for: index)
+            let size = self.size.size
             loop.execute {
                 ConnectWorker(
                     loop: loop,

@@ -5,7 +5,7 @@ import NIOPosix
 import SystemLimits
 
 /// `chat-bench hold`: N idle connections, and the resident memory they cost the process named by `--pid`.
-struct HoldCommand: AsyncParsableCommand {
+struct HoldCommand: AsyncParsableCommand, SourceSpreadDefault {
     static let configuration = CommandConfiguration(
         commandName: "hold",
         abstract: "Open N idle connections (source addresses spread over 127.0.0.x) and report RSS per connection of --pid."
@@ -16,8 +16,10 @@ struct HoldCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Idle connections to open.")
     var connections: Int = 1000
 
-    @Option(name: .long, help: "Spread source addresses over 127.0.0.2 ... 127.0.0.(1+N) so ephemeral ports do not run out (IPv4 targets; 0 = kernel chooses).")
-    var sources: Int = 16
+    @OptionGroup var sources: SourceSpreadOption<Self>
+
+    /// Hold's default spread: 16 addresses, room for about 450,000 connections to one target.
+    static let defaultSources = 16
 
     @Option(name: .long, help: "Connections being opened at once.")
     var concurrency: Int = 256
@@ -30,7 +32,6 @@ struct HoldCommand: AsyncParsableCommand {
 
     func validate() throws {
         try requireOption("--connections", self.connections, in: 1...1_000_000)
-        try requireOption("--sources", self.sources, in: 0...250)
         try requireOption("--concurrency", self.concurrency, in: 1...10_000)
         try requireOption("--settle", self.settle, in: 0...60, unit: " s")
         for pid in self.pid where ProcessMemory.residentBytes(pid: pid) == nil {
@@ -55,8 +56,7 @@ struct HoldCommand: AsyncParsableCommand {
         var rssPerConnectionBytes: Double?
         var firstError: String?
 
-        var title: String { "hold against \(self.target)" }
-        var rows: [(String, String)] {
+        var figures: [(String, String)] {
             var rows = [
                 ("connections", "\(self.established) of \(self.requested) established, \(self.failed) failed"),
                 ("open after hold", "\(self.stillOpenAtEnd) (held \(self.heldSeconds) s)"),
@@ -68,16 +68,13 @@ struct HoldCommand: AsyncParsableCommand {
                 rows.append(("rss of pid \(self.pids.map(String.init).joined(separator: "+"))", "\(before / 1024) KiB -> \(after / 1024) KiB"))
                 rows.append(("rss per connection", self.rssPerConnectionBytes.map { "\(Int($0.rounded())) B" } ?? "n/a"))
             }
-            if let firstError = self.firstError {
-                rows.append(("first error", firstError))
-            }
             return rows
         }
     }
 
     func run() async throws {
         try await self.common.run { target, group, openFilesLimit in
-            try requireSources(self.sources, for: target)
+            try self.sources.check(for: target)
             return try await self.measure(target: target, group: group, openFilesLimit: openFilesLimit)
         }
     }
@@ -103,7 +100,7 @@ struct HoldCommand: AsyncParsableCommand {
                         try channel.pipeline.syncOperations.addHandler(HoldHandler(probe: probe))
                     }
                 }
-            if sources > 0, let source = try? SocketAddress(ipAddress: "127.0.0.\(2 + index % sources)", port: 0) {
+            if let source = sources.address(for: index) {
                 bootstrap = bootstrap.bind(to: source)
             }
             return bootstrap.connect(to: target.address)
@@ -154,7 +151,7 @@ struct HoldCommand: AsyncParsableCommand {
             stillOpenAtEnd: stillOpen,
             secondsToEstablish: (Double(establishedAt - startedAt) / 1e6).rounded() / 1000,
             heldSeconds: (heldSeconds * 1000).rounded() / 1000,
-            sourceAddresses: sources,
+            sourceAddresses: sources.sources,
             openFilesLimit: openFilesLimit,
             pids: pids,
             rssBeforeBytes: rssBefore,

@@ -17,8 +17,7 @@ struct RTTCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Concurrent connections.")
     var connections: Int = 50
 
-    @Option(name: .long, help: "Message size in bytes.")
-    var size: Int = 64
+    @OptionGroup var size: MessageSizeOption
 
     @Option(name: .long, help: "Total messages per second over all connections; 0 = flat out, one message in flight per connection.")
     var rate: Double = 0
@@ -26,15 +25,12 @@ struct RTTCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop after this many messages in total (0 = only --duration bounds the run).")
     var messages: Int = 0
 
-    @Option(name: .long, help: "Warm-up seconds before the measured --duration.")
-    var warmup: Double = 1
+    @OptionGroup var warmup: WarmupOption
 
     func validate() throws {
         try requireOption("--connections", self.connections, in: 1...50_000)
-        try requireOption("--size", self.size, in: 1...1_048_576, unit: " bytes")
         try requireOption("--rate", self.rate, in: 0...10_000_000, unit: " messages/s (0 = flat out)")
         try requireOption("--messages", self.messages, in: 0...)
-        try requireOption("--warmup", self.warmup, in: 0...60, unit: " seconds")
     }
 
     struct Report: BenchReport, Encodable {
@@ -52,9 +48,9 @@ struct RTTCommand: AsyncParsableCommand {
         var rtt: LatencySummary
         var firstError: String?
 
-        var title: String { "rtt against \(self.target)" }
-        var rows: [(String, String)] {
-            var rows = [
+        var firstErrorLabel: String { "first connect error" }
+        var figures: [(String, String)] {
+            [
                 ("connections", "\(self.connections) (\(self.connectFailures) failed to connect)"),
                 ("message size", "\(self.size) B"),
                 ("offered rate", self.rate > 0 ? "\(Int(self.rate)) msg/s" : "flat out (1 in flight per connection)"),
@@ -64,10 +60,6 @@ struct RTTCommand: AsyncParsableCommand {
                 ("rtt p50/p99/p99.9/max", self.rtt.cell),
                 ("lost / conn errors", "\(self.lost) / \(self.connectionErrors)"),
             ]
-            if let firstError = self.firstError {
-                rows.append(("first connect error", firstError))
-            }
-            return rows
         }
     }
 
@@ -80,7 +72,7 @@ struct RTTCommand: AsyncParsableCommand {
     private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Report {
         let shards = try await EventLoopShards<RTTStats>.make(on: group) { RTTStats() }
         let connections = self.connections
-        let size = self.size
+        let size = self.size.size
         let perConnectionRate = self.rate / Double(connections)
         let interval: UInt64 = self.rate > 0 ? UInt64(1e9 / perConnectionRate) : 0
         let perConnectionCap = self.messages > 0 ? (self.messages + connections - 1) / connections : Int.max
@@ -119,7 +111,7 @@ struct RTTCommand: AsyncParsableCommand {
 
         // Sending begins 50 ms from now, so every connection starts together.
         let begin = BenchClock.now() + 50_000_000
-        let start = MeasuredWindow(startingAt: begin, warmup: self.warmup, durationNanos: self.common.durationNanos)
+        let start = MeasuredWindow(startingAt: begin, warmup: self.warmup.warmup, durationNanos: self.common.durationNanos)
         for channel in outcome.channels {
             channel.pipeline.fireUserInboundEventTriggered(start)
         }
