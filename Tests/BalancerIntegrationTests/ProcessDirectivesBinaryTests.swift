@@ -119,4 +119,54 @@ struct ProcessDirectivesBinaryTests {
         #expect(balancer.process.terminationStatus == 0)
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/nginx.pid"))
     }
+
+    @Test("a stock Debian-layout nginx.conf (user, pid, error_log, modules-enabled, events, the stream block in an included file) runs unchanged, rooted in a temporary folder")
+    func debianLayout() async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let root = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = try freeLoopbackPort()
+        // The fixture's absolute paths, moved under the folder; the ports filled in.
+        let fixtures = BuiltBinary.packageRoot.appendingPathComponent("Tests/Fixtures/debian-nginx").path
+        let files = try FileManager.default.subpathsOfDirectory(atPath: fixtures).filter {
+            var folder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(fixtures)/\($0)", isDirectory: &folder) && !folder.boolValue
+        }
+        #expect(files.sorted() == ["etc/nginx/modules-enabled/50-mod-stream.conf", "etc/nginx/nginx.conf", "etc/nginx/streams-enabled/chat"])
+        for file in files {
+            let text = try String(contentsOfFile: "\(fixtures)/\(file)", encoding: .utf8)
+                .replacingOccurrences(of: "/etc/nginx/", with: "\(root)/etc/nginx/")
+                .replacingOccurrences(of: "/run/", with: "\(root)/run/")
+                .replacingOccurrences(of: "/var/log/nginx/", with: "\(root)/var/log/nginx/")
+                .replacingOccurrences(of: "BACKEND_PORT", with: "\(backend.port)")
+                .replacingOccurrences(of: "LISTEN_PORT", with: "\(port)")
+            let path = "\(root)/\(file)"
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        chmod(root, 0o755)
+        for folder in ["run", "var/log/nginx"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+            // www-data must be able to remove its pid file on exit.
+            chmod("\(root)/\(folder)", 0o777)
+        }
+        let balancer = try BalancerProcess(arguments: ["run", "--config", "\(root)/etc/nginx/nginx.conf", "--admin", "127.0.0.1:0"])
+        defer { balancer.kill() }
+        #expect(await waitUntil { Self.read("\(root)/run/nginx.pid") == "\(balancer.pid)\n" }, "\(balancer.errorOutput)")
+        #expect(try await TestClient.name(port: port) == "a")
+        // error_log at nginx's default level (error): opened, and nothing logged at start.
+        #expect(Self.read("\(root)/var/log/nginx/error.log") == "")
+        if geteuid() == 0 {
+            let uid = "\(try #require(getpwnam("www-data")).pointee.pw_uid)"
+            let worker = try #require(FileManager.default.contentsOfDirectory(atPath: "/proc/\(balancer.pid)/task").first { $0 != "\(balancer.pid)" })
+            #expect(await waitUntil {
+                Self.read("/proc/\(balancer.pid)/task/\(worker)/status")?.contains("Uid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)") == true
+            })
+        }
+        balancer.signal(SIGQUIT)
+        #expect(await waitUntil { !balancer.isRunning })
+        #expect(balancer.process.terminationStatus == 0, "\(balancer.errorOutput)")
+        #expect(!FileManager.default.fileExists(atPath: "\(root)/run/nginx.pid"))
+    }
 }
