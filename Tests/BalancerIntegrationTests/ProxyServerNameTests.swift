@@ -56,14 +56,16 @@ struct ProxyServerNameTests {
             error?.description == "b.conf:4:16: host not found in upstream \"chat.internal:7001\": Name or service not known")
     }
 
-    @Test("a name resolving to an address the upstream already has is an error (one member per address)")
+    @Test("a name resolving to an address the upstream already has is one more peer, as nginx keeps every address of every line")
     func duplicateAddress() throws {
         let text = Self.config.replacingOccurrences(of: "10.0.0.9:7000", with: "10.0.0.9:7001")
         let parsed = try BalancerConfiguration.parse(text, file: "b.conf")
-        let error = #expect(throws: ConfigError.self) {
-            try parsed.resolvingServerNames { _, _ in Self.numeric(["10.0.0.9"]) }
-        }
-        #expect(error?.description.hasPrefix("b.conf:4:16: server \"chat.internal:7001\" resolves to 10.0.0.9:7001") == true)
+        let resolved = try parsed.resolvingServerNames { _, _ in Self.numeric(["10.0.0.9"]) }
+        let servers = resolved.upstreams[0].servers
+        #expect(servers.map { "\($0.host):\($0.port)" } == ["10.0.0.9:7001", "10.0.0.9:7001"])
+        #expect(servers.map(\.weight) == [1, 3])
+        #expect(MemberID.staticServers(servers).map(\.rawValue) == ["static:10.0.0.9:7001", "static:10.0.0.9:7001#2"])
+        #expect(resolved.serverPositions["chat"]?.map(\.line) == [3, 4])
     }
 
     @Test("the system resolver: localhost resolves, and includes 127.0.0.1; an .invalid name does not")

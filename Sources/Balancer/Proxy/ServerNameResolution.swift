@@ -9,9 +9,10 @@ extension BalancerConfiguration {
     /// connect to numeric addresses only and never resolve anything.
     ///
     /// Blocking (getaddrinfo), so it runs where nginx resolves too: `balancer check`, start and
-    /// SIGHUP reload, before anything is applied. A name that does not resolve, or an address that
-    /// is already in the upstream, is an error naming the `server` line; a reload that fails keeps
-    /// the running configuration.
+    /// SIGHUP reload, before anything is applied. A name that does not resolve is an error naming
+    /// the `server` line; a reload that fails keeps the running configuration. An address that is
+    /// already in the upstream is one more peer, as the same address written twice is (nginx's
+    /// `ngx_stream_upstream_init_round_robin` keeps every address of every line).
     public func resolvingServerNames(
         resolve: (String, Int) -> Result<[EngineAddress], ResolveError> = EngineAddress.resolve
     ) throws(ConfigError) -> BalancerConfiguration {
@@ -20,7 +21,6 @@ extension BalancerConfiguration {
             let positions = self.serverPositions[upstream.name] ?? []
             var servers: [StaticServer] = []
             var lines: [ConfigError] = []
-            var seen: [MemberID: Int] = [:]
             for (line, server) in upstream.servers.enumerated() {
                 let position =
                     line < positions.count
@@ -45,17 +45,8 @@ extension BalancerConfiguration {
                         }
                     }
                 }
-                for server in expanded {
-                    let id = MemberID.staticServer(host: server.host, port: server.port)
-                    if let previous = seen[id] {
-                        let at = previous < positions.count ? " (line \(positions[previous].line))" : ""
-                        throw failure(
-                            "server \"\(ConfigError.shown(name))\" resolves to \(Endpoint(host: server.host, port: server.port)), already in upstream \"\(ConfigError.shown(upstream.name))\"\(at); use weight= instead")
-                    }
-                    seen[id] = line
-                    servers.append(server)
-                    lines.append(position)
-                }
+                servers += expanded
+                lines += Array(repeating: position, count: expanded.count)
             }
             resolved.upstreams[index].servers = servers
             resolved.serverPositions[upstream.name] = lines
