@@ -18,8 +18,8 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// `worker_processes N;` in the main context: the number of event loops (threads); nil for
     /// `auto` or no directive (one per core).
     public var workerProcesses: Int?
-    /// `events { multi_accept on|off; }`: on (the default here; nginx's is off) accepts up to a
-    /// bounded batch of queued clients per wake-up, off accepts one.
+    /// `events { multi_accept on|off; }`, default on (nginx's is off). Not wired into the engine
+    /// yet: it always accepts a bounded batch of queued clients per wake-up, which is `on`.
     public var multiAccept = true
     /// `user USER [GROUP];` in the main context.
     public var user: UserConfiguration?

@@ -39,7 +39,8 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var bufferSize = ListenerConfiguration.defaultBufferSize
     public static let defaultBufferSize = 16 * 1024
     /// `error_log` of the server block (else of `stream {}`): where the messages about this
-    /// listener's sessions go; empty: the balancer's own log.
+    /// listener's sessions are to go; empty: the balancer's own log. Not routed yet: they go to
+    /// the balancer's own log whatever this says.
     public var errorLogs: [ErrorLogConfiguration] = []
 
     /// `listenHost:listenPort`, as the listener is named in logs, reports and bind errors.
