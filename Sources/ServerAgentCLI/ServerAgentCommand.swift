@@ -57,26 +57,7 @@ struct ServerAgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("File holding ZooKeeper digest credentials user:password (or $MUSTER_ZK_AUTH_FILE).", valueName: "FILE"))
     var authFile: String?
 
-    @Option(name: .long, help: ArgumentHelp("Application check: line to send (a newline is appended).", valueName: "LINE"))
-    var checkSend: String?
-
-    @Option(name: .long, help: ArgumentHelp("Application check: a healthy reply starts with this.", valueName: "PREFIX"))
-    var checkExpect: String?
-
-    @Option(name: .long, help: ArgumentHelp("Command check, run with /bin/sh -c; exit 0 = healthy.", valueName: "CMD"))
-    var checkCommand: String?
-
-    @Option(name: .long, help: ArgumentHelp("Time between checks (500ms, 1s, 2m).", valueName: "DURATION"))
-    var interval = "1s"
-
-    @Option(name: .long, help: ArgumentHelp("Time a check may take.", valueName: "DURATION"))
-    var timeout = "500ms"
-
-    @Option(name: .long, help: ArgumentHelp("Consecutive healthy checks before registering.", valueName: "N"))
-    var rise = 2
-
-    @Option(name: .long, help: ArgumentHelp("Consecutive failed checks before deregistering.", valueName: "N"))
-    var fall = 2
+    @OptionGroup(title: "Health check") var check: HealthCheckOptions
 
     @Option(name: .long, help: ArgumentHelp("Signal toggling 'draining' in the record: USR1, USR2, HUP or none.", valueName: "SIGNAL"))
     var drainSignal = "USR1"
@@ -104,13 +85,7 @@ struct ServerAgentCommand: AsyncParsableCommand {
         options.meta = meta
         options.sessionTimeout = sessionTimeout
         options.authFile = authFile ?? Self.environment(Self.authFileEnvironmentVariable)
-        options.checkSend = checkSend
-        options.checkExpect = checkExpect
-        options.checkCommand = checkCommand
-        options.interval = interval
-        options.timeout = timeout
-        options.rise = rise
-        options.fall = fall
+        check.apply(to: &options)
         options.drainSignal = drainSignal
         options.stopTimeout = stopTimeout
         options.leaveGrace = leaveGrace
