@@ -42,6 +42,9 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// listener's sessions are to go; empty: the balancer's own log. Not routed yet: they go to
     /// the balancer's own log whatever this says.
     public var errorLogs: [ErrorLogConfiguration] = []
+    /// `access_log` of the server block (else of `stream {}`): one line per session, written at
+    /// its close; empty for none (nginx's default).
+    public var accessLogs: [AccessLogConfiguration] = []
 
     /// `listenHost:listenPort`, as the listener is named in logs, reports and bind errors.
     public var listenAddress: Endpoint { Endpoint(host: listenHost, port: listenPort) }

@@ -12,6 +12,7 @@ struct StreamContext {
     var errorLogs: [ErrorLogConfiguration] = []
     var edge = EdgeSettings()
     var limitConnZones = LimitConnZones()
+    var accessLog = AccessLogSettings()
     var upstreamDirectives: [String: ConfigDirective] = [:]
     /// Read after the whole block, so a `server` may name an upstream defined below it.
     var serverBlocks: [ConfigDirective] = []
@@ -25,7 +26,7 @@ struct StreamContext {
         },
     ] + AdminModule.commands.within(\.configuration) + ProxySettings.commands.within(\.proxy)
         + ErrorLogModule.commands.within(\.errorLogs) + EdgeSettings.commands.within(\.edge)
-        + LimitConnZones.commands.within(\.limitConnZones))
+        + LimitConnZones.commands.within(\.limitConnZones) + AccessLogSettings.streamCommands.within(\.accessLog))
 
     private mutating func upstream(_ directive: ConfigDirective, _ reader: ConfigReader) throws(ConfigError) {
         let upstream = try UpstreamContext.read(directive, reader)
@@ -49,7 +50,7 @@ struct StreamContext {
         var configuration = self.configuration
         var bound: [(host: String, port: Int, directive: ConfigDirective)] = []
         for block in serverBlocks {
-            var server = ServerContext(upstreams: upstreamDirectives)
+            var server = ServerContext(upstreams: upstreamDirectives, logFormats: accessLog.formats)
             try reader.read(block.block ?? [], into: &server, ServerContext.commands)
             if let implicit = server.implicitUpstream, let proxyPass = server.proxyPass,
                configuration.upstream(named: implicit.name) == nil {
@@ -99,14 +100,16 @@ struct ServerContext {
     var proxy = ProxySettings()
     var errorLogs: [ErrorLogConfiguration] = []
     var edge = EdgeSettings()
+    var accessLog = AccessLogSettings()
     var listens: [Listen] = []
     var proxyPass: ConfigDirective?
     /// `proxy_pass HOST:PORT`: the one-member upstream it makes.
     var implicitUpstream: UpstreamConfiguration?
     var acceptRate: AcceptRate?
 
-    init(upstreams: [String: ConfigDirective]) {
+    init(upstreams: [String: ConfigDirective], logFormats: [LogFormat]) {
         self.upstreams = upstreams
+        self.accessLog.formats = logFormats
     }
 
     static let commands = ConfigCommandTable<ServerContext>(.server, [
@@ -132,7 +135,7 @@ struct ServerContext {
             server.proxyPass = directive
         },
     ] + ProxySettings.commands.within(\.proxy) + ErrorLogModule.commands.within(\.errorLogs)
-        + EdgeSettings.commands.within(\.edge))
+        + EdgeSettings.commands.within(\.edge) + AccessLogSettings.serverCommands.within(\.accessLog))
 
     /// One listener per `listen`, with the block's settings over the `stream {}` defaults.
     func listeners(_ block: ConfigDirective, defaults: StreamContext, _ reader: ConfigReader) throws(ConfigError) -> [(ListenerConfiguration, ConfigDirective)] {
@@ -153,6 +156,7 @@ struct ServerContext {
             )
             proxy.apply(over: defaults.proxy, to: &listener)
             listener.errorLogs = errorLogs.isEmpty ? defaults.errorLogs : errorLogs
+            listener.accessLogs = accessLog.inherited(from: defaults.accessLog)
             listener.edge = try edge.configuration(
                 over: defaults.edge, listenReadsProxyProtocol: listen.proxyProtocol, zones: defaults.limitConnZones.zones, reader)
             return (listener, listen.directive)
