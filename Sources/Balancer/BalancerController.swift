@@ -31,6 +31,9 @@ actor BalancerController {
     /// The membership feeds; `BalancerService.run` hosts them (``MembershipFeeds/run()``).
     let feeds: MembershipFeeds
     private var admin: AdminServer?
+    /// The access logs' writer: its thread starts with the first listener that has a log; stopped
+    /// (flushed) after the engine closed its connections. Reopened on SIGUSR1 from outside the actor.
+    nonisolated let accessLogs: AccessLogWriter
     private var stopped = false
     /// Read by the admin endpoint without going through the actor.
     nonisolated let published = NIOLockedValueBox(PublishedState())
@@ -49,6 +52,7 @@ actor BalancerController {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.refused = Metrics.Counter(label: "balancer_connections_refused_total", factory: metricsFactory)
         self.feeds = MembershipFeeds(logger: logger)
+        self.accessLogs = AccessLogWriter(workers: self.eventLoops, metricsFactory: metricsFactory, logger: logger)
     }
 
     /// The engine workers to run: the option if given, else `worker_processes N`, else one per core
@@ -136,6 +140,17 @@ actor BalancerController {
         let steps = try ReloadPlan.steps(
             from: initial ? nil : self.configuration, to: new, failedFeeds: failedFeeds,
             adminFromFlag: self.options.adminAddress != nil)
+        // Every access log opens before anything changes, so a file that cannot be opened fails
+        // the start or reload with nothing done (as nginx). A queue no route takes is dropped by
+        // the writer.
+        var sessionLogs: [String: SessionLog] = [:]
+        for server in new.listeners {
+            do {
+                sessionLogs[ProxyListener.key(for: server)] = try self.accessLogs.sessionLog(for: server.accessLogs)
+            } catch {
+                throw BalancerError.cannotOpenAccessLog(error)
+            }
+        }
         var added: [String: UpstreamGroup] = [:]
         var bound: [String: ProxyListener] = [:]
         for step in steps {
@@ -146,7 +161,8 @@ actor BalancerController {
                 let key = ProxyListener.key(for: server)
                 do {
                     guard let upstreamGroup = added[server.proxyPass] ?? self.upstreams[server.proxyPass] else { continue }
-                    bound[key] = try ProxyListener.bind(target: ListenerTarget(server: server, upstream: upstreamGroup), engine: engine)
+                    bound[key] = try ProxyListener.bind(
+                        target: ListenerTarget(server: server, upstream: upstreamGroup, sessionLog: sessionLogs[key]), engine: engine)
                 } catch {
                     for listener in bound.values {
                         await listener.close()
@@ -156,7 +172,7 @@ actor BalancerController {
             default:
                 // Every bind worked: commit what they were bound for, then the rest.
                 self.commit(added: &added, bound: &bound, initial: initial)
-                await self.carryOut(step, in: new, initial: initial)
+                await self.carryOut(step, in: new, initial: initial, sessionLogs: sessionLogs)
             }
         }
         self.commit(added: &added, bound: &bound, initial: initial)
@@ -177,7 +193,7 @@ actor BalancerController {
     }
 
     /// One step that cannot fail.
-    private func carryOut(_ step: ReloadStep, in new: BalancerConfiguration, initial: Bool) async {
+    private func carryOut(_ step: ReloadStep, in new: BalancerConfiguration, initial: Bool, sessionLogs: [String: SessionLog]) async {
         switch step {
         case .addUpstream, .bindListener:
             break
@@ -186,7 +202,7 @@ actor BalancerController {
         case .retargetListener(let server):
             let key = ProxyListener.key(for: server)
             if let upstreamGroup = self.upstreams[server.proxyPass] {
-                self.listeners[key]?.update(ListenerTarget(server: server, upstream: upstreamGroup))
+                self.listeners[key]?.update(ListenerTarget(server: server, upstream: upstreamGroup, sessionLog: sessionLogs[key]))
             }
         case .closeListener(let key):
             await self.listeners[key]?.close()
@@ -313,6 +329,8 @@ actor BalancerController {
             engine.closeAll()
             _ = await engine.waitUntilEmpty(timeout: .seconds(5))
         }
+        // After the engine closed its sessions: their records are in the queues, written now.
+        await self.accessLogs.stop()
         await self.feeds.stopAll()
         await self.admin?.close()
         self.admin = nil

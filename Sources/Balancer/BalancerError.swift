@@ -10,6 +10,8 @@ public enum BalancerError: Error, Sendable, CustomStringConvertible {
     /// A listening socket could not be bound: its address, where it came from (`listen,
     /// FILE:LINE:COL`, `admin, FILE:LINE:COL`, `--listen`, `--admin`) and the system's error.
     case cannotListen(address: String, origin: String, any Error)
+    /// An `access_log` file could not be opened (created) at start or reload.
+    case cannotOpenAccessLog(AccessLogError)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum BalancerError: Error, Sendable, CustomStringConvertible {
             return "the balancer is shutting down"
         case .cannotListen(let address, let origin, let error):
             return "cannot listen on \(address) (\(origin)): \(Self.reason(error))"
+        case .cannotOpenAccessLog(let error):
+            return error.description
         }
     }
 

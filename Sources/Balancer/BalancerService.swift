@@ -147,5 +147,7 @@ public final class BalancerService: Service, Sendable {
 
 extension BalancerService: LogReopening {
     /// SIGUSR1: the log files the balancer keeps open (the access logs, the servers' error logs).
-    public func reopenLogs() {}
+    public func reopenLogs() {
+        self.controller.accessLogs.reopenLogs()
+    }
 }

@@ -192,6 +192,12 @@ private func cpe_now() -> Int64 {
     return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
 
+extension AccessLogWriter: LogReopening {
+    public func reopenLogs() {
+        self.reopen()
+    }
+}
+
 /// A log file that cannot be opened.
 public struct AccessLogError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String

@@ -8,6 +8,7 @@ final class PoolRoute: ProxyRoute {
     let counters: EngineCounters
     let acceptLimiter: AcceptLimiter?
     let edge: SessionEdge?
+    let sessionLog: SessionLog?
     private let upstream: UpstreamGroup
 
     init(target: ListenerTarget, acceptLimiter: AcceptLimiter? = nil) {
@@ -15,6 +16,7 @@ final class PoolRoute: ProxyRoute {
         self.upstream = target.upstream
         self.acceptLimiter = acceptLimiter
         self.edge = server.edge?.sessionEdge()
+        self.sessionLog = target.sessionLog
         self.counters = target.upstream.metrics.engine
         self.settings = RouteSettings(
             connectTimeout: Self.milliseconds(server.connectTimeout),
