@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `pid`, `error_log`, `user` and the nginx-style command line (`--prefix`, `--global`,
+/// `pid`, `error_log`, `access_log` reopening, `user` and the nginx-style command line (`--prefix`, `--global`,
 /// `--error-log`, SIGQUIT), through the real executable, as nginx-tests drive it.
 @Suite("balancer executable: pid, error_log, user, SIGQUIT", .serialized, .timeLimit(.minutes(2)))
 struct ProcessDirectivesBinaryTests {
@@ -13,8 +13,8 @@ struct ProcessDirectivesBinaryTests {
         return String(cString: made)
     }
 
-    static func config(port: Int, backend: Int, main: String = "") -> String {
-        "\(main)\nevents { use epoll; }\nstream {\n  upstream u { server 127.0.0.1:\(backend); }\n  server { listen 127.0.0.1:\(port); proxy_pass u; }\n  admin 127.0.0.1:0;\n}\n"
+    static func config(port: Int, backend: Int, main: String = "", stream: String = "") -> String {
+        "\(main)\nevents { use epoll; }\nstream {\n  \(stream)\n  upstream u { server 127.0.0.1:\(backend); }\n  server { listen 127.0.0.1:\(port); proxy_pass u; }\n  admin 127.0.0.1:0;\n}\n"
     }
 
     /// A backend named "a", a fresh folder holding `nginx.conf` that proxies a free port to it.
@@ -23,11 +23,11 @@ struct ProcessDirectivesBinaryTests {
         let dir: String
         let port: Int
 
-        init(main: String = "") async throws {
+        init(main: String = "", stream: String = "") async throws {
             backend = try await TestBackend.start(name: "a")
             dir = try ProcessDirectivesBinaryTests.folder()
             port = try freeLoopbackPort()
-            try ProcessDirectivesBinaryTests.config(port: port, backend: backend.port, main: main)
+            try ProcessDirectivesBinaryTests.config(port: port, backend: backend.port, main: main, stream: stream)
                 .write(toFile: "\(dir)/nginx.conf", atomically: true, encoding: .utf8)
         }
 
@@ -71,6 +71,28 @@ struct ProcessDirectivesBinaryTests {
         #expect(await waitUntil { !balancer.isRunning })
         #expect(balancer.process.terminationStatus == 0)
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/nginx.pid"))
+    }
+
+    @Test("access_log: a session's line in the file; after logrotate's rename SIGUSR1 opens a new file, where the next line goes")
+    func accessLogReopen() async throws {
+        let scene = try await Scene(stream: "log_format short '$status $upstream_addr'; access_log access.log short;")
+        defer { Task { await scene.remove() } }
+        let (dir, port) = (scene.dir, scene.port)
+        let balancer = try BalancerProcess(arguments: ["run", "--prefix", "\(dir)/", "--config", "nginx.conf"])
+        defer { balancer.kill() }
+        let line = "200 127.0.0.1:\(scene.backend.port)\n"
+        // Refused connects before the listener is bound make no session, so this is the first line.
+        #expect(await waitUntil { (try? await TestClient.name(port: port)) == "a" })
+        #expect(await waitUntil { Self.read("\(dir)/access.log") == line })
+        try FileManager.default.moveItem(atPath: "\(dir)/access.log", toPath: "\(dir)/access.log.1")
+        balancer.signal(SIGUSR1)
+        #expect(await waitUntil { FileManager.default.fileExists(atPath: "\(dir)/access.log") })
+        #expect(try await TestClient.name(port: port) == "a")
+        #expect(await waitUntil { Self.read("\(dir)/access.log") == line })
+        #expect(Self.read("\(dir)/access.log.1") == line)
+        balancer.signal(SIGQUIT)
+        #expect(await waitUntil { !balancer.isRunning })
+        #expect(balancer.process.terminationStatus == 0)
     }
 
     @Test("--error-log takes the log when the config has no main error_log; no pid directive, no pid file")
