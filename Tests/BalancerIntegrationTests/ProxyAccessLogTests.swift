@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import TestSupport
 import Testing
 
@@ -41,8 +42,12 @@ struct ProxyAccessLogTests {
         let received = try await TestClient.exchange(port: balancer.port, payload: Array("hello".utf8))
         // The backend greets ("a\n") and echoes: 7 bytes to the client, 5 from it.
         #expect(received == Array("a\nhello".utf8))
-        #expect(try await waitUntil { Self.lines(log).count == 2 })
+        #expect(await waitUntil { Self.lines(log).count == 2 })
         #expect(Self.lines(log) == ["127.0.0.1 200 7 5 127.0.0.1:\(backend.port)", ""])
+        // The writer kept up: the dropped-records counter is exposed, at zero.
+        let metrics = String(
+            decoding: try await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort)), as: UTF8.self)
+        #expect(metrics.contains("\nbalancer_access_log_dropped_total 0\n"))
         await balancer.stop()
     }
 
