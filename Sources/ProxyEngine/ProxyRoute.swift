@@ -24,12 +24,29 @@ public protocol ProxyRoute: AnyObject, Sendable {
     var edge: SessionEdge? { get }
     /// Where finished sessions' records go, nil (no record kept) when the listener has no access log.
     var sessionLog: SessionLog? { get }
+    /// A `hash KEY` other than `$remote_addr`: evaluated once per connection at its first pick and
+    /// handed to `pick` as `clientAddress`; nil for none.
+    var pickKey: PickKey? { get }
 }
 
 extension ProxyRoute {
     public var acceptLimiter: AcceptLimiter? { nil }
     public var edge: SessionEdge? { nil }
     public var sessionLog: SessionLog? { nil }
+    public var pickKey: PickKey? { nil }
+}
+
+/// A pick key made from a connection's addresses, serial and PROXY header (nginx's `hash KEY`
+/// complex value). One per route; the engine fills a `SessionRecord` with what is known at pick time.
+public struct PickKey: Sendable {
+    /// Whether the key reads the local address (a `getsockname` per connection).
+    public var needsServerAddress: Bool
+    public var evaluate: @Sendable (borrowing SessionRecord) -> String?
+
+    public init(needsServerAddress: Bool, evaluate: @escaping @Sendable (borrowing SessionRecord) -> String?) {
+        self.needsServerAddress = needsServerAddress
+        self.evaluate = evaluate
+    }
 }
 
 /// The per-listener settings the data path applies (nginx's `proxy_*` directives), in milliseconds.

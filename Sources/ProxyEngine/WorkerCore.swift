@@ -270,9 +270,10 @@ struct WorkerCore {
         let endpoint = route.edge == nil ? nil : ProxyProtocolEndpoint(socketAddress: address)
         var client = RecordAddress()
         var server = RecordAddress()
-        if let log = route.sessionLog {
+        let pickKey = route.pickKey
+        if route.sessionLog != nil || pickKey != nil {
             client = RecordAddress(address)
-            if log.needsServerAddress {
+            if route.sessionLog?.needsServerAddress == true || pickKey?.needsServerAddress == true {
                 var local = sockaddr_storage()
                 if cpe_local_address(fd, &local) > 0 {
                     server = RecordAddress(local)
@@ -296,8 +297,9 @@ struct WorkerCore {
         session.generation = generation
         session.inUse = true
         self.serials &+= 1
-        if route.sessionLog != nil {
-            session.recording = true
+        // A pick key reads the record too, but only an access log sends it on.
+        if route.sessionLog != nil || route.pickKey != nil {
+            session.recording = route.sessionLog != nil
             var record = SessionRecord()
             // Interleaved per worker: unique across the engine without a shared counter.
             record.serial = (self.serials &- 1) &* UInt64(self.shared.counters.workers) &+ UInt64(self.index) &+ 1
@@ -331,6 +333,13 @@ struct WorkerCore {
     mutating func connectNext(_ slot: Int32) {
         guard let route = self.links[Int(slot)].route else { return }
         let settings = route.settings
+        if let pickKey = route.pickKey, self.sessions[slot].attempts == 0 {
+            var record = self.records[slot]
+            if let source = self.links[Int(slot)].proxyHeader?.source {
+                record.proxyProtocol = RecordAddress(source)
+            }
+            self.links[Int(slot)].clientAddress = pickKey.evaluate(record)
+        }
         let picked = route.pick(clientAddress: self.links[Int(slot)].clientAddress, tried: self.links[Int(slot)].tried)
         guard let peer = picked else {
             route.noLiveUpstreams()

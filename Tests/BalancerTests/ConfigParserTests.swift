@@ -127,6 +127,7 @@ struct ConfigParserTests {
                 }
                 upstream sticky { hash $remote_addr consistent; server 10.0.0.1:1; server 10.0.0.2:1; }
                 upstream plain { hash $remote_addr; server 10.0.0.1:1; }
+                upstream keyed { hash "$proxy_protocol_addr:$remote_port" consistent; server 10.0.0.1:1; }
                 upstream rnd { random; server 10.0.0.1:1; }
                 upstream rnd2 { random two least_conn; server 10.0.0.1:1; }
                 upstream zkonly { zookeeper zk:2181 path=/p; }
@@ -159,6 +160,7 @@ struct ConfigParserTests {
             authFile: "/etc/muster/zk.auth", sessionTimeout: .seconds(4), maxFails: 2, failTimeout: .seconds(5)))
         #expect(configuration.upstream(named: "sticky")?.method == .hash(consistent: true))
         #expect(configuration.upstream(named: "plain")?.method == .hash(consistent: false))
+        #expect(configuration.upstream(named: "keyed")?.method.algorithm.description == "hash $proxy_protocol_addr:$remote_port consistent")
         #expect(configuration.upstream(named: "rnd")?.method == .random(two: false))
         #expect(configuration.upstream(named: "rnd2")?.method == .random(two: true))
         #expect(configuration.upstream(named: "zkonly")?.servers == [])
@@ -287,7 +289,8 @@ struct ConfigParserTests {
         BadConfig(text: "stream {\n  \(base)", line: 3, column: 1, message: "unexpected end of file, expecting \"}\" to close the \"stream\" block opened at line 1"),
         BadConfig(text: "stream { }\n}", line: 2, column: 1, message: "unexpected \"}\""),
         BadConfig(text: "stream { ; }", line: 1, column: 10, message: "unexpected \";\""),
-        BadConfig(text: "stream {\n  upstream u { hash $request_uri; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "only $remote_addr is supported"),
+        BadConfig(text: "stream {\n  upstream u { hash $request_uri; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "invalid hash key: unknown \"request_uri\" variable"),
+        BadConfig(text: "stream {\n  upstream u { hash \"k$upstream_addr$status\" consistent; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "hash key variable $status, $upstream_addr is not known when a member is picked"),
         BadConfig(text: "stream {\n  upstream u { least_conn; random; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 28, message: "load balancing method redefined"),
         BadConfig(text: "stream {\n  upstream u { zookeeper 127.0.0.1:2181; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 16, message: "invalid number of arguments in \"zookeeper\""),
         BadConfig(text: "stream {\n  upstream u { zookeeper 127.0.0.1:2181 auth_file=/x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 16, message: "needs path="),

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Balancer
+import ProxyEngine
 import Registry
 
 @Suite("Picker: hash $remote_addr [consistent]")
@@ -56,6 +57,38 @@ struct PickerHashTests {
                 #expect((0..<5).allSatisfy { _ in Self.port(pool, client) == first })
             }
         }
+    }
+
+    /// The key PoolRoute's evaluator makes for a client 10.0.0.1:`port`, as the engine calls it.
+    static func key(_ template: String, port: UInt16) throws -> String? {
+        let method = try HashBalancing.parse([template])
+        let key = try #require(method.pickKey)
+        var record = SessionRecord()
+        record.client = RecordAddress(family: .inet, port: port, bytes: [10, 0, 0, 1])
+        return PoolRoute.pickKey(key).evaluate(record)
+    }
+
+    // Expected ports from Python: [6000, 6001, 6001, 6002][((zlib.crc32(key) >> 16) & 0x7fff) % 4].
+    @Test("hash $remote_port and a literal-plus-variables key pick where nginx's CRC-32 does")
+    func templateKeys() throws {
+        let pool = Self.pool(consistent: false)
+        let ports: [UInt16] = [40000, 40001, 40002, 40003]
+        let plain = try ports.map { try Self.key("$remote_port", port: $0) }
+        #expect(plain == ["40000", "40001", "40002", "40003"])
+        #expect(plain.map { Self.port(pool, $0!) } == [6000, 6002, 6001, 6001])
+        let mixed = try ports.map { try Self.key("u-${remote_port}:$remote_addr", port: $0) }
+        #expect(mixed.first == "u-40000:10.0.0.1")
+        #expect(mixed.map { Self.port(pool, $0!) } == [6002, 6001, 6001, 6000])
+    }
+
+    @Test("$remote_addr keeps the engine's address text; other keys are templates and named in the method")
+    func keyKinds() throws {
+        let address = try HashBalancing.parse(["$remote_addr", "consistent"])
+        #expect(address.pickKey == nil && address.needsClientAddress && address.description == "hash consistent")
+        let port = try HashBalancing.parse(["$remote_port"])
+        #expect(port.pickKey != nil && !port.needsClientAddress && port.description == "hash $remote_port")
+        #expect(PoolRoute.pickKey(try #require(HashBalancing.parse(["$server_addr"]).pickKey)).needsServerAddress)
+        #expect(throws: BalancingParameterError.self) { try HashBalancing.parse(["$upstream_addr"]) }
     }
 
     @Test("no client address (e.g. a unix socket) falls back to round robin")

@@ -9,6 +9,7 @@ final class PoolRoute: ProxyRoute {
     let acceptLimiter: AcceptLimiter?
     let edge: SessionEdge?
     let sessionLog: SessionLog?
+    let pickKey: PickKey?
     private let upstream: UpstreamGroup
 
     init(target: ListenerTarget, acceptLimiter: AcceptLimiter? = nil) {
@@ -18,6 +19,7 @@ final class PoolRoute: ProxyRoute {
         self.edge = server.edge?.sessionEdge()
         self.sessionLog = target.sessionLog
         self.counters = target.upstream.metrics.engine
+        self.pickKey = target.upstream.pool.configuration.method.algorithm.pickKey.map(Self.pickKey)
         self.settings = RouteSettings(
             connectTimeout: Self.milliseconds(server.connectTimeout),
             idleTimeout: Self.milliseconds(server.idleTimeout),
@@ -27,6 +29,20 @@ final class PoolRoute: ProxyRoute {
             nextUpstreamTries: server.nextUpstreamTries,
             nextUpstreamTimeout: Self.milliseconds(server.nextUpstreamTimeout),
             needsClientAddress: target.upstream.pool.configuration.method.algorithm.needsClientAddress)
+    }
+
+    /// The engine's evaluator for a `hash KEY` template. A key with bytes outside ASCII (only
+    /// `$binary_remote_addr` makes them) becomes a string of one scalar per byte, so distinct keys
+    /// stay distinct (their hashes differ from nginx's, which hashes the raw bytes).
+    static func pickKey(_ template: StreamTemplate) -> PickKey {
+        let host = SessionValues.Host.current()
+        return PickKey(needsServerAddress: template.variables.contains { $0.needsServerAddress }) { record in
+            let bytes = template.evaluate(SessionValues(record: copy record, host: host))
+            if bytes.allSatisfy({ $0 < 0x80 }) {
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        }
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

@@ -27,6 +27,8 @@ protocol BalancingAlgorithm: Sendable, CustomStringConvertible {
     var rampsSlowStart: Bool { get }
     /// Whether picks read the client's address, which the engine then formats for each connection.
     var needsClientAddress: Bool { get }
+    /// A key the engine evaluates per connection and passes as `clientAddress` (`hash KEY`).
+    var pickKey: StreamTemplate? { get }
 
     /// Derives the algorithm's own state from the members (listed ones: see `PeerState.listed`).
     mutating func rebuild(_ members: [PoolMember])
@@ -42,6 +44,7 @@ extension BalancingAlgorithm {
     var supportsBackup: Bool { true }
     var rampsSlowStart: Bool { true }
     var needsClientAddress: Bool { false }
+    var pickKey: StreamTemplate? { nil }
     mutating func rebuild(_ members: [PoolMember]) {}
 
     /// The method the directive's arguments select, or what is wrong with them.

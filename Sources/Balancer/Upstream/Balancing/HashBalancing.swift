@@ -1,43 +1,72 @@
 import MusterBase
 
-/// nginx's `hash $remote_addr [consistent]` (`ngx_stream_upstream_hash_module`): the client's
-/// address decides, so a client comes back to the same member.
+/// nginx's `hash KEY [consistent]` (`ngx_stream_upstream_hash_module`): a key of the connection
+/// decides, so a client comes back to the same member. `$remote_addr` is formatted by the engine
+/// as today; any other key is a `StreamTemplate` of what is known at pick time (`pickTimeVariables`),
+/// which the engine evaluates once per connection (`PoolRoute.pickKey`).
 ///
 /// Plain: the key's CRC-32 picks a slot in the weighted member list (Cache::Memcached compatible);
 /// an ineligible member makes it rehash with a counter prefix. Consistent: ketama points on a ring
-/// (`ConsistentHashRing`), so a member leaving only moves its own clients. After 20 misses, with no
-/// client address (a unix socket) or with a lone member, round robin takes over. No backups.
+/// (`ConsistentHashRing`), so a member leaving only moves its own clients. After 20 misses, with an
+/// empty key (a unix socket's address) or with a lone member, round robin takes over. No backups.
 struct HashBalancing: BalancingAlgorithm {
     static var directive: String? { "hash" }
     static var argumentCount: ClosedRange<Int> { 1...2 }
 
+    /// The variables a key may use: those the engine knows when it picks (nginx evaluates the key
+    /// in `init_hash_peer`, before the upstream exists, so `$upstream_*`, `$status` and the byte
+    /// counts are not known; Muster refuses them rather than hash an empty value).
+    static let pickTimeVariables: Set<StreamVariable> = [
+        .remoteAddr, .remotePort, .binaryRemoteAddr, .serverAddr, .serverPort, .proxyProtocolAddr,
+        .proxyProtocolPort, .connection, .pid, .hostname, .protocol,
+    ]
+
     static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self {
-        guard arguments[0] == "$remote_addr" else {
-            throw BalancingParameterError(
-                argument: 0, message: "unsupported hash key \"\(ConfigError.shown(arguments[0]))\": only $remote_addr is supported")
+        let key: StreamTemplate
+        do throws(StreamTemplate.Invalid) {
+            key = try StreamTemplate(compiling: arguments[0])
+        } catch {
+            throw BalancingParameterError(argument: 0, message: "invalid hash key: \(error.message)")
         }
-        guard arguments.count == 2 else { return Self(consistent: false) }
+        let unknown = key.variables.subtracting(Self.pickTimeVariables).map { "$" + $0.rawValue }.sorted()
+        guard unknown.isEmpty else {
+            throw BalancingParameterError(
+                argument: 0,
+                message: "hash key variable \(unknown.joined(separator: ", ")) is not known when a member is picked")
+        }
+        let template = key.soleVariable == .remoteAddr ? nil : key
+        guard arguments.count == 2 else { return Self(consistent: false, key: template, keyText: arguments[0]) }
         guard arguments[1] == "consistent" else {
             throw BalancingParameterError(
                 argument: 1, message: "invalid parameter \"\(ConfigError.shown(arguments[1]))\" in \"hash\" (only \"consistent\")")
         }
-        return Self(consistent: true)
+        return Self(consistent: true, key: template, keyText: arguments[0])
     }
 
     let consistent: Bool
+    /// The key when it is not `$remote_addr` (nil: the engine's address text, no template).
+    let key: StreamTemplate?
+    /// The key as written, for `description`.
+    let keyText: String
     /// The summed weight of listed primary members (nginx's `total_weight`), for plain hashing.
     private var primaryWeight = 0
     private var ring = ConsistentHashRing()
 
-    init(consistent: Bool) {
+    init(consistent: Bool, key: StreamTemplate? = nil, keyText: String = "$remote_addr") {
         self.consistent = consistent
+        self.key = key
+        self.keyText = key == nil ? "$remote_addr" : keyText
     }
 
-    var description: String { consistent ? "hash consistent" : "hash" }
+    /// `hash` / `hash consistent` for `$remote_addr` (as before), else with the key.
+    var description: String {
+        (key == nil ? "hash" : "hash \(keyText)") + (consistent ? " consistent" : "")
+    }
     var supportsBackup: Bool { false }
     /// nginx Plus ignores slow_start for hash methods; so do we, and `check` says so.
     var rampsSlowStart: Bool { false }
-    var needsClientAddress: Bool { true }
+    var needsClientAddress: Bool { key == nil }
+    var pickKey: StreamTemplate? { key }
 
     mutating func rebuild(_ members: [PoolMember]) {
         primaryWeight = 0
