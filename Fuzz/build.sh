@@ -33,6 +33,15 @@ proxy=$(stage proxy-protocol "$ROOT/Sources/ProxyEngine/ProxyProtocol.swift" "$R
 
 FLAGS=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -g -O -module-name Fuzzed -use-ld=lld)
 
+# ProxyEngine's C shim, for the engine types the config reaches (addresses, the session record that
+# the log variables read): its header as a module and its one C file as an object in every target.
+CMOD="$OUT/cmodule"
+mkdir -p "$CMOD"
+printf 'module CProxyEngine {\n    header "%s/CProxyEngine.h"\n    export *\n}\n' \
+    "$(cd "$ROOT/Sources/CProxyEngine/include" && pwd)" >"$CMOD/module.modulemap"
+clang -c -O1 -g -I "$ROOT/Sources/CProxyEngine/include" "$ROOT/Sources/CProxyEngine/shim.c" -o "$OUT/cproxyengine.o"
+FLAGS+=(-I "$CMOD" "$OUT/cproxyengine.o")
+
 # Compiles one target. When the code starts to use a type defined in a file not listed above, the
 # compiler names it ("cannot find type 'X' in scope"): that file is found in Sources/, staged, and
 # the build retried (up to 12 rounds: the config reaches the balancing algorithms and the member

@@ -172,12 +172,16 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The main `error_log` lines, else `--error-log` at `--log-level`; empty: stderr at `--log-level`.
-    private func errorLogTargets(_ configuration: BalancerConfiguration) -> [ErrorLogConfiguration] {
-        if !configuration.errorLogs.isEmpty { return configuration.errorLogs }
+    private func errorLogTargets(
+        _ configuration: BalancerConfiguration
+    ) -> [(destination: ErrorLogConfiguration.Destination, level: Logger.Level)] {
+        if !configuration.errorLogs.isEmpty {
+            return configuration.errorLogs.map { (destination: $0.destination, level: Logger.Level($0.level)) }
+        }
         guard let errorLog = self.errorLog else { return [] }
         let destination: ErrorLogConfiguration.Destination =
             errorLog == "stderr" ? .standardError : .file(ConfigSource.resolve(errorLog, prefix: self.placement.prefix))
-        return [ErrorLogConfiguration(destination: destination, level: self.logOptions.level)]
+        return [(destination: destination, level: self.logOptions.level)]
     }
 
     /// `user`: looked up now (a missing account stops the start), applied after binding; ignored

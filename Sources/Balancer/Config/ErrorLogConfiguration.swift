@@ -1,5 +1,3 @@
-import Logging
-
 /// `error_log FILE|stderr [LEVEL];`: where the balancer's own messages go, and from which level.
 /// In the main context it is the process's log; in `stream {}` the default for every server's
 /// session messages; in a `server {}` block the messages about that listener's sessions.
@@ -10,25 +8,34 @@ public struct ErrorLogConfiguration: Sendable, Equatable {
         case file(String)
     }
 
+    /// The grades a config can name, from the most verbose; the same six as swift-log's, kept here
+    /// so the config stays free of the logging library (the fuzz target compiles it alone). The
+    /// error log maps them onto `Logger.Level` (ErrorLog/ErrorLogFiles.swift).
+    public enum Level: Int, Sendable, Equatable, Comparable {
+        case debug, info, notice, warning, error, critical
+
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
     public var destination: Destination
-    public var level: Logger.Level
+    public var level: Level
 
     /// nginx's default level for `error_log`.
-    public static let defaultLevel = Logger.Level.error
+    public static let defaultLevel = Level.error
 
-    public init(destination: Destination, level: Logger.Level = ErrorLogConfiguration.defaultLevel) {
+    public init(destination: Destination, level: Level = ErrorLogConfiguration.defaultLevel) {
         self.destination = destination
         self.level = level
     }
 
     /// nginx's level names, from the most verbose: `crit`, `alert` and `emerg` are all critical
     /// here (swift-log has no finer grades above error).
-    static let levels: [(name: String, level: Logger.Level)] = [
+    static let levels: [(name: String, level: Level)] = [
         ("debug", .debug), ("info", .info), ("notice", .notice), ("warn", .warning), ("error", .error),
         ("crit", .critical), ("alert", .critical), ("emerg", .critical),
     ]
 
-    static func level(named name: String) -> Logger.Level? {
+    static func level(named name: String) -> Level? {
         levels.first { $0.name == name }?.level
     }
 }

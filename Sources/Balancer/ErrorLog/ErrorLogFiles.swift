@@ -6,10 +6,10 @@ public final class ErrorLogFiles: LogReopening {
     public let outputs: [(file: ErrorLogFile, level: Logger.Level)]
 
     /// Opens every destination; throws the first that cannot be opened.
-    public init(_ logs: [ErrorLogConfiguration]) throws(ErrorLogError) {
+    public init(_ targets: [(destination: ErrorLogConfiguration.Destination, level: Logger.Level)]) throws(ErrorLogError) {
         var outputs: [(file: ErrorLogFile, level: Logger.Level)] = []
-        for log in logs {
-            outputs.append((try ErrorLogFile(log.destination), log.level))
+        for target in targets {
+            outputs.append((try ErrorLogFile(target.destination), target.level))
         }
         self.outputs = outputs
     }
@@ -26,6 +26,20 @@ public final class ErrorLogFiles: LogReopening {
                 Logger(label: "balancer") { _ in handler }.error(
                     "error log reopen failed; writing to the old file", metadata: ["error": "\(error)"])
             }
+        }
+    }
+}
+
+extension Logger.Level {
+    /// A config's `error_log` level as swift-log's (the same six grades).
+    public init(_ level: ErrorLogConfiguration.Level) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .notice: self = .notice
+        case .warning: self = .warning
+        case .error: self = .error
+        case .critical: self = .critical
         }
     }
 }
