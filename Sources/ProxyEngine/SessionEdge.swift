@@ -12,12 +12,12 @@ public final class SessionEdge: Sendable {
     public let access: AccessList
     public let limits: [ConnectionLimit]
     /// `return VALUE`: sent to the client, which is then closed; no upstream is picked.
-    public let returnValue: [UInt8]?
+    public let returnValue: EdgeReturn?
     public let sendsProxyProtocol: Bool
 
     public init(
         readsProxyProtocol: Bool = false, proxyProtocolTimeout: Int64 = 30_000, realIPFrom: [CIDR] = [],
-        access: AccessList = AccessList(), limits: [ConnectionLimit] = [], returnValue: [UInt8]? = nil,
+        access: AccessList = AccessList(), limits: [ConnectionLimit] = [], returnValue: EdgeReturn? = nil,
         sendsProxyProtocol: Bool = false
     ) {
         self.readsProxyProtocol = readsProxyProtocol
@@ -32,8 +32,14 @@ public final class SessionEdge: Sendable {
     /// The client address the session goes on with: the PROXY header's source when the peer that
     /// sent it is trusted (`set_real_ip_from`, as `ngx_stream_realip_module`), else the peer's own.
     public func remoteAddress(peer: IPAddress?, proxySource: IPAddress?) -> IPAddress? {
-        guard let proxySource, let peer, self.realIPFrom.contains(where: { $0.contains(peer) }) else { return peer }
+        guard let proxySource, self.trusts(peer) else { return peer }
         return proxySource
+    }
+
+    /// Whether a PROXY header from `peer` gives the client's address (`set_real_ip_from`).
+    func trusts(_ peer: IPAddress?) -> Bool {
+        guard let peer else { return false }
+        return self.realIPFrom.contains(where: { $0.contains(peer) })
     }
 
     /// Counts the session in every zone, or refuses it (503) giving back what it took.
@@ -49,6 +55,26 @@ public final class SessionEdge: Sendable {
             holds.append(LimitHold(zone: limit.zone, key: key))
         }
         return holds
+    }
+}
+
+/// `return VALUE`: the value for one session, made at accept from a record of what is known then
+/// (client and PROXY addresses, realip applied; `$server_addr` when `needsServerAddress`; serial;
+/// accept time as `end`). One per listener and reload; the value's bytes are the only allocation
+/// per connection, and only where `return` is configured.
+public struct EdgeReturn: Sendable {
+    /// Whether the value needs the connection's local address (a `getsockname` per connection).
+    public var needsServerAddress: Bool
+    public var render: @Sendable (SessionRecord) -> [UInt8]
+
+    public init(needsServerAddress: Bool = false, render: @escaping @Sendable (SessionRecord) -> [UInt8]) {
+        self.needsServerAddress = needsServerAddress
+        self.render = render
+    }
+
+    /// A fixed value.
+    public init(_ bytes: [UInt8]) {
+        self.init { _ in bytes }
     }
 }
 

@@ -76,10 +76,23 @@ extension WorkerCore {
             self.links[Int(slot)].limitHolds = holds
         }
         if let value = edge.returnValue {
-            self.respond(slot, value)
+            self.respond(slot, value.render(self.returnRecord(slot, edge)))
             return
         }
         self.connectNext(slot)
+    }
+
+    /// What `return`'s variables read: the accept-time record, with the PROXY header's address and,
+    /// from a trusted peer (realip), the client's address and port taken from it.
+    private func returnRecord(_ slot: Int32, _ edge: SessionEdge) -> SessionRecord {
+        var record = self.records[slot]
+        record.end = self.now
+        let links = self.links[Int(slot)]
+        if let source = links.proxyHeader?.source {
+            record.proxyProtocol = RecordAddress(source)
+            if edge.trusts(links.clientEndpoint?.address) { record.client = RecordAddress(source) }
+        }
+        return record
     }
 
     /// `return VALUE`: what the client sent so far is read and dropped (closing over unread bytes

@@ -25,8 +25,8 @@ struct WorkerCore {
     private let clock: () -> Int64
 
     var sessions = SessionTable(capacity: 1024)
-    /// Parallel to `sessions`, grown only for sessions that are recorded (a listener with an access log).
-    private var records = SlotTable<SessionRecord>(capacity: 16)
+    /// Parallel to `sessions`, grown only for sessions that are recorded (an access log, a pick key or `return`).
+    private(set) var records = SlotTable<SessionRecord>(capacity: 16)
     /// Sessions started by this worker, for `$connection`.
     private var serials: UInt64 = 0
     /// Parallel to `sessions`: what each session holds by reference.
@@ -271,9 +271,12 @@ struct WorkerCore {
         var client = RecordAddress()
         var server = RecordAddress()
         let pickKey = route.pickKey
-        if route.sessionLog != nil || pickKey != nil {
+        let returns = route.edge?.returnValue
+        if route.sessionLog != nil || pickKey != nil || returns != nil {
             client = RecordAddress(address)
-            if route.sessionLog?.needsServerAddress == true || pickKey?.needsServerAddress == true {
+            if route.sessionLog?.needsServerAddress == true || pickKey?.needsServerAddress == true
+                || returns?.needsServerAddress == true
+            {
                 var local = sockaddr_storage()
                 if cpe_local_address(fd, &local) > 0 {
                     server = RecordAddress(local)
@@ -297,8 +300,8 @@ struct WorkerCore {
         session.generation = generation
         session.inUse = true
         self.serials &+= 1
-        // A pick key reads the record too, but only an access log sends it on.
-        if route.sessionLog != nil || route.pickKey != nil {
+        // A pick key and `return` read the record too, but only an access log sends it on.
+        if route.sessionLog != nil || route.pickKey != nil || route.edge?.returnValue != nil {
             session.recording = route.sessionLog != nil
             var record = SessionRecord()
             // Interleaved per worker: unique across the engine without a shared counter.

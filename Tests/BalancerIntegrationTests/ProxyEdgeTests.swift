@@ -64,4 +64,20 @@ struct ProxyEdgeTests {
         second.close(promise: nil)
         await balancer.stop()
     }
+
+    @Test("return: the value, with the client's address (realip from a trusted PROXY header), then the close")
+    func returnValue() async throws {
+        func start(_ server: String) async throws -> RunningBalancer {
+            try await RunningBalancer.start(try BalancerConfiguration.parse("stream { server { \(server) } }", file: "return.conf"))
+        }
+        // The config tokenizer refuses control characters in words, so nginx-tests' "$remote_addr\n" is not taken yet.
+        let plain = try await start("listen 127.0.0.1:0; return $remote_addr;")
+        #expect(try await TestClient.exchange(port: plain.port, payload: Array("ignored".utf8)) == Array("127.0.0.1".utf8))
+        await plain.stop()
+        let realip = try await start(
+            "listen 127.0.0.1:0 proxy_protocol; set_real_ip_from 127.0.0.1; return '$remote_addr:$remote_port $proxy_protocol_addr:$proxy_protocol_port';")
+        let header = Array("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\n".utf8)
+        #expect(try await TestClient.exchange(port: realip.port, payload: header) == Array("192.0.2.1:1234 192.0.2.1:1234".utf8))
+        await realip.stop()
+    }
 }

@@ -71,4 +71,26 @@ struct EdgeConfigTests {
     func badZone(line: String, column: Int, message: String) {
         expectRejected(Self.text(stream: line, ""), file: "a.conf", line: 3, column: column, message: message)
     }
+
+    @Test("return VALUE: a server without proxy_pass, its template on every listen, bound to the empty (return) group")
+    func returnValue() throws {
+        let text = "stream {\n  server { listen 8000; listen 8001; return '$remote_addr:${remote_port}!$connection'; }\n}"
+        let configuration = try BalancerConfiguration.parse(text, file: "a.conf")
+        let template = try StreamTemplate(compiling: "$remote_addr:${remote_port}!$connection")
+        #expect(configuration.listeners.map { $0.edge?.returnValue } == [template, template])
+        #expect(configuration.listeners.map(\.proxyPass) == [ReturnSetting.upstreamName, ReturnSetting.upstreamName])
+        #expect(configuration.upstreams.map(\.name) == [ReturnSetting.upstreamName])
+    }
+
+    @Test("bad return names file:line:column", arguments: [
+        ("proxy_pass u; return x;", 1, "\"proxy_pass\" and \"return\" (line 3) are in one \"server\" block"),
+        ("return \"sent $bytes_sent\";", 8, "variable \"$bytes_sent\" is not known when \"return\" is sent"),
+        ("return \"a $nosuch\";", 10, "unknown \"nosuch\" variable"),
+        ("return a; return b;", 11, "is duplicate"),
+    ])
+    func badReturn(line: String, column: Int, message: String) {
+        expectRejected(
+            "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; \(line) }\n}", file: "a.conf", line: 3,
+            column: column + 24, message: message)
+    }
 }

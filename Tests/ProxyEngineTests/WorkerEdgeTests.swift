@@ -203,7 +203,7 @@ struct WorkerEdgeTests {
 
     @Test("return VALUE: the client gets the value and an EOF; no upstream is picked")
     func returnValue() throws {
-        var scene = try Scene(SessionEdge(returnValue: Self.bytes("hello\n")))
+        var scene = try Scene(SessionEdge(returnValue: EdgeReturn(Self.bytes("hello\n"))))
         let client = scene.client(from: Self.peer("192.0.2.1"))
         let got = scene.read(client, 0)
         #expect(got.bytes == Self.bytes("hello\n"))

@@ -61,11 +61,12 @@ struct EdgeSettings {
     /// A server's settings over the stream's, for one `listen` (its `proxy_protocol` parameter),
     /// nil when nothing is configured.
     func configuration(
-        over defaults: EdgeSettings, listenReadsProxyProtocol: Bool, zones: [String: LimitConnConfiguration.Zone],
+        over defaults: EdgeSettings, listenReadsProxyProtocol: Bool, returnValue: StreamTemplate? = nil, zones: [String: LimitConnConfiguration.Zone],
         _ reader: ConfigReader
     ) throws(ConfigError) -> EdgeConfiguration? {
         var edge = EdgeConfiguration()
         edge.readsProxyProtocol = listenReadsProxyProtocol
+        edge.returnValue = returnValue
         edge.proxyProtocolTimeout = proxyProtocolTimeout ?? defaults.proxyProtocolTimeout ?? .seconds(30)
         edge.sendsProxyProtocol = proxyProtocol ?? defaults.proxyProtocol ?? false
         edge.realIPFrom = realIPFrom ?? defaults.realIPFrom ?? []
@@ -121,6 +122,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var realIPFrom: [CIDR] = []
     public var access = AccessList()
     public var limits: [LimitConnConfiguration] = []
+    /// `return VALUE` (ReturnModule.swift).
+    public var returnValue: StreamTemplate?
 
     public init() {}
 }

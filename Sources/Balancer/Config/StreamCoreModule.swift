@@ -60,6 +60,9 @@ struct StreamContext {
                     ConfigError(file: address.file, line: address.line, column: address.column, message: ""),
                 ]
             }
+            if server.returns.template != nil, configuration.upstream(named: ReturnSetting.upstreamName) == nil {
+                configuration.upstreams.append(UpstreamConfiguration(name: ReturnSetting.upstreamName, servers: []))
+            }
             for (listener, listen) in try server.listeners(block, defaults: self, reader) {
                 if listener.listenPort != 0,
                    let clash = bound.first(where: { $0.port == listener.listenPort && Self.overlaps($0.host, listener.listenHost) }) {
@@ -106,6 +109,7 @@ struct ServerContext {
     /// `proxy_pass HOST:PORT`: the one-member upstream it makes.
     var implicitUpstream: UpstreamConfiguration?
     var acceptRate: AcceptRate?
+    var returns = ReturnSetting()
 
     init(upstreams: [String: ConfigDirective], logFormats: [LogFormat]) {
         self.upstreams = upstreams
@@ -135,15 +139,19 @@ struct ServerContext {
             server.proxyPass = directive
         },
     ] + ProxySettings.commands.within(\.proxy) + ErrorLogModule.commands.within(\.errorLogs)
-        + EdgeSettings.commands.within(\.edge) + AccessLogSettings.serverCommands.within(\.accessLog))
+        + EdgeSettings.commands.within(\.edge) + AccessLogSettings.serverCommands.within(\.accessLog)
+        + ReturnSetting.commands.within(\.returns))
 
     /// One listener per `listen`, with the block's settings over the `stream {}` defaults.
     func listeners(_ block: ConfigDirective, defaults: StreamContext, _ reader: ConfigReader) throws(ConfigError) -> [(ListenerConfiguration, ConfigDirective)] {
         guard !listens.isEmpty else {
             throw reader.error(block, "no \"listen\" is defined for this \"server\" block")
         }
-        guard let proxyPass else {
-            throw reader.error(block, "no \"proxy_pass\" is defined for this \"server\" block")
+        if let proxyPass, let returned = returns.directive {
+            throw reader.error(proxyPass, "\"proxy_pass\" and \"return\" (line \(returned.line)) are in one \"server\" block: a server either proxies or returns")
+        }
+        guard let upstream = proxyPass?.arguments[0].text ?? returns.template.map({ _ in ReturnSetting.upstreamName }) else {
+            throw reader.error(block, "no \"proxy_pass\" or \"return\" is defined for this \"server\" block")
         }
         return try listens.map { listen throws(ConfigError) in
             var listener = ListenerConfiguration(
@@ -151,14 +159,15 @@ struct ServerContext {
                 listenPort: listen.port,
                 backlog: listen.backlog,
                 reusePort: listen.reusePort,
-                proxyPass: proxyPass.arguments[0].text,
+                proxyPass: upstream,
                 acceptRate: acceptRate
             )
             proxy.apply(over: defaults.proxy, to: &listener)
             listener.errorLogs = errorLogs.isEmpty ? defaults.errorLogs : errorLogs
             listener.accessLogs = accessLog.inherited(from: defaults.accessLog)
             listener.edge = try edge.configuration(
-                over: defaults.edge, listenReadsProxyProtocol: listen.proxyProtocol, zones: defaults.limitConnZones.zones, reader)
+                over: defaults.edge, listenReadsProxyProtocol: listen.proxyProtocol, returnValue: returns.template,
+                zones: defaults.limitConnZones.zones, reader)
             return (listener, listen.directive)
         }
     }

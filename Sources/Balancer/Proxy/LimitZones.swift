@@ -26,6 +26,15 @@ extension EdgeConfiguration {
             realIPFrom: self.realIPFrom,
             access: self.access,
             limits: self.limits.map { ConnectionLimit(zone: LimitZones.zone($0.zone), limit: $0.limit, key: $0.zone.key) },
+            returnValue: self.returnValue.map(Self.edgeReturn),
             sendsProxyProtocol: self.sendsProxyProtocol)
+    }
+
+    /// `return`'s value per session, from its accept-time record and this process's host values.
+    private static func edgeReturn(_ template: StreamTemplate) -> EdgeReturn {
+        let host = SessionValues.Host.current()
+        return EdgeReturn(needsServerAddress: template.variables.contains(where: \.needsServerAddress)) { record in
+            template.evaluate(SessionValues(record: record, host: host))
+        }
     }
 }
