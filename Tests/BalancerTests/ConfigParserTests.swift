@@ -283,7 +283,7 @@ struct ConfigParserTests {
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_next_upstream_tries -1; }\n}", line: 3, column: 62, message: "invalid proxy_next_upstream_tries \"-1\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_timeout 1s 2s; }\n}", line: 3, column: 36, message: "invalid number of arguments in \"proxy_timeout\""),
         BadConfig(text: "stream {\n  \(base)  server { proxy_pass u; }\n}", line: 3, column: 3, message: "no \"listen\" is defined"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; }\n}", line: 3, column: 3, message: "no \"proxy_pass\" is defined"),
+        BadConfig(text: "stream {\n  \(base)  server { listen 1; }\n}", line: 3, column: 3, message: "no \"proxy_pass\" or \"return\" is defined"),
         BadConfig(text: "stream {\n  \(base)  server { listen 1 udp; proxy_pass u; }\n}", line: 3, column: 21, message: "unsupported parameter \"udp\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass 127.0.0.1:70000; }\n}", line: 3, column: 33, message: "invalid port in proxy_pass \"127.0.0.1:70000\""),
         BadConfig(text: "stream {\n  \(base)", line: 3, column: 1, message: "unexpected end of file, expecting \"}\" to close the \"stream\" block opened at line 1"),
