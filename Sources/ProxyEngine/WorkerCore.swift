@@ -579,6 +579,15 @@ struct WorkerCore {
         while let action = self.sessions[slot].state.nextAction(now: self.now) {
             switch action {
             case .shutdownWrite(let side):
+                // The member has ended and its socket is about to close: give its slot back before
+                // the client's FIN, which the client may answer by reconnecting at once (the client
+                // side's actions come first, so otherwise the pick saw a stale count; nginx-tests'
+                // stream_upstream_least_conn.t showed 6/4 instead of 5/5).
+                if side == .client, self.sessions[slot].state.upstream.inputClosed,
+                    self.sessions[slot].state.upstream.closeQueued
+                {
+                    self.releasePeer(slot)
+                }
                 let fd = self.sessions[slot][side].fd
                 if fd >= 0 {
                     _ = cpe_shutdown_write(fd)
