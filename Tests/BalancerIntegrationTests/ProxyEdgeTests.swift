@@ -70,9 +70,12 @@ struct ProxyEdgeTests {
         func start(_ server: String) async throws -> RunningBalancer {
             try await RunningBalancer.start(try BalancerConfiguration.parse("stream { server { \(server) } }", file: "return.conf"))
         }
-        // The config tokenizer refuses control characters in words, so nginx-tests' "$remote_addr\n" is not taken yet.
-        let plain = try await start("listen 127.0.0.1:0; return $remote_addr;")
-        #expect(try await TestClient.exchange(port: plain.port, payload: Array("ignored".utf8)) == Array("127.0.0.1".utf8))
+        // A quoted value keeps its newline, as nginx-tests' stream_realip.t writes it.
+        let plain = try await start("listen 127.0.0.1:0; return \"$remote_addr:\n  \\t$remote_port\";")
+        let answer = try await TestClient.exchange(port: plain.port, payload: Array("ignored".utf8))
+        let prefix = Array("127.0.0.1:\n  \t".utf8)
+        let port = answer.dropFirst(prefix.count)
+        #expect(answer.starts(with: prefix) && !port.isEmpty && port.allSatisfy { (0x30...0x39).contains($0) }, "\(answer)")
         await plain.stop()
         let realip = try await start(
             "listen 127.0.0.1:0 proxy_protocol; set_real_ip_from 127.0.0.1; return '$remote_addr:$remote_port $proxy_protocol_addr:$proxy_protocol_port';")

@@ -29,6 +29,17 @@ struct ConfigTokenizerTests {
         #expect(tokens.map(\.kind) == [.word("it's"), .word("tab\there"), .word("${remote_addr}x"), .word("a\\;b"), .endOfFile])
     }
 
+    @Test("as nginx reads them: a quoted string keeps its newlines, escapes work quoted or not, other backslashes stay, any character is a word's")
+    func quotedStrings() throws {
+        let tokens = try Self.tokens("return \"$a:\n   $b\"; x 'a\\nb' c\\td \"\\x\\$\" e\u{1}f;")
+        #expect(tokens.map(\.kind) == [
+            .word("return"), .word("$a:\n   $b"), .semicolon, .word("x"), .word("a\nb"), .word("c\td"), .word("\\x\\$"), .word("e\u{1}f"),
+            .semicolon, .endOfFile,
+        ])
+        // Positions after a newline inside quotes count it.
+        #expect([tokens[3].line, tokens[3].column] == [2, 9])
+    }
+
     @Test("invalid UTF-8 in a comment is harmless")
     func invalidUTF8() throws {
         var bytes = Array("# ".utf8)

@@ -39,6 +39,12 @@ struct ConfigValidationTests {
         ("stream { upstream u { zookeeper h:1 path=/p \"auth_file=/a\u{7F}\"; } server { listen 1; proxy_pass u; } }", 45, "U+007F"),
         ("stream { upstream u { zookeeper h:1 path=/p \"auth_file=/a\\nb\"; } server { listen 1; proxy_pass u; } }", 45, "U+000A"),
         ("stream { upstream \"u\u{202E}\" { server 127.0.0.1:1; } server { listen 1; proxy_pass u; } }", 19, "U+202E"),
+        // names, paths and hosts take no control character, even where a string value (return) would
+        ("pid \"/run/a\nb.pid\"; stream { \(upstream) server { listen 1; proxy_pass u; } }", 5, "U+000A"),
+        ("include \"a\u{1}.conf\"; stream { \(upstream) server { listen 1; proxy_pass u; } }", 9, "U+0001"),
+        ("stream { log_format \"f\u{0}\" x; \(upstream) server { listen 1; proxy_pass u; } }", 21, "U+0000"),
+        ("stream { upstream u { server \"127.0.0.1:1\n\"; } server { listen 1; proxy_pass u; } }", 30, "U+000A"),
+        ("stream { \(upstream) server { listen 1; proxy_pass \"u\t\"; } }", 75, "unknown upstream \"u\\t\""),
         ("stream { upstream u { zookeeper h:1 path=/svc/..; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
         ("stream { upstream u { zookeeper h:1 path=/svc/./x; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
         ("stream { upstream u { zookeeper h:1 path=/; } server { listen 1; proxy_pass u; } }", 37, "the root cannot be a service path"),
@@ -47,6 +53,26 @@ struct ConfigValidationTests {
     ] as [(String, Int, String)])
     func rejected(text: String, column: Int, message: String) {
         expectRejected(text, file: "v.conf", line: 1, column: column, message: message)
+    }
+
+    @Test("string values take newlines and control characters, as nginx: a multi-line return, log_format's strings joined")
+    func stringValues() throws {
+        let text = """
+            stream {
+              log_format f '$remote_addr:
+                $status' "\\t$connection\u{1}";
+              server { listen 1; return "a\\nb
+            c"; }
+              server { listen 2; proxy_pass 127.0.0.1:9; access_log /tmp/f.log f "if=$status\\n"; }
+            }
+            """
+        let configuration = try BalancerConfiguration.parse(text, file: "v.conf")
+        #expect(configuration.listeners[0].edge?.returnValue == (try StreamTemplate(compiling: "a\nb\nc")))
+        let log = try #require(configuration.listeners[1].accessLogs.first)
+        var format = try StreamTemplate(compiling: "$remote_addr:\n    $status")
+        try format.append(compiling: "\t$connection\u{1}")
+        #expect(log.format.template == format)
+        #expect(log.condition == (try StreamTemplate(compiling: "$status\n")))
     }
 
     @Test("a config must be UTF-8: \\xff and \\xfe no longer decode to the same name")

@@ -84,7 +84,7 @@ struct EdgeConfigTests {
 
     @Test("bad return names file:line:column", arguments: [
         ("proxy_pass u; return x;", 1, "\"proxy_pass\" and \"return\" (line 3) are in one \"server\" block"),
-        ("return \"sent $bytes_sent\";", 8, "variable \"$bytes_sent\" is not known when \"return\" is sent"),
+        ("return \"sent $upstream_addr\";", 8, "variable \"$upstream_addr\" is not known when \"return\" is sent"),
         ("return \"a $nosuch\";", 10, "unknown \"nosuch\" variable"),
         ("return a; return b;", 11, "is duplicate"),
     ])

@@ -23,12 +23,12 @@ struct AccessLogSettings {
         }
     }
 
-    static let accessLog = ConfigCommand<AccessLogSettings>("access_log", arguments: 1...6, repeats: true) { settings, directive, reader throws(ConfigError) in
+    static let accessLog = ConfigCommand<AccessLogSettings>("access_log", arguments: 1...6, repeats: true, text: 2...) { settings, directive, reader throws(ConfigError) in
         try settings.accessLog(directive, reader)
     }
 
     static let streamCommands: [ConfigCommand<AccessLogSettings>] = [
-        ConfigCommand("log_format", arguments: 2...1000, repeats: true) { settings, directive, reader throws(ConfigError) in
+        ConfigCommand("log_format", arguments: 2...1000, repeats: true, text: 1...) { settings, directive, reader throws(ConfigError) in
             try settings.logFormat(directive, reader)
         },
         accessLog,

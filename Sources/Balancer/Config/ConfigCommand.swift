@@ -13,13 +13,22 @@ struct ConfigCommand<Context>: Sendable {
     /// Whether the directive may appear more than once in one block (`listen`, `server`); the
     /// others are refused the second time with nginx's "is duplicate".
     let repeats: Bool
+    /// The arguments, from this index on, that are string values (templates such as `return`'s
+    /// value or `log_format`'s strings), which take any character, newlines and tabs included, as
+    /// in nginx. Every other argument names something (a file, a host, a ZooKeeper path, an id, a
+    /// number) and is refused by `ConfigReader.read` if it holds a control or invisible character.
+    let text: PartialRangeFrom<Int>?
     let handle: Handler
 
-    init(_ name: String, arguments: ClosedRange<Int> = 1...1, block: Bool = false, repeats: Bool = false, _ handle: @escaping Handler) {
+    init(
+        _ name: String, arguments: ClosedRange<Int> = 1...1, block: Bool = false, repeats: Bool = false,
+        text: PartialRangeFrom<Int>? = nil, _ handle: @escaping Handler
+    ) {
         self.name = name
         self.arguments = arguments
         self.takesBlock = block
         self.repeats = repeats
+        self.text = text
         self.handle = handle
     }
 
@@ -27,7 +36,7 @@ struct ConfigCommand<Context>: Sendable {
     /// contexts (`proxy_timeout` in `stream` and `server`) is written once, on the settings it fills.
     func within<Outer>(_ path: WritableKeyPath<Outer, Context> & Sendable) -> ConfigCommand<Outer> {
         let handle = self.handle
-        return ConfigCommand<Outer>(name, arguments: arguments, block: takesBlock, repeats: repeats) { outer, directive, reader throws(ConfigError) in
+        return ConfigCommand<Outer>(name, arguments: arguments, block: takesBlock, repeats: repeats, text: text) { outer, directive, reader throws(ConfigError) in
             try handle(&outer[keyPath: path], directive, reader)
         }
     }

@@ -70,6 +70,7 @@ struct ConfigIncludes {
                 throw reader.error(directive, "invalid number of arguments in \"include\" directive")
             }
             let argument = directive.arguments[0]
+            try reader.requireVisible(argument, in: directive)
             if depth >= Self.maximumDepth {
                 throw reader.error(argument, "\"include\" is nested more than \(Self.maximumDepth) files deep; does a file include itself?")
             }

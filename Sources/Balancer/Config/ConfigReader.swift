@@ -32,6 +32,9 @@ struct ConfigReader: Sendable {
             if !command.arguments.contains(directive.arguments.count) {
                 throw error(directive, "invalid number of arguments in \"\(ConfigError.shown(directive.name))\" directive")
             }
+            for (index, argument) in directive.arguments.enumerated() where command.text?.contains(index) != true {
+                try requireVisible(argument, in: directive)
+            }
             try command.handle(&context, directive, self)
         }
     }
@@ -41,6 +44,24 @@ struct ConfigReader: Sendable {
     static let knownDirectives: Set<String> = Set(
         MainContext.commands.names + EventsContext.commands.names + StreamContext.commands.names
             + UpstreamContext.commands.names + ServerContext.commands.names + ["include"])
+
+    /// Whether a word that names something may hold `scalar`: no control character but the tab,
+    /// no format character, separator, private-use or unassigned code point, so what a name, path
+    /// or address says is what it shows (a NUL would cut a C string, a newline forge a log line, a
+    /// bidi override reorder a name). String values (`ConfigCommand.text`) are not held to it.
+    static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "\\" || scalar == "\t" || UntrustedText.isPlain(scalar)
+    }
+
+    /// Refuses an argument of `directive` that names something (a file, host, path, id, ...) and
+    /// holds a character that `isVisible` refuses, at the argument's position.
+    func requireVisible(_ argument: ConfigDirective.Argument, in directive: ConfigDirective) throws(ConfigError) {
+        guard let bad = argument.text.unicodeScalars.first(where: { !Self.isVisible($0) }) else { return }
+        let code = String(bad.value, radix: 16, uppercase: true)
+        throw error(
+            argument,
+            "control or invisible character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) in \"\(ConfigError.shown(argument.text))\": \"\(ConfigError.shown(directive.name))\" takes visible text here (only string values, such as \"return\" and \"log_format\" strings, may hold control characters)")
+    }
 
     // MARK: errors
 

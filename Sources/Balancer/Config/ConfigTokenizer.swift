@@ -4,6 +4,10 @@ import MusterBase
 ///
 /// Works on raw bytes so that any UTF-8 (or even invalid bytes) in comments passes through untouched;
 /// columns count characters, not bytes, so positions after non-ASCII text still point right.
+///
+/// As in nginx, a word may hold any character: a quoted string keeps its newlines and tabs, and
+/// `\n`, `\t`, `\r` make them. Which words may not (those that name a file, host, path or id)
+/// is a question of meaning, answered where the directive is read (`ConfigReader.requireVisible`).
 struct ConfigTokenizer {
     private let bytes: [UInt8]
     private let file: String
@@ -45,13 +49,6 @@ struct ConfigTokenizer {
         }
     }
 
-    /// Whether a token may hold `scalar`: control (but a tab, `\t` in quotes) and format characters, separators, private-use
-    /// and unassigned code points are refused, so what a token says is what it shows (a NUL would
-    /// cut a C string; a newline would forge a log line; a bidi override would reorder a name).
-    static func isAllowedInToken(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "\\" || scalar == "\t" || UntrustedText.isPlain(scalar)
-    }
-
     /// All tokens, ending with `.endOfFile`.
     static func tokenize(bytes: [UInt8], file: String) throws(ConfigError) -> [ConfigToken] {
         var tokenizer = ConfigTokenizer(bytes: bytes, file: file)
@@ -82,21 +79,11 @@ struct ConfigTokenizer {
             return ConfigToken(kind: .closeBrace, line: startLine, column: startColumn)
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
             let text = try readQuoted(line: startLine, column: startColumn)
-            try requirePlain(text, line: startLine, column: startColumn)
             return ConfigToken(kind: .word(text), line: startLine, column: startColumn, quoted: true)
         default:
             let text = readWord()
-            try requirePlain(text, line: startLine, column: startColumn)
             return ConfigToken(kind: .word(text), line: startLine, column: startColumn)
         }
-    }
-
-    private func requirePlain(_ text: String, line: Int, column: Int) throws(ConfigError) {
-        guard let bad = text.unicodeScalars.first(where: { !Self.isAllowedInToken($0) }) else { return }
-        let code = String(bad.value, radix: 16, uppercase: true)
-        throw ConfigError(
-            file: file, line: line, column: column,
-            message: "control or invisible character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) in \"\(ConfigError.shown(text))\"; config words are visible text")
     }
 
     private mutating func advance() {

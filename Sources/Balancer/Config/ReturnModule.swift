@@ -18,7 +18,7 @@ struct ReturnSetting {
     static let upstreamName = "(return)"
 
     static let commands: [ConfigCommand<ReturnSetting>] = [
-        ConfigCommand("return") { setting, directive, reader throws(ConfigError) in
+        ConfigCommand("return", text: 0...) { setting, directive, reader throws(ConfigError) in
             let argument = directive.arguments[0]
             func positioned(_ offset: Int, _ message: String) -> ConfigError {
                 ConfigError(file: argument.file, line: argument.line, column: argument.column + offset, message: message)

@@ -26,7 +26,7 @@ struct UpstreamContext {
     ] + BalancingMethod.algorithms.compactMap { algorithm in
         algorithm.directive.map { name in
             // Each method has its own name; choosing two is nginx's "redefined", not "duplicate".
-            ConfigCommand(name, arguments: algorithm.argumentCount, repeats: true) { upstream, directive, reader throws(ConfigError) in
+            ConfigCommand(name, arguments: algorithm.argumentCount, repeats: true, text: algorithm.textArguments) { upstream, directive, reader throws(ConfigError) in
                 try upstream.method(directive, algorithm, reader)
             }
         }

@@ -15,6 +15,8 @@ protocol BalancingAlgorithm: Sendable, CustomStringConvertible {
     static var directive: String? { get }
     /// How many arguments the directive takes (the config validator checks the count).
     static var argumentCount: ClosedRange<Int> { get }
+    /// The arguments that are string values (`hash`'s key), as `ConfigCommand.text`; nil for none.
+    static var textArguments: PartialRangeFrom<Int>? { get }
     /// Reads the directive's arguments, already counted.
     static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self
 
@@ -41,6 +43,7 @@ protocol BalancingAlgorithm: Sendable, CustomStringConvertible {
 }
 
 extension BalancingAlgorithm {
+    static var textArguments: PartialRangeFrom<Int>? { nil }
     var supportsBackup: Bool { true }
     var rampsSlowStart: Bool { true }
     var needsClientAddress: Bool { false }

@@ -12,6 +12,8 @@ import MusterBase
 struct HashBalancing: BalancingAlgorithm {
     static var directive: String? { "hash" }
     static var argumentCount: ClosedRange<Int> { 1...2 }
+    /// The key is a string of variables, as nginx's complex value.
+    static var textArguments: PartialRangeFrom<Int>? { 0... }
 
     /// The variables a key may use: those the engine knows when it picks (nginx evaluates the key
     /// in `init_hash_peer`, before the upstream exists, so `$upstream_*`, `$status` and the byte
