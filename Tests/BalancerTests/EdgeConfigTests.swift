@@ -80,6 +80,10 @@ struct EdgeConfigTests {
         #expect(configuration.listeners.map { $0.edge?.returnValue } == [template, template])
         #expect(configuration.listeners.map(\.proxyPass) == [ReturnSetting.upstreamName, ReturnSetting.upstreamName])
         #expect(configuration.upstreams.map(\.name) == [ReturnSetting.upstreamName])
+        // nginx-tests' stream_variables.t: the byte counts are 0 when the value is made, as in nginx.
+        let vars = "$connection:$nginx_version:$hostname:$pid:$bytes_sent:$bytes_received"
+        let variables = try BalancerConfiguration.parse("stream { server { listen 1; return \(vars); } }", file: "a.conf")
+        #expect(variables.listeners.first?.edge?.returnValue == (try StreamTemplate(compiling: vars)))
     }
 
     @Test("bad return names file:line:column", arguments: [

@@ -1,7 +1,8 @@
 /// `return VALUE;` in `server {}` (nginx's `ngx_stream_return_module`): the value, a string with
 /// variables, is sent to each client, which is then closed (`$status` 200); no upstream is picked.
-/// It is made at accept, so it may use only the variables known then (`acceptStage`); any other
-/// is a config error naming it (nginx would give the value it has at that point, mostly empty).
+/// It is made at accept, so it may use only the variables known then (`acceptStage`, with the byte
+/// counts, 0 then as in nginx); any other is a config error naming it (nginx would give the value it
+/// has at that point, mostly empty).
 struct ReturnSetting {
     var template: StreamTemplate?
     var directive: ConfigDirective?
@@ -9,7 +10,7 @@ struct ReturnSetting {
     /// The variables known when a session is accepted (and its PROXY header read).
     static let acceptStage: Set<StreamVariable> = [
         .remoteAddr, .remotePort, .binaryRemoteAddr, .serverAddr, .serverPort, .proxyProtocolAddr, .proxyProtocolPort,
-        .connection, .pid, .hostname, .msec, .timeLocal, .timeISO8601, .protocol,
+        .connection, .pid, .hostname, .msec, .timeLocal, .timeISO8601, .protocol, .nginxVersion, .bytesSent, .bytesReceived,
     ]
 
     /// The name of the empty upstream group every `return` server's listener is bound to: the

@@ -17,6 +17,7 @@ public enum StreamVariable: String, Sendable, CaseIterable, Hashable {
     case timeISO8601 = "time_iso8601"
     case hostname = "hostname"
     case pid = "pid"
+    case nginxVersion = "nginx_version"
     case upstreamAddr = "upstream_addr"
     case upstreamBytesSent = "upstream_bytes_sent"
     case upstreamBytesReceived = "upstream_bytes_received"
@@ -25,6 +26,11 @@ public enum StreamVariable: String, Sendable, CaseIterable, Hashable {
     case upstreamSessionTime = "upstream_session_time"
     case proxyProtocolAddr = "proxy_protocol_addr"
     case proxyProtocolPort = "proxy_protocol_port"
+
+    /// `$nginx_version`: the nginx release whose stream module and config Muster follows, so that a
+    /// config (or nginx-tests' `has_version`) comparing it reads nginx's numbering. Muster has no
+    /// version number of its own in that form; `deploy/nginx-shim -v` reports the same release.
+    public static let nginxVersion = "1.22.1"
 
     /// Whether a connection's local address is needed (a `getsockname` per connection).
     var needsServerAddress: Bool { self == .serverAddr || self == .serverPort }
