@@ -47,4 +47,16 @@ struct ConfigUpstreamDirectivesTests {
         #expect(configuration.listeners.map(\.bufferSize) == [32 * 1024, 4096])
         #expect(ListenerConfiguration(listenPort: 1, proxyPass: "u").bufferSize == 16 * 1024)
     }
+
+    @Test("proxy_connect_timeout 0 and proxy_timeout 0 are taken, as nginx takes them (nginx-tests' stream_status_variable.t)")
+    func zeroTimes() throws {
+        let configuration = try BalancerConfiguration.parse("""
+            stream {
+                upstream u { server 127.0.0.1:1; }
+                server { listen 8000; proxy_pass u; proxy_connect_timeout 0; proxy_timeout 0s; }
+            }
+            """, file: "z.conf")
+        #expect(configuration.listeners.map(\.connectTimeout) == [.zero])
+        #expect(configuration.listeners.map(\.idleTimeout) == [.zero])
+    }
 }

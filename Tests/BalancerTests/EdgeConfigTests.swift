@@ -22,6 +22,8 @@ struct EdgeConfigTests {
         #expect(edges[0]?.proxyProtocolTimeout == .seconds(30))
         #expect(edges[1] == nil)
         #expect(try Self.edges(stream: "proxy_protocol_timeout 5s;", listen: "8000 proxy_protocol", "")[0]?.proxyProtocolTimeout == .seconds(5))
+        // 0 as nginx: at once (the engine's timer of at least 1 ms).
+        #expect(try Self.edges(stream: "proxy_protocol_timeout 0;", listen: "8000 proxy_protocol", "")[0]?.proxyProtocolTimeout == .zero)
     }
 
     @Test("proxy_protocol on at stream level, off in the server; set_real_ip_from and allow/deny in order")
@@ -54,7 +56,7 @@ struct EdgeConfigTests {
         ("limit_conn addr 1; limit_conn addr 2;", 24, "\"limit_conn addr\" is duplicate"),
         ("limit_conn_log_level loud;", 26, "invalid value \"loud\" in \"limit_conn_log_level\""),
         ("proxy_protocol yes;", 20, "it must be \"on\" or \"off\""),
-        ("proxy_protocol_timeout 0;", 28, "proxy_protocol_timeout"),
+        ("proxy_protocol_timeout -1;", 28, "proxy_protocol_timeout"),
     ])
     func bad(line: String, column: Int, message: String) {
         expectRejected(

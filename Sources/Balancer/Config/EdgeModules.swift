@@ -39,7 +39,8 @@ struct EdgeSettings {
             edge.proxyProtocol = try reader.flag(directive)
         },
         ConfigCommand("proxy_protocol_timeout") { edge, directive, reader throws(ConfigError) in
-            edge.proxyProtocolTimeout = try reader.duration(directive, allowZero: false)
+            // 0 as nginx: a header not already there when the connection is accepted is too late.
+            edge.proxyProtocolTimeout = try reader.duration(directive)
         },
     ]
 

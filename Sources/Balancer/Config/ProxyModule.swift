@@ -11,12 +11,15 @@ struct ProxySettings {
     var halfClose: Bool?
     var bufferSize: Int?
 
+    /// The times take 0, as nginx's `ngx_conf_set_msec_slot` does, with nginx's meaning: a timer of
+    /// 0 ms, which expires at once. A connect that does not complete in the `connect()` call times
+    /// out (a failed try); a session is closed as soon as it is idle (`proxy_timeout 0`).
     static let commands: [ConfigCommand<ProxySettings>] = [
         ConfigCommand("proxy_connect_timeout") { settings, directive, reader throws(ConfigError) in
-            settings.connectTimeout = try reader.duration(directive, allowZero: false)
+            settings.connectTimeout = try reader.duration(directive)
         },
         ConfigCommand("proxy_timeout") { settings, directive, reader throws(ConfigError) in
-            settings.idleTimeout = try reader.duration(directive, allowZero: false)
+            settings.idleTimeout = try reader.duration(directive)
         },
         ConfigCommand("proxy_next_upstream") { settings, directive, reader throws(ConfigError) in
             settings.nextUpstream = try reader.flag(directive)

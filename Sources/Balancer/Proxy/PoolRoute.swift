@@ -22,7 +22,8 @@ final class PoolRoute: ProxyRoute {
         self.pickKey = target.upstream.pool.configuration.method.algorithm.pickKey.map(Self.pickKey)
         self.settings = RouteSettings(
             connectTimeout: Self.milliseconds(server.connectTimeout),
-            idleTimeout: Self.milliseconds(server.idleTimeout),
+            // The engine's 0 is "no idle timeout"; the config's is nginx's timer of 0 ms (at once).
+            idleTimeout: max(1, Self.milliseconds(server.idleTimeout)),
             halfClose: server.halfClose,
             tcpNoDelay: server.tcpNoDelay,
             nextUpstream: server.nextUpstream,
