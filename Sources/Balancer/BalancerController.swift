@@ -146,7 +146,7 @@ actor BalancerController {
         var sessionLogs: [String: SessionLog] = [:]
         for server in new.listeners {
             do {
-                sessionLogs[ProxyListener.key(for: server)] = try self.accessLogs.sessionLog(for: server.accessLogs)
+                sessionLogs[ProxyListener.key(for: server)] = try self.accessLogs.sessionLog(for: server.accessLogs, upstream: server.proxyPass)
             } catch {
                 throw BalancerError.cannotOpenAccessLog(error)
             }

@@ -18,6 +18,12 @@ public protocol ProxyRoute: AnyObject, Sendable {
     func closed(_ peer: String)
     /// A client was closed because no member could be picked.
     func noLiveUpstreams()
+    /// How many members one session may try, as nginx's `peer.tries` counts them (every member not
+    /// `down`, backups included): the first pick is always made, and after that many failed tries
+    /// nginx ends the session without asking for another member, so only a pick that finds none
+    /// before then is a try of its own (`$upstream_addr` names the group). nginx-tests'
+    /// stream_upstream_zone.t and stream_proxy_next_upstream.t check both.
+    var peerTries: Int { get }
     /// The listener's `accept_rate`, nil for none. The same object across reloads that keep the rate.
     var acceptLimiter: AcceptLimiter? { get }
     /// The listener's PROXY protocol, realip, access, limit_conn and return settings; nil for none.
@@ -30,6 +36,7 @@ public protocol ProxyRoute: AnyObject, Sendable {
 }
 
 extension ProxyRoute {
+    public var peerTries: Int { .max }
     public var acceptLimiter: AcceptLimiter? { nil }
     public var edge: SessionEdge? { nil }
     public var sessionLog: SessionLog? { nil }

@@ -88,6 +88,9 @@ public struct UpstreamTry: Sendable, Equatable, BitwiseCopyable {
     /// Bytes written to the member and read from it.
     public var bytesSent: Int64 = 0
     public var bytesReceived: Int64 = 0
+    /// No member could be picked for this try (nginx's `NGX_BUSY`: "no live upstreams"): it has no
+    /// address, and `$upstream_addr` names the upstream group instead, as nginx's `peers->name`.
+    public var noLiveMember = false
 
     public init() {}
 }
@@ -153,6 +156,13 @@ public struct SessionRecord: Sendable, BitwiseCopyable {
         attempt.address = address
         attempt.start = now
         self.withCurrentTry { $0 = attempt }
+    }
+
+    /// A pick found no member: a try without an address, as nginx pushes an upstream state before
+    /// it asks for a peer; it ends with the session (connect and first-byte times unknown).
+    public mutating func noLiveMemberTry(now: Int64) {
+        self.beginTry(RecordAddress(), now: now)
+        self.withCurrentTry { $0.noLiveMember = true }
     }
 
     /// The current attempt ended (failed, or the session closed): its session time, once.

@@ -347,6 +347,9 @@ struct WorkerCore {
         guard let peer = picked else {
             route.noLiveUpstreams()
             route.counters.add(.noLiveUpstreams, 1, worker: self.index)
+            if self.sessions[slot].recording, self.sessions[slot].attempts == 0 || self.sessions[slot].attempts < route.peerTries {
+                self.records[slot].noLiveMemberTry(now: self.now)
+            }
             self.abandon(slot, status: 502)
             return
         }

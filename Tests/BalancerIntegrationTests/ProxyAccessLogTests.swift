@@ -51,7 +51,7 @@ struct ProxyAccessLogTests {
         await balancer.stop()
     }
 
-    @Test("no member up: one 502 line with nothing sent and no member address")
+    @Test("no member up: one 502 line with nothing sent and the group's name for $upstream_addr, as nginx")
     func noLiveMember() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -60,6 +60,6 @@ struct ProxyAccessLogTests {
         #expect(try await TestClient.name(port: balancer.port) == nil)
         // stop() writes what is queued: the line is there once the balancer is stopped.
         await balancer.stop()
-        #expect(Self.lines(log) == ["127.0.0.1 502 0 0 -", ""])
+        #expect(Self.lines(log) == ["127.0.0.1 502 0 0 backends", ""])
     }
 }

@@ -75,6 +75,23 @@ struct StreamTemplateTests {
         #expect(Self.text(.proxyProtocolPort) == nil)
     }
 
+    @Test("a try that found no live member: $upstream_addr names the group, as nginx's peers->name")
+    func noLiveMember() {
+        var values = Self.values()
+        values.upstreamName = Array("u2".utf8)
+        values.record.noLiveMemberTry(now: 2_234)
+        values.record.endTry(now: 2_234)
+        #expect(Self.text(.upstreamAddr, values) == "127.0.0.1:6000, [::1]:6002, u2")
+        #expect(Self.text(.upstreamConnectTime, values) == "-, 0.001, -")
+        #expect(Self.text(.upstreamSessionTime, values) == "0.002, 1.232, 0.000")
+        var alone = SessionRecord()
+        alone.noLiveMemberTry(now: 5)
+        alone.endTry(now: 5)
+        values.record = alone
+        #expect(Self.text(.upstreamAddr, values) == "u2")
+        #expect(Self.text(.upstreamBytesSent, values) == "0")
+    }
+
     @Test("no upstream tried: the upstream variables have no value; a status of 502; a PROXY address when given")
     func missingValues() {
         var values = Self.values()

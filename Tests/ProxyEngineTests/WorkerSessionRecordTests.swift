@@ -72,7 +72,7 @@ struct WorkerSessionRecordTests {
         #expect(record.end >= record.start)
     }
 
-    @Test("no live member: status 502, no try; a listener without a log records nothing")
+    @Test("no live member: status 502, one try with no address that names the group (nginx's NGX_BUSY); a listener without a log records nothing")
     func noLiveUpstreams() throws {
         let route = FixedRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
         route.hasMembers = false
@@ -91,8 +91,35 @@ struct WorkerSessionRecordTests {
         let records = Self.records(log)
         #expect(records.count == 1)
         #expect(records.first?.status == 502)
-        #expect(records.first?.attempts == 0)
-        #expect(records.first?.tries.isEmpty == true)
+        #expect(records.first?.attempts == 1)
+        let attempt = try #require(records.first?.tries.first)
+        #expect(attempt.noLiveMember && attempt.address.family == .none)
+        #expect(attempt.connectTime == -1 && attempt.firstByteTime == -1 && attempt.sessionTime == 0)
+    }
+
+    @Test("a member that fails, then no pick: a try for the group only while nginx's tries (members not down) are left")
+    func noLiveAfterFailure() throws {
+        for peerTries in [1, 2] {
+            let route = FixedRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
+            // An address the worker cannot dial fails the try at once, with no socket.
+            route.address = EngineAddress()
+            route.peerTries = peerTries
+            let log = SessionLog(workers: 1, needsServerAddress: false)
+            route.sessionLog = log
+            var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
+            var pair: [Int32] = [0, 0]
+            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+            #expect(core.shared.admit())
+            core.adopt(clientFD: pair[0], route: route)
+            #expect(core.openSessions == 0)
+            cpe_close(pair[1])
+            #expect(route.events == ["pick", "failed", "pick", "none"])
+            let record = try #require(Self.records(log).first)
+            #expect(record.status == 502)
+            // One member not down (nginx-tests' stream_proxy_next_upstream.t, "next down log"): its
+            // failed try alone. Two: the second pick found nobody, so the group is named too.
+            #expect(record.tries.map(\.noLiveMember) == (peerTries == 1 ? [false] : [false, true]), "peerTries \(peerTries)")
+        }
     }
 
     @Test("a full ring drops the record and counts it; the worker goes on")

@@ -18,6 +18,7 @@ final class FixedRoute: ProxyRoute, @unchecked Sendable {
     var sessionLog: SessionLog?
     /// false: every pick finds no live member.
     var hasMembers = true
+    var peerTries = Int.max
 
     init(settings: RouteSettings, port: Int) {
         self.settings = settings

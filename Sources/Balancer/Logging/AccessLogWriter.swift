@@ -28,6 +28,8 @@ public final class AccessLogWriter: Sendable {
     private struct Source {
         var log: SessionLog
         var outputs: [Output]
+        /// The listener's upstream group, for `$upstream_addr` when no member was live.
+        var upstreamName: [UInt8]
         /// Dropped records already added to the metric.
         var publishedDrops = 0
     }
@@ -53,9 +55,10 @@ public final class AccessLogWriter: Sendable {
         self.logger = logger
     }
 
-    /// The queue for a listener with `logs` (nil for none), its files opened (created) now:
-    /// a file that cannot be opened fails the start or reload, naming it, as in nginx.
-    public func sessionLog(for logs: [AccessLogConfiguration]) throws(AccessLogError) -> SessionLog? {
+    /// The queue for a listener with `logs` (nil for none) that passes to the group `upstream`,
+    /// its files opened (created) now: a file that cannot be opened fails the start or reload,
+    /// naming it, as in nginx.
+    public func sessionLog(for logs: [AccessLogConfiguration], upstream: String) throws(AccessLogError) -> SessionLog? {
         guard !logs.isEmpty else { return nil }
         let needsServer = logs.contains { $0.variables.contains { $0.needsServerAddress } }
         let log = SessionLog(workers: self.workers, needsServerAddress: needsServer)
@@ -76,7 +79,7 @@ public final class AccessLogWriter: Sendable {
                 file.adopt(bufferSize: configuration.bufferSize, flush: configuration.flush)
                 outputs.append(Output(configuration: configuration, file: file))
             }
-            state.sources.append(Source(log: log, outputs: outputs))
+            state.sources.append(Source(log: log, outputs: outputs, upstreamName: Array(upstream.utf8)))
             defer { state.started = true }
             return .success(!state.started && !state.stopping)
         }.get()
@@ -140,8 +143,9 @@ public final class AccessLogWriter: Sendable {
             var line: [UInt8] = []
             for index in state.sources.indices {
                 let outputs = state.sources[index].outputs
+                let upstreamName = state.sources[index].upstreamName
                 state.sources[index].log.drain { record in
-                    let values = SessionValues(record: copy record, host: host)
+                    let values = SessionValues(record: copy record, host: host, upstreamName: upstreamName)
                     for output in outputs where output.configuration.accepts(values) {
                         line.removeAll(keepingCapacity: true)
                         output.configuration.format.line(values, into: &line)

@@ -10,6 +10,9 @@ import Glibc
 public struct SessionValues {
     public var record: SessionRecord
     public var host: Host
+    /// The name of the upstream group the session's listener passes to (`proxy_pass`'s text), for
+    /// a try that found no live member (nginx's `peers->name` in `$upstream_addr`).
+    public var upstreamName: [UInt8]
 
     /// What every session of this process shares.
     public struct Host: Sendable {
@@ -34,9 +37,10 @@ public struct SessionValues {
         }
     }
 
-    public init(record: SessionRecord, host: Host) {
+    public init(record: SessionRecord, host: Host, upstreamName: [UInt8] = []) {
         self.record = record
         self.host = host
+        self.upstreamName = upstreamName
     }
 
     public func value(_ variable: StreamVariable) -> [UInt8]? {
@@ -59,7 +63,7 @@ public struct SessionValues {
         case .hostname: return self.host.hostname
         case .pid: return Self.decimal(Int64(self.host.pid))
         case .nginxVersion: return Array(StreamVariable.nginxVersion.utf8)
-        case .upstreamAddr: return self.perTry { Self.addressWithPort($0.address) }
+        case .upstreamAddr: return self.perTry { $0.noLiveMember ? self.upstreamName : Self.addressWithPort($0.address) }
         case .upstreamBytesSent: return self.perTry { Self.decimal($0.bytesSent) }
         case .upstreamBytesReceived: return self.perTry { Self.decimal($0.bytesReceived) }
         case .upstreamConnectTime: return self.perTry { Self.time($0.connectTime) }

@@ -90,4 +90,9 @@ final class PoolRoute: ProxyRoute {
     func noLiveUpstreams() {
         self.upstream.recordNoLiveUpstreams()
     }
+
+    /// Asked only when a pick found nobody, so a count under the pool's lock costs nothing on the usual path.
+    var peerTries: Int {
+        self.upstream.pool.withState { state, _ in state.members.count(where: { $0.peer.listed && !$0.peer.down }) }
+    }
 }
