@@ -64,7 +64,7 @@ struct StreamTemplateTests {
         #expect(Self.text(.pid) == "4321")
         // nginx-tests' stream_variables.t checks the form: digits and dots.
         #expect(Self.text(.nginxVersion)?.allSatisfy { $0.isNumber || $0 == "." } == true)
-        #expect(Self.text(.nginxVersion) == StreamVariable.nginxVersion)
+        #expect(Self.text(.nginxVersion) == StreamVariable.nginxRelease)
         #expect(Self.text(.upstreamAddr) == "127.0.0.1:6000, [::1]:6002")
         #expect(Self.text(.upstreamBytesSent) == "0, 12")
         #expect(Self.text(.upstreamBytesReceived) == "0, 3456")

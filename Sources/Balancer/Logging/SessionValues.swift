@@ -62,7 +62,7 @@ public struct SessionValues {
         case .timeISO8601: return Self.timeISO8601(Self.local(self.wallSeconds))
         case .hostname: return self.host.hostname
         case .pid: return Self.decimal(Int64(self.host.pid))
-        case .nginxVersion: return Array(StreamVariable.nginxVersion.utf8)
+        case .nginxVersion: return Array(StreamVariable.nginxRelease.utf8)
         case .upstreamAddr: return self.perTry { $0.noLiveMember ? self.upstreamName : Self.addressWithPort($0.address) }
         case .upstreamBytesSent: return self.perTry { Self.decimal($0.bytesSent) }
         case .upstreamBytesReceived: return self.perTry { Self.decimal($0.bytesReceived) }

@@ -30,7 +30,7 @@ public enum StreamVariable: String, Sendable, CaseIterable, Hashable {
     /// `$nginx_version`: the nginx release whose stream module and config Muster follows, so that a
     /// config (or nginx-tests' `has_version`) comparing it reads nginx's numbering. Muster has no
     /// version number of its own in that form; `deploy/nginx-shim -v` reports the same release.
-    public static let nginxVersion = "1.22.1"
+    public static let nginxRelease = "1.22.1"
 
     /// Whether a connection's local address is needed (a `getsockname` per connection).
     var needsServerAddress: Bool { self == .serverAddr || self == .serverPort }
