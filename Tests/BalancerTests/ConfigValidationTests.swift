@@ -73,6 +73,10 @@ struct ConfigValidationTests {
         try format.append(compiling: "\t$connection\u{1}")
         #expect(log.format.template == format)
         #expect(log.condition == (try StreamTemplate(compiling: "$status\n")))
+        // An error past a newline of the string points into the line it is on.
+        expectRejected(
+            "stream { server { listen 1; return \"$remote_addr:\n      $nosuch\"; } }", file: "v.conf", line: 2, column: 7,
+            message: "unknown \"nosuch\" variable")
     }
 
     @Test("a config must be UTF-8: \\xff and \\xfe no longer decode to the same name")

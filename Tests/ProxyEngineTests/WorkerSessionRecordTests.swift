@@ -72,6 +72,16 @@ struct WorkerSessionRecordTests {
         #expect(record.end >= record.start)
     }
 
+    /// A socketpair's client for `route`, whose session ends within `adopt` (no member can be had).
+    private static func adoptEndingAtOnce(_ route: FixedRoute, core: inout WorkerCore) {
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
+        #expect(core.shared.admit())
+        core.adopt(clientFD: pair[0], route: route)
+        #expect(core.openSessions == 0)
+        cpe_close(pair[1])
+    }
+
     @Test("no live member: status 502, one try with no address that names the group (nginx's NGX_BUSY); a listener without a log records nothing")
     func noLiveUpstreams() throws {
         let route = FixedRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
@@ -80,12 +90,7 @@ struct WorkerSessionRecordTests {
         route.sessionLog = log
         var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
         for round in 0..<2 {
-            var pair: [Int32] = [0, 0]
-            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
-            #expect(core.shared.admit())
-            core.adopt(clientFD: pair[0], route: route)
-            #expect(core.openSessions == 0)
-            cpe_close(pair[1])
+            Self.adoptEndingAtOnce(route, core: &core)
             if round == 0 { route.sessionLog = nil }
         }
         let records = Self.records(log)
@@ -107,12 +112,7 @@ struct WorkerSessionRecordTests {
             let log = SessionLog(workers: 1, needsServerAddress: false)
             route.sessionLog = log
             var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
-            var pair: [Int32] = [0, 0]
-            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
-            #expect(core.shared.admit())
-            core.adopt(clientFD: pair[0], route: route)
-            #expect(core.openSessions == 0)
-            cpe_close(pair[1])
+            Self.adoptEndingAtOnce(route, core: &core)
             #expect(route.events == ["pick", "failed", "pick", "none"])
             let record = try #require(Self.records(log).first)
             #expect(record.status == 502)

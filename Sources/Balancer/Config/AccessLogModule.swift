@@ -116,6 +116,6 @@ struct AccessLogSettings {
 
     /// A template error points at the character inside the argument.
     private static func error(_ argument: ConfigDirective.Argument, _ message: String, offset: Int) -> ConfigError {
-        ConfigError(file: argument.file, line: argument.line, column: argument.column + offset, message: message)
+        argument.error(at: offset, message)
     }
 }

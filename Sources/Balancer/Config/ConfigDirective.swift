@@ -7,6 +7,18 @@ struct ConfigDirective: Sendable, Equatable {
         var file: String
         var line: Int
         var column: Int
+
+        /// An error at scalar `offset` of the text (a template's): past a newline that a quoted
+        /// string holds, the line is the next one and the column counts from its start.
+        func error(at offset: Int, _ message: String) -> ConfigError {
+            let before = text.unicodeScalars.prefix(offset)
+            guard let lastNewline = before.lastIndex(of: "\n") else {
+                return ConfigError(file: file, line: line, column: column + offset, message: message)
+            }
+            let lines = before.count(where: { $0 == "\n" })
+            let column = before[before.index(after: lastNewline)...].count + 1
+            return ConfigError(file: file, line: line + lines, column: column, message: message)
+        }
     }
 
     var name: String

@@ -21,9 +21,7 @@ struct ReturnSetting {
     static let commands: [ConfigCommand<ReturnSetting>] = [
         ConfigCommand("return", text: 0...) { setting, directive, reader throws(ConfigError) in
             let argument = directive.arguments[0]
-            func positioned(_ offset: Int, _ message: String) -> ConfigError {
-                ConfigError(file: argument.file, line: argument.line, column: argument.column + offset, message: message)
-            }
+            func positioned(_ offset: Int, _ message: String) -> ConfigError { argument.error(at: offset, message) }
             let template: StreamTemplate
             do throws(StreamTemplate.Invalid) {
                 template = try StreamTemplate(compiling: argument.text)
