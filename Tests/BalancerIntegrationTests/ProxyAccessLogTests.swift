@@ -45,8 +45,7 @@ struct ProxyAccessLogTests {
         #expect(await waitUntil { Self.lines(log).count == 2 })
         #expect(Self.lines(log) == ["127.0.0.1 200 7 5 127.0.0.1:\(backend.port)", ""])
         // The writer kept up: the dropped-records counter is exposed, at zero.
-        let metrics = String(
-            decoding: try await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort)), as: UTF8.self)
+        let metrics = try await balancer.admin("/metrics")
         #expect(metrics.contains("\nbalancer_access_log_dropped_total 0\n"))
         await balancer.stop()
     }

@@ -119,9 +119,7 @@ struct ProxyFailoverTests {
             #expect(try await TestClient.name(port: balancer.port) == nil)
         }
         // Turned away without any connect: the failures stay the first client's two.
-        let metrics = String(
-            decoding: try await AdminClient.get("/metrics", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort)),
-            as: UTF8.self)
+        let metrics = try await balancer.admin("/metrics")
         #expect(metrics.contains(#"balancer_no_live_upstreams_total{upstream="backends"} 6"#))
         #expect(metrics.contains(#"balancer_connect_failures_total{upstream="backends"} 2"#))
         await balancer.stop()

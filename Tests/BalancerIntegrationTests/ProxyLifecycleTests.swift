@@ -81,8 +81,7 @@ struct ProxyLifecycleTests {
         }
         // The third is accepted by the kernel and closed without reaching a member.
         #expect(try await TestClient.hold(port: port) == nil)
-        let admin = Endpoint(host: "127.0.0.1", port: balancer.adminPort)
-        let metrics = String(decoding: try await AdminClient.get("/metrics", from: admin), as: UTF8.self)
+        let metrics = try await balancer.admin("/metrics")
         #expect(metrics.contains("balancer_connections_refused_total 1"), "\(metrics)")
 
         // A closed client frees its slot (the balancer sees the close a moment later).

@@ -1,5 +1,6 @@
 import Balancer
 import Logging
+import MusterBase
 import NIOCore
 import NIOPosix
 import Testing
@@ -34,6 +35,13 @@ struct RunningBalancer {
             throw TestSupportError("balancer did not start: \(listeners)")
         }
         return RunningBalancer(service: service, task: task, port: port, adminPort: adminPort)
+    }
+
+    /// The admin endpoint's body for `path` (`/metrics`, `/members`, `/healthz`) as text. The
+    /// deadline only stops a hung endpoint: how fast a loaded machine answers is not under test.
+    func admin(_ path: String, timeout: Duration = .seconds(30)) async throws -> String {
+        let body = try await AdminClient.get(path, from: Endpoint(host: "127.0.0.1", port: self.adminPort), timeout: timeout)
+        return String(decoding: body, as: UTF8.self)
     }
 
     /// Graceful shutdown, waiting until run() returned.
