@@ -37,7 +37,7 @@ struct AcceptRateStormTests {
               }
             }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let balancer = try BalancerProcess(arguments: [
+        let balancer = try ChildProcess("balancer", [
             "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--log-level", "warning",
         ])
         defer { balancer.kill() }

@@ -28,7 +28,7 @@ struct AdminLimitsTests {
     func pipeliningWithoutReading() async throws {
         let (balancer, a) = try await self.balancer(AdminLimits())
         defer { Task { await balancer.stop(); await a.stop() } }
-        let client = try RawAdminSocket(port: balancer.adminPort, receiveBuffer: 4096, sendBuffer: 16 * 1024)
+        let client = try RawSocket(port: balancer.adminPort, receiveBuffer: 4096, sendBuffer: 16 * 1024)
         let request = Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
         let all = Array(repeating: request, count: 400_000).flatMap { $0 }
         let before = try self.residentBytes()
@@ -59,15 +59,15 @@ struct AdminLimitsTests {
     func slowRequestsClosed() async throws {
         let (balancer, a) = try await self.balancer(AdminLimits(requestTimeout: .milliseconds(800)))
         defer { Task { await balancer.stop(); await a.stop() } }
-        let clients = try (0..<20).map { _ in try RawAdminSocket(port: balancer.adminPort) }
+        let clients = try (0..<20).map { _ in try RawSocket(port: balancer.adminPort) }
         for client in clients { try client.send("GET /metrics HTTP/1.1\r\n") }
         var closed = Set<Int>()
         // One header byte per client every 100 ms, until every one is closed (bounded: 5 s).
         for round in 0..<50 where closed.count < clients.count {
             for (index, client) in clients.enumerated() where !closed.contains(index) {
-                if client.sendWithoutBlocking(Array("X-\(round)".utf8)[...]) == 0 || client.receive(timeout: .milliseconds(1)).closed {
-                    closed.insert(index)
-                }
+                var gone = client.sendWithoutBlocking(Array("X-\(round)".utf8)[...]) == 0
+                if !gone { gone = await client.receive(timeout: .milliseconds(1)).closed }
+                if gone { closed.insert(index) }
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -75,25 +75,25 @@ struct AdminLimitsTests {
         // them all within the loop's 5 s.
         #expect(closed.count == clients.count)
         // A silent connection is held no longer either.
-        let silent = try RawAdminSocket(port: balancer.adminPort)
-        #expect(silent.receive(timeout: .seconds(3)).closed)
+        let silent = try RawSocket(port: balancer.adminPort)
+        #expect(await silent.receive(timeout: .seconds(30)).closed)
     }
 
     @Test("an idle keep-alive connection is closed after keepalive_timeout")
     func idleKeepAliveClosed() async throws {
         let (balancer, a) = try await self.balancer(AdminLimits(keepaliveTimeout: .milliseconds(500)))
         defer { Task { await balancer.stop(); await a.stop() } }
-        let client = try RawAdminSocket(port: balancer.adminPort)
+        let client = try RawSocket(port: balancer.adminPort)
         try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        let first = try #require(client.response())
+        let first = try #require(await client.response())
         #expect(first.status == 200 && first.body == "ok\n")
         // The idle time starts when the second answer leaves the balancer, which is after this
         // request is sent: the close comes at least keepalive_timeout after `start`, however late
         // this task runs. How much later is the machine's business (the deadline stops a hang).
         let start = ContinuousClock.now
         try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(client.response()?.status == 200)
-        #expect(client.receive(timeout: .seconds(30)).closed)
+        #expect(await client.response()?.status == 200)
+        #expect(await client.receive(timeout: .seconds(30)).closed)
         #expect(ContinuousClock.now - start >= .milliseconds(500))
         // And it was closed for being idle, by that timer.
         #expect(try await balancer.admin("/metrics").contains(#"balancer_admin_connections_closed_total{reason="keepalive_timeout"} 1"#))
@@ -103,22 +103,22 @@ struct AdminLimitsTests {
     func connectionCap() async throws {
         let (balancer, a) = try await self.balancer(AdminLimits(maxConnections: 3))
         defer { Task { await balancer.stop(); await a.stop() } }
-        var held: [RawAdminSocket] = []
+        var held: [RawSocket] = []
         for _ in 0..<3 {
-            let client = try RawAdminSocket(port: balancer.adminPort)
+            let client = try RawSocket(port: balancer.adminPort)
             try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(client.response()?.status == 200)
+            #expect(await client.response()?.status == 200)
             held.append(client)
         }
-        let extra = try RawAdminSocket(port: balancer.adminPort)
-        let answer = extra.receive(timeout: .seconds(3))
+        let extra = try RawSocket(port: balancer.adminPort)
+        let answer = await extra.receive(timeout: .seconds(30))
         #expect(answer.closed && answer.bytes.isEmpty)
         held.removeLast()
         // With a slot freed, a client gets its answer again.
         #expect(await waitUntil {
-            guard let client = try? RawAdminSocket(port: balancer.adminPort) else { return false }
+            guard let client = try? RawSocket(port: balancer.adminPort) else { return false }
             try? client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            return client.response(timeout: .milliseconds(500))?.status == 200
+            return await client.response(timeout: .milliseconds(500))?.status == 200
         })
         held.removeAll()
         // Only the over-limit connections are counted (one at least: the `extra` one).
@@ -132,23 +132,23 @@ struct AdminLimitsTests {
         let (balancer, a) = try await self.balancer(AdminLimits(maxRequestLine: 1024, maxHeaderSize: 4096))
         defer { Task { await balancer.stop(); await a.stop() } }
 
-        let long = try RawAdminSocket(port: balancer.adminPort)
+        let long = try RawSocket(port: balancer.adminPort)
         try long.send("GET /\(String(repeating: "a", count: 2000)) HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(long.response()?.status == 414)
-        #expect(long.receive(timeout: .seconds(3)).closed)
+        #expect(await long.response()?.status == 414)
+        #expect(await long.receive(timeout: .seconds(30)).closed)
 
-        let big = try RawAdminSocket(port: balancer.adminPort)
+        let big = try RawSocket(port: balancer.adminPort)
         try big.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 5000))\r\n\r\n")
-        #expect(big.response()?.status == 431)
-        #expect(big.receive(timeout: .seconds(3)).closed)
+        #expect(await big.response()?.status == 431)
+        #expect(await big.receive(timeout: .seconds(30)).closed)
 
-        let many = try RawAdminSocket(port: balancer.adminPort)
+        let many = try RawSocket(port: balancer.adminPort)
         try many.send("GET /healthz HTTP/1.1\r\n" + (0..<200).map { "X-\($0): 1\r\n" }.joined() + "\r\n")
-        #expect(many.response()?.status == 431)
+        #expect(await many.response()?.status == 431)
 
         // Just under the limits is answered.
-        let fine = try RawAdminSocket(port: balancer.adminPort)
+        let fine = try RawSocket(port: balancer.adminPort)
         try fine.send("GET /healthz?\(String(repeating: "q", count: 900)) HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(fine.response()?.status == 200)
+        #expect(await fine.response()?.status == 200)
     }
 }

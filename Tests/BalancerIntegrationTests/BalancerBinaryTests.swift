@@ -9,42 +9,26 @@ import Testing
 /// The built `balancer` executable: `check`, `members`, SIGHUP reload and SIGTERM drain on a real process.
 @Suite("balancer executable", .serialized, .timeLimit(.minutes(2)))
 struct BalancerBinaryTests {
-    /// The built `balancer` (see `BuiltBinary`).
-    static func binary() throws -> URL {
-        try BuiltBinary.url("balancer")
-    }
-
-    /// Runs the binary to completion; returns exit code, stdout and stderr.
-    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    /// Runs the built `balancer` to its end: exit status, standard output and error.
+    static func run(_ arguments: [String]) async throws -> ChildProcess.Finished {
+        try await ChildProcess.run("balancer", arguments)
     }
 
     @Test("balancer check: ok file exits 0, bad file prints file:line:col and exits 1")
-    func check() throws {
+    func check() async throws {
         let config = try TemporaryFile("balancer-bin", suffix: ".conf")
         defer { config.remove() }
         let path = config.path
         try config.write(
             "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; proxy_pass u; }\n}\n")
-        let ok = try Self.run(["check", "--config", path])
+        let ok = try await Self.run(["check", "--config", path])
         #expect(ok.status == 0)
-        #expect(ok.out.contains("test is successful"))
+        #expect(ok.output.contains("test is successful"))
 
         try config.write("stream {\n  upstream u { server 127.0.0.1:6000; }\n  http { }\n}\n")
-        let bad = try Self.run(["check", "--config", path])
+        let bad = try await Self.run(["check", "--config", path])
         #expect(bad.status == 1)
-        #expect(bad.err.contains("\(path):3:3:"))
+        #expect(bad.error.contains("\(path):3:3:"))
     }
 
     @Test("balancer run refuses a bad config, a taken port and bad flags with a clear error and exit code")
@@ -53,31 +37,31 @@ struct BalancerBinaryTests {
         defer { config.remove() }
         let path = config.path
         try config.write("stream {\n  server { listen 8000; proxy_pass missing; }\n}\n")
-        let bad = try Self.run(["run", "--config", path])
+        let bad = try await Self.run(["run", "--config", path])
         #expect(bad.status == 1)
-        #expect(bad.err.contains("\(path):2:"))
+        #expect(bad.error.contains("\(path):2:"))
 
         let taken = try await TestBackend.start(name: "taken")
         defer { Task { await taken.stop() } }
         try config.write(
             "stream { upstream u { server 127.0.0.1:1; } server { listen 127.0.0.1:\(taken.port); proxy_pass u; } }")
-        let busy = try Self.run(["run", "--config", path, "--admin", "127.0.0.1:0", "--log-level", "critical"])
+        let busy = try await Self.run(["run", "--config", path, "--admin", "127.0.0.1:0", "--log-level", "critical"])
         #expect(busy.status == 1)
-        #expect(busy.err.contains("balancer:"))
+        #expect(busy.error.contains("balancer:"))
 
-        let mixed = try Self.run(["run", "--config", path, "--listen", "8000"])
+        let mixed = try await Self.run(["run", "--config", path, "--listen", "8000"])
         #expect(mixed.status != 0)
-        #expect(mixed.err.contains("--config cannot be combined"))
-        let missing = try Self.run(["run", "--listen", "8000"])
+        #expect(mixed.error.contains("--config cannot be combined"))
+        let missing = try await Self.run(["run", "--listen", "8000"])
         #expect(missing.status != 0)
-        #expect(missing.err.contains("--zookeeper"))
+        #expect(missing.error.contains("--zookeeper"))
         // Bind addresses are IP literals, on the command line as in the config.
-        let named = try Self.run(["run", "--listen", "localhost:8000", "--zookeeper", "127.0.0.1:1", "--path", "/p"])
+        let named = try await Self.run(["run", "--listen", "localhost:8000", "--zookeeper", "127.0.0.1:1", "--path", "/p"])
         #expect(named.status != 0)
-        #expect(named.err.contains("an IP address is required"), "\(named.err)")
-        let namedAdmin = try Self.run(["run", "--config", path, "--admin", "localhost:0"])
+        #expect(named.error.contains("an IP address is required"), "\(named.error)")
+        let namedAdmin = try await Self.run(["run", "--config", path, "--admin", "localhost:0"])
         #expect(namedAdmin.status != 0)
-        #expect(namedAdmin.err.contains("an IP address is required"), "\(namedAdmin.err)")
+        #expect(namedAdmin.error.contains("an IP address is required"), "\(namedAdmin.error)")
     }
 
     @Test("a real SIGHUP reloads with a connection open; SIGTERM drains and exits 0; members prints the table")
@@ -92,28 +76,19 @@ struct BalancerBinaryTests {
         try config.write(
             "stream { upstream chat { server 127.0.0.1:\(a.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }")
 
-        let process = Process()
-        process.executableURL = try Self.binary()
-        process.arguments = [
+        let balancer = try ChildProcess("balancer", [
             "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--drain-timeout", "10s", "--log-level", "warning",
-        ]
-        try process.run()
-        defer {
-            if process.isRunning {
-                process.terminate()
-                kill(process.processIdentifier, SIGKILL)
-            }
-        }
+        ])
         let admin = Endpoint(host: "127.0.0.1", port: adminPort)
         #expect(await waitUntil { (try? await AdminClient.get("/healthz", from: admin)) != nil })
 
-        let members = try Self.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        let members = try await Self.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(members.status == 0)
-        #expect(members.out.contains("listen 127.0.0.1:\(port) -> chat"))
-        #expect(members.out.contains("ID"))
-        #expect(members.out.contains("static:127.0.0.1:\(a.port)  127.0.0.1:\(a.port)  1       static  up"))
-        let json = try Self.run(["members", "--admin", "127.0.0.1:\(adminPort)", "--json"])
-        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.out.utf8))
+        #expect(members.output.contains("listen 127.0.0.1:\(port) -> chat"))
+        #expect(members.output.contains("ID"))
+        #expect(members.output.contains("static:127.0.0.1:\(a.port)  127.0.0.1:\(a.port)  1       static  up"))
+        let json = try await Self.run(["members", "--admin", "127.0.0.1:\(adminPort)", "--json"])
+        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.output.utf8))
         #expect(report.upstreams.map(\.name) == ["chat"])
 
         let connection = try await TestClient.connect(port: port)
@@ -123,22 +98,20 @@ struct BalancerBinaryTests {
 
             try config.write(
                 "stream { upstream chat { server 127.0.0.1:\(b.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }")
-            kill(process.processIdentifier, SIGHUP)
+            balancer.signal(SIGHUP)
             #expect(await waitUntil { (try? await TestClient.name(port: port)) == "b" })
-            #expect(process.isRunning)
+            #expect(balancer.isRunning)
 
             try await outbound.write(ByteBuffer(string: "old"))
             #expect(try await TestClient.read(3, from: &iterator) == Array("old".utf8))
 
             // SIGTERM: the open connection keeps working during the drain, new ones are refused.
-            kill(process.processIdentifier, SIGTERM)
+            balancer.signal(SIGTERM)
             #expect(await waitUntil { await !TestClient.canConnect(port: port) })
             try await outbound.write(ByteBuffer(string: "drain"))
             #expect(try await TestClient.read(5, from: &iterator) == Array("drain".utf8))
         }
         // Our side closed: the drain completes and the process exits cleanly.
-        #expect(await waitUntil { !process.isRunning })
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(await balancer.waitForExit(timeout: .seconds(10)) == 0, "\(balancer.log)")
     }
 }

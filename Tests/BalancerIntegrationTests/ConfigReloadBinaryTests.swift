@@ -22,7 +22,7 @@ struct ConfigReloadBinaryTests {
         let good = "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } }"
         try good.write(toFile: path, atomically: true, encoding: .utf8)
 
-        let balancer = try BalancerProcess(arguments: [
+        let balancer = try ChildProcess("balancer", [
             "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--log-level", "warning",
         ])
         defer { balancer.kill() }
@@ -72,17 +72,17 @@ struct ConfigReloadBinaryTests {
         let path = config.path
         try "stream {\n  admin 127.0.0.1:\(taken.port);\n  upstream u { server 127.0.0.1:1; }\n  server { listen 127.0.0.1:0; proxy_pass u; }\n}\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
-        let admin = try BalancerBinaryTests.run(["run", "--config", path, "--log-level", "critical"])
+        let admin = try await BalancerBinaryTests.run(["run", "--config", path, "--log-level", "critical"])
         #expect(admin.status == 1)
-        #expect(admin.err.contains("cannot listen on 127.0.0.1:\(taken.port) (admin, \(path):2:3): Address already in use"), "\(admin.err)")
-        let flag = try BalancerBinaryTests.run(["run", "--config", path, "--admin", "127.0.0.1:\(taken.port)", "--log-level", "critical"])
-        #expect(flag.err.contains("cannot listen on 127.0.0.1:\(taken.port) (--admin): Address already in use"), "\(flag.err)")
-        let listen = try BalancerBinaryTests.run([
+        #expect(admin.error.contains("cannot listen on 127.0.0.1:\(taken.port) (admin, \(path):2:3): Address already in use"), "\(admin.error)")
+        let flag = try await BalancerBinaryTests.run(["run", "--config", path, "--admin", "127.0.0.1:\(taken.port)", "--log-level", "critical"])
+        #expect(flag.error.contains("cannot listen on 127.0.0.1:\(taken.port) (--admin): Address already in use"), "\(flag.error)")
+        let listen = try await BalancerBinaryTests.run([
             "run", "--listen", "127.0.0.1:\(taken.port)", "--zookeeper", "127.0.0.1:1", "--path", "/p", "--admin", "127.0.0.1:0",
             "--log-level", "critical",
         ])
         #expect(listen.status == 1)
-        #expect(listen.err.contains("cannot listen on 127.0.0.1:\(taken.port) (--listen): Address already in use"), "\(listen.err)")
+        #expect(listen.error.contains("cannot listen on 127.0.0.1:\(taken.port) (--listen): Address already in use"), "\(listen.error)")
     }
 
     @Test("duration flags beyond the largest supported duration are usage errors, not traps", arguments: [
@@ -91,9 +91,9 @@ struct ConfigReloadBinaryTests {
         ["run", "--drain-timeout", "9223372036854775807h", "--listen", "0", "--zookeeper", "127.0.0.1:1", "--path", "/p"],
         ["run", "--drain-timeout", "18446744073709551616", "--listen", "0", "--zookeeper", "127.0.0.1:1", "--path", "/p"],
     ])
-    func durationFlags(arguments: [String]) throws {
-        let result = try BalancerBinaryTests.run(arguments)
-        #expect(result.status == 64, "\(result.err)")
-        #expect(result.err.contains("largest supported duration"))
+    func durationFlags(arguments: [String]) async throws {
+        let result = try await BalancerBinaryTests.run(arguments)
+        #expect(result.status == 64, "\(result.error)")
+        #expect(result.error.contains("largest supported duration"))
     }
 }

@@ -61,15 +61,12 @@ struct MembershipAuthorizationTests {
         let arguments = [
             "members", "--zookeeper", zk.connectString, "--path", Self.path, "--auth-file", authFile, "--timeout", "20s",
         ]
-        // Off the cooperative pool: the run blocks its thread until the process exits.
-        let direct = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try BalancerBinaryTests.run(arguments) }) }
-        }
+        let direct = try await BalancerBinaryTests.run(arguments)
         #expect(direct.status != 0)
-        #expect(direct.err.contains("not authorized: ZooKeeper denied children on \(members)"), "\(direct.err)")
+        #expect(direct.error.contains("not authorized: ZooKeeper denied children on \(members)"), "\(direct.error)")
         // At once: the message is NOAUTH's, not the 20 s --timeout's.
-        #expect(!direct.err.contains(secret) && !direct.out.contains(secret))
-        #expect(!direct.err.contains("timed out"), "\(direct.err)")
+        #expect(!direct.error.contains(secret) && !direct.output.contains(secret))
+        #expect(!direct.error.contains("timed out"), "\(direct.error)")
 
         await admin.close()
         await zk.stop()

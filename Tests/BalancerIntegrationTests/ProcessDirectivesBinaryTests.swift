@@ -46,7 +46,7 @@ struct ProcessDirectivesBinaryTests {
         let scene = try await Scene()
         defer { Task { await scene.remove() } }
         let (dir, port) = (scene.dir, scene.port)
-        let balancer = try BalancerProcess(arguments: [
+        let balancer = try ChildProcess("balancer", [
             "run", "--prefix", "\(dir)/", "--config", "nginx.conf", "--error-log", "startup.log",
             "--global", "pid \(dir)/nginx.pid; error_log error.log info;",
         ])
@@ -78,7 +78,7 @@ struct ProcessDirectivesBinaryTests {
         let scene = try await Scene(stream: "log_format short '$status $upstream_addr'; access_log access.log short;")
         defer { Task { await scene.remove() } }
         let (dir, port) = (scene.dir, scene.port)
-        let balancer = try BalancerProcess(arguments: ["run", "--prefix", "\(dir)/", "--config", "nginx.conf"])
+        let balancer = try ChildProcess("balancer", ["run", "--prefix", "\(dir)/", "--config", "nginx.conf"])
         defer { balancer.kill() }
         let line = "200 127.0.0.1:\(scene.backend.port)\n"
         // Refused connects before the listener is bound make no session, so this is the first line.
@@ -100,7 +100,7 @@ struct ProcessDirectivesBinaryTests {
         let scene = try await Scene()
         defer { Task { await scene.remove() } }
         let dir = scene.dir
-        let balancer = try BalancerProcess(arguments: ["run", "--prefix", dir, "--config", "nginx.conf", "--error-log", "startup.log"])
+        let balancer = try ChildProcess("balancer", ["run", "--prefix", dir, "--config", "nginx.conf", "--error-log", "startup.log"])
         defer { balancer.kill() }
         #expect(await waitUntil { Self.read("\(dir)/startup.log")?.contains("[info] \(balancer.pid)#0: balancer started") == true })
         balancer.signal(SIGTERM)
@@ -115,7 +115,7 @@ struct ProcessDirectivesBinaryTests {
         let (dir, port) = (scene.dir, scene.port)
         // nobody must be able to remove its pid file on exit.
         chmod(dir, 0o777)
-        let balancer = try BalancerProcess(arguments: ["run", "--config", "\(dir)/nginx.conf", "--log-level", "info"])
+        let balancer = try ChildProcess("balancer", ["run", "--config", "\(dir)/nginx.conf", "--log-level", "info"])
         defer { balancer.kill() }
         #expect(await waitUntil { Self.read("\(dir)/nginx.pid") != nil })
         if geteuid() == 0 {
@@ -173,7 +173,7 @@ struct ProcessDirectivesBinaryTests {
             // www-data must be able to remove its pid file on exit.
             chmod("\(root)/\(folder)", 0o777)
         }
-        let balancer = try BalancerProcess(arguments: ["run", "--config", "\(root)/etc/nginx/nginx.conf", "--admin", "127.0.0.1:0"])
+        let balancer = try ChildProcess("balancer", ["run", "--config", "\(root)/etc/nginx/nginx.conf", "--admin", "127.0.0.1:0"])
         defer { balancer.kill() }
         #expect(await waitUntil { Self.read("\(root)/run/nginx.pid") == "\(balancer.pid)\n" }, "\(balancer.errorOutput)")
         #expect(try await TestClient.name(port: port) == "a")

@@ -1,4 +1,5 @@
 import Balancer
+import Foundation
 import NIOCore
 import TestSupport
 import Testing
@@ -65,27 +66,28 @@ struct ProxyDataPathTests {
         let a = try await TestBackend.start(name: "a")
         defer { Task { await a.stop() } }
         let balancer = try await RunningBalancer.start(backends: [.backend(a)], listener: .test(idleTimeout: .seconds(4)))
-        let connection = try await TestClient.connect(port: balancer.port)
-        let start = ContinuousClock.now
-        let (greeting, echoed, closedAfter) = try await connection.executeThenClose { inbound, outbound in
-            var iterator = inbound.makeAsyncIterator()
-            let greeting = try await TestClient.read(2, from: &iterator)
-            // Activity keeps the connection open past the timeout.
+        let connection = try RawSocket(port: balancer.port)
+        // The client runs on a thread of its own: its pace must not wait for the cooperative pool,
+        // which other tests can keep busy for seconds on a loaded machine (at load 20 a write once
+        // found the connection already closed, "I/O on closed channel").
+        let (greeting, echoed, closed, closedAfter) = await offPool {
+            let start = ContinuousClock.now
+            let greeting = connection.blockingReceive(limit: 2, timeout: .seconds(30)).bytes
+            // Activity keeps the connection open past the timeout: 20 x 250 ms, longer than the
+            // timeout in total, a sixteenth of it between two messages.
             var echoed: [UInt8] = []
-            // 20 x 250 ms: longer than the timeout in total, and a sixteenth of it between two
-            // messages, so even a machine that runs this task late keeps each gap below it.
             for _ in 0..<20 {
-                try await Task.sleep(for: .milliseconds(250))
-                try await outbound.write(ByteBuffer(string: "p"))
-                echoed += try await TestClient.read(1, from: &iterator)
+                Thread.sleep(forTimeInterval: 0.25)
+                try? connection.send("p")
+                echoed += connection.blockingReceive(limit: 1, timeout: .seconds(30)).bytes
             }
-            // Then silence: the balancer closes it.
-            let rest = try await TestClient.read(1, from: &iterator)
-            #expect(rest.isEmpty)
-            return (greeting, echoed, ContinuousClock.now - start)
+            // Then silence: the balancer closes it (the deadline only stops a hang).
+            let rest = connection.blockingReceive(limit: 1, timeout: .seconds(60))
+            return (greeting, echoed, rest.closed && rest.bytes.isEmpty, ContinuousClock.now - start)
         }
         #expect(greeting == Array("a\n".utf8))
         #expect(echoed == Array(repeating: UInt8(ascii: "p"), count: 20))
+        #expect(closed)
         // At least 5 s of activity, then the whole timeout of silence.
         #expect(closedAfter >= .milliseconds(8900))
         await balancer.stop()

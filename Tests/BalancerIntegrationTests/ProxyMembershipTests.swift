@@ -114,41 +114,32 @@ struct ProxyMembershipTests {
 
         let port = try freeLoopbackPort()
         let adminPort = try freeLoopbackPort()
-        let process = Process()
-        process.executableURL = try BalancerBinaryTests.binary()
-        process.arguments = [
+        let balancer = try ChildProcess("balancer", [
             "run", "--listen", "127.0.0.1:\(port)", "--zookeeper", zk.connectString, "--path", Self.path,
             "--admin", "127.0.0.1:\(adminPort)", "--log-level", "error",
-        ]
-        try process.run()
-        defer {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-            }
-        }
+        ])
         #expect(await waitUntil { (try? await TestClient.name(port: port)) == "a" })
 
-        let viaAdmin = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        let viaAdmin = try await BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(viaAdmin.status == 0)
-        #expect(viaAdmin.out.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path)/members)"))
-        #expect(viaAdmin.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
+        #expect(viaAdmin.output.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path)/members)"))
+        #expect(viaAdmin.output.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
 
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        balancer.signal(SIGTERM)
+        #expect(await balancer.waitForExit(timeout: .seconds(30)) == 0, "\(balancer.log)")
 
-        let direct = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path])
+        let direct = try await BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path])
         #expect(direct.status == 0)
-        #expect(direct.out.contains("registry \(zk.connectString) \(Self.path)/members"))
-        #expect(direct.out.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
-        let json = try BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
+        #expect(direct.output.contains("registry \(zk.connectString) \(Self.path)/members"))
+        #expect(direct.output.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
+        let json = try await BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
         // The same shape as the admin endpoint's GET /members.
-        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.out.utf8))
+        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.output.utf8))
         #expect(report.upstreams.flatMap(\.members).map(\.id) == ["zk:a"])
 
-        let missing = try BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        let missing = try await BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
         #expect(missing.status == 1)
-        #expect(missing.err.contains("cannot reach the balancer admin endpoint"))
+        #expect(missing.error.contains("cannot reach the balancer admin endpoint"))
 
         task.cancel()
         await task.value

@@ -93,9 +93,9 @@ struct AuthorizationTests {
 
             // Retried with backoff, logged once while it lasts: wait until the server has seen three
             // more requests from the reader (its retries and listings, all denied), not for time.
-            let denied = try #require(server.lastRequestID(ofSession: reader.sessionID))
+            let denied = try #require(await server.lastRequestID(ofSession: reader.sessionID))
             #expect(await waitUntil(timeout: .seconds(15)) {
-                (server.lastRequestID(ofSession: reader.sessionID) ?? 0) >= denied + 3
+                (await server.lastRequestID(ofSession: reader.sessionID) ?? 0) >= denied + 3
             })
             let failures = handler.entries.filter { $0.level == .error }
             #expect(failures.count == 1, "\(failures.map(\.message))")

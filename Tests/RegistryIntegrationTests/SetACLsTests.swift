@@ -11,38 +11,12 @@ import TestSupport
 @Suite("set-acls.sh", .serialized)
 struct SetACLsTests {
     static let logger = Logger(label: "test.set-acls")
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    struct Run {
-        var status: Int32
-        var output: String
-        var error: String
-    }
 
     /// Runs the script with `muster-acl` from this build, bounded by `timeout`.
-    static func setACLs(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> Run {
-        let process = Process()
-        process.executableURL = packageRoot.appendingPathComponent("deploy/zookeeper/set-acls.sh")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["MUSTER_BIN_DIR"] = try binDirectory().path
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let exited = await waitUntil(timeout: timeout, interval: .milliseconds(20)) { !process.isRunning }
-        if !exited {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            Issue.record("set-acls.sh did not finish within \(timeout)")
-        }
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return Run(status: process.terminationStatus, output: output, error: error)
+    static func setACLs(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ChildProcess.Finished {
+        try await ChildProcess.run(
+            executable: BuiltBinary.packageRoot.appendingPathComponent("deploy/zookeeper/set-acls.sh"), arguments,
+            environment: ["MUSTER_BIN_DIR": try binDirectory().path], timeout: timeout)
     }
 
     /// The folder `swift test` built `muster-acl` into (see `BuiltBinary`).

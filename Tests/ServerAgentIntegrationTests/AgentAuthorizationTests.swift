@@ -32,7 +32,8 @@ struct AgentAuthorizationTests {
         try "agent:\(secret)\n".write(toFile: authFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: authFile) }
         let child = supervised ? ["--", "/bin/sleep", "30"] : []
-        let agent = try AgentProcess(
+        let agent = try ChildProcess(
+            "server-agent",
             AgentEndToEndTests.agentArguments(
                 zk: zk.connectString, path: path, port: server.port, extra: ["--auth-file", authFile] + child))
         let status = await agent.waitForExit(timeout: .seconds(20))

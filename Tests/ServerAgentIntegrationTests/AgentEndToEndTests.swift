@@ -131,7 +131,7 @@ struct AgentEndToEndTests {
         let server = try await TestBackend.start(behaviour: .reply("PONG"))
         let path = Self.servicePath()
         let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let agent = try AgentProcess(Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+        let agent = try ChildProcess("server-agent", Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
         let warned = await timeUntil(timeout: .seconds(10), every: .milliseconds(50)) {
             agent.log.contains("ZooKeeper unreachable")
         }
@@ -259,7 +259,7 @@ struct AgentEndToEndTests {
 
     @Test func supervisorExitsWith127WhenTheCommandCannotStart() async throws {
         // No ZooKeeper needed: the agent gives up on the child without ever registering.
-        let agent = try AgentProcess([
+        let agent = try ChildProcess("server-agent", [
             "--zookeeper", "127.0.0.1:\(try freeLoopbackPort())", "--server", "127.0.0.1:1", "--session-timeout", "1s",
             "--", "/nonexistent/chat-server",
         ])
@@ -269,7 +269,7 @@ struct AgentEndToEndTests {
 
     @Test func badFlagsExitWithStatus2() async throws {
         for arguments in [["--bogus"], [], ["--server", "127.0.0.1:6000", "--rise", "0"], ["--server", "x:1", "--check-send", "PING"]] {
-            let agent = try AgentProcess(arguments)
+            let agent = try ChildProcess("server-agent", arguments)
             let status = await agent.waitForExit(timeout: .seconds(10))
             #expect(status == 2, "\(arguments): \(agent.log)")
             #expect(agent.log.contains("Error:"), "\(arguments): \(agent.log)")

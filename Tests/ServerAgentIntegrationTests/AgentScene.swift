@@ -53,8 +53,9 @@ final class AgentScene: @unchecked Sendable {
     /// then `extra` flags, then a supervised `command` if any.
     func agent(
         port: Int? = nil, _ extra: [String] = [], command: [String] = [], environment: [String: String] = [:]
-    ) throws -> AgentProcess {
-        try AgentProcess(
+    ) throws -> ChildProcess {
+        try ChildProcess(
+            "server-agent",
             AgentEndToEndTests.agentArguments(
                 zk: self.zk.connectString, path: self.path, port: port ?? self.server.port, extra: extra)
                 + (command.isEmpty ? [] : ["--"] + command),
@@ -64,7 +65,7 @@ final class AgentScene: @unchecked Sendable {
     /// Waits until `node` exists; records a failure with the agent's log if it never does.
     @discardableResult
     func registered(
-        _ node: String, by agent: AgentProcess, timeout: Duration = .seconds(15),
+        _ node: String, by agent: ChildProcess, timeout: Duration = .seconds(15),
         sourceLocation: SourceLocation = #_sourceLocation
     ) async -> Duration? {
         let took = await timeUntil(timeout: timeout) { await self.probe.exists(node) }
@@ -74,7 +75,7 @@ final class AgentScene: @unchecked Sendable {
 
     /// SIGTERM, then the exit status the agent must end with.
     func terminate(
-        _ agent: AgentProcess, expecting status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation
+        _ agent: ChildProcess, expecting status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         agent.signal(SIGTERM)
         let exit = await agent.waitForExit(timeout: .seconds(10))

@@ -21,10 +21,12 @@ public final class DeadPort: Sendable {
     }
 }
 
-/// A TCP socket bound (never listening) to 127.0.0.1:port (0: any free port), and the port it got.
-/// The caller owns the descriptor.
-func bindLoopbackSocket(port: Int, reuseAddress: Bool = false) throws -> (descriptor: Int32, port: Int) {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+/// A TCP socket bound to 127.0.0.1:port (0: any free port), listening with `backlog` if one is
+/// given, and the port it got. The caller owns the descriptor (close-on-exec, so no child inherits it).
+public func bindLoopbackSocket(
+    port: Int = 0, reuseAddress: Bool = false, backlog: Int32? = nil
+) throws -> (descriptor: Int32, port: Int) {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
     if reuseAddress {
         var one: Int32 = 1
@@ -39,14 +41,15 @@ func bindLoopbackSocket(port: Int, reuseAddress: Bool = false) throws -> (descri
             bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
+    let listening = bound == 0 && backlog.map { listen(descriptor, $0) == 0 } ?? true
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let named = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
     }
-    guard bound == 0, named == 0 else {
+    guard bound == 0, listening, named == 0 else {
         let code = errno
         close(descriptor)
-        throw TestSupportError("bind/getsockname on 127.0.0.1:\(port) failed: errno \(code)")
+        throw TestSupportError("bind/listen/getsockname on 127.0.0.1:\(port) failed: errno \(code)")
     }
     return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one poller of the test suites: every wait is on a condition, with a deadline.
 ///
 /// Polls `condition` every `interval` until it holds or `timeout` passes; returns the time it took,
@@ -25,4 +27,14 @@ public func waitUntil(
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     try await timeUntil(timeout: timeout, every: interval, condition) != nil
+}
+
+/// Runs blocking work (a read on a raw socket, a blocking system call) on a thread of its own: on
+/// the cooperative pool, two threads on two cores, a call waiting seconds would stall every other
+/// test's tasks meanwhile, and their own deadlines with them.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+        let thread = Thread { done.resume(returning: body()) }
+        thread.start()
+    }
 }

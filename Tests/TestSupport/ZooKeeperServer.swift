@@ -117,9 +117,10 @@ public final class ZooKeeperServer: Sendable {
         try process.run()
         running.withLock { $0.process = process }
         recordPid(process.processIdentifier)
+        let port = self.port
         let up = await waitUntil(timeout: timeout, interval: .milliseconds(50)) {
             guard process.isRunning else { return true }
-            return fourLetterWord("srvr", port: self.port)?.contains("Zookeeper version") ?? false
+            return await offPool { fourLetterWord("srvr", port: port)?.contains("Zookeeper version") ?? false }
         }
         guard up, process.isRunning else {
             let exited = !process.isRunning
@@ -216,9 +217,10 @@ extension ZooKeeperServer {
     /// The last request id (`lcxid` in the `cons` four-letter word) the server has seen from `session`:
     /// it grows by one per request and not with pings, so a test can wait until a client has retried
     /// instead of sleeping. Nil when the server does not list the session.
-    public func lastRequestID(ofSession session: Int64) -> Int? {
+    public func lastRequestID(ofSession session: Int64) async -> Int? {
         let sid = "sid=0x" + String(UInt64(bitPattern: session), radix: 16)
-        guard let line = fourLetterWord("cons", port: port)?.split(separator: "\n").first(where: { $0.contains(sid + ",") }),
+        let port = self.port
+        guard let line = await offPool({ fourLetterWord("cons", port: port) })?.split(separator: "\n").first(where: { $0.contains(sid + ",") }),
               let field = line.split(separator: ",").first(where: { $0.hasPrefix("lcxid=0x") })
         else { return nil }
         return Int(field.dropFirst("lcxid=0x".count), radix: 16)

@@ -19,23 +19,7 @@ final class BlackholePort: Sendable {
     }
 
     static func make() async throws -> BlackholePort {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestSupportError("socket() failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && listen(descriptor, 0) == 0
-                    && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard ok else {
-            close(descriptor)
-            throw TestSupportError("bind/listen failed: errno \(errno)")
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let (descriptor, port) = try bindLoopbackSocket(backlog: 0)
         var fillers: [Channel] = []
         for _ in 0..<4 {
             let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -18,26 +18,7 @@ final class StampingBackend: Sendable {
     private let finished = Atomic<Bool>(false)
 
     init(backlog: Int32 = 4096) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
-        var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, backlog) == 0 else {
-            close(fd)
-            throw TestSupportError("bind/listen: errno \(errno)")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.listenFD = fd
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        (self.listenFD, self.port) = try bindLoopbackSocket(reuseAddress: true, backlog: backlog)
         let thread = Thread { [self] in self.acceptLoop() }
         thread.name = "stamping-backend"
         thread.start()
@@ -109,10 +90,6 @@ enum StormClients {
 
     private static func storm(count: Int, port: Int, deadline: Duration) -> Outcome {
         var outcome = Outcome()
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let end = ContinuousClock.now + deadline
         var waiting: [Int32] = []
         for _ in 0..<count {
@@ -123,10 +100,7 @@ enum StormClients {
                 continue
             }
             outcome.sockets.append(fd)
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if result != 0 && errno != EINPROGRESS {
+            if connectLoopback(fd, port: port) != 0 && errno != EINPROGRESS {
                 outcome.failed += 1
                 continue
             }

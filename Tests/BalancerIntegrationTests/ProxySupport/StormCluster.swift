@@ -8,50 +8,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// A built executable of this package run as a child, its output in a log file; killed by its pid
-/// when dropped.
-final class ChildProcess: @unchecked Sendable {
-    // @unchecked Sendable: `Process` is started in init and then only queried or signalled by pid,
-    // which Foundation makes thread-safe.
-    let process = Process()
-    let logURL: URL
-
-    init(_ name: String, _ arguments: [String]) throws {
-        self.logURL = FileManager.default.temporaryDirectory.appendingPathComponent("storm-\(name)-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: self.logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: self.logURL)
-        self.process.executableURL = try BuiltBinary.url(name)
-        self.process.arguments = arguments
-        self.process.standardOutput = log
-        self.process.standardError = log
-        self.process.standardInput = FileHandle.nullDevice
-        try self.process.run()
-        try log.close()
-    }
-
-    var pid: pid_t { self.process.processIdentifier }
-    var log: String { (try? String(contentsOf: self.logURL, encoding: .utf8)) ?? "" }
-
-    func signal(_ signal: Int32) {
-        if self.process.isRunning { kill(self.pid, signal) }
-    }
-
-    /// Waits (bounded) for the process to end; whether it did.
-    func waitForExit(timeout: Duration) async -> Bool {
-        await waitUntil(timeout: timeout) { !self.process.isRunning }
-    }
-
-    deinit {
-        if self.process.isRunning {
-            // A stopped process must be continued to die of SIGKILL promptly in every kernel.
-            kill(self.pid, SIGKILL)
-            kill(self.pid, SIGCONT)
-            self.process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: self.logURL)
-    }
-}
-
 /// Issue #11's storms with every part real: a ZooKeeper (TestSupport), `chat-server`s, one
 /// `server-agent` beside each, and the `balancer` binary fed from the agents' registrations.
 /// Sessions are short (2 s) so an expiry comes quickly; checks are fast (200 ms, fall 2).
@@ -91,11 +47,7 @@ final class StormCluster: @unchecked Sendable {
         let process = try ChildProcess("chat-server", ["--listen", "127.0.0.1:\(port)", "--name", name, "--log-level", "warning"])
         self.servers[name] = (process, port)
         let up = await waitUntil(timeout: .seconds(30)) {
-            await offPool {
-                let connection = LineConnection.connect(port: port)
-                connection?.close()
-                return connection != nil
-            }
+            await offPool { (try? RawSocket(port: port)) != nil }
         }
         guard up else { throw TestSupportError("chat-server \(name) did not listen: \(process.log)") }
     }
@@ -163,69 +115,14 @@ final class StormCluster: @unchecked Sendable {
     func served() async -> String? {
         let port = self.port
         return await offPool {
-            guard let connection = LineConnection.connect(port: port) else { return nil }
-            defer { connection.close() }
-            return connection.greeting()
+            try? RawSocket(port: port).greeting()
         }
     }
 }
 
-/// Runs blocking socket work on a thread of its own: on the cooperative pool (two threads on two
-/// cores) a read waiting seconds would stall every other test's tasks meanwhile.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
-        let thread = Thread { done.resume(returning: body()) }
-        thread.start()
-    }
-}
-
-/// A blocking line client on a raw socket with receive and send timeouts, for the chat protocol
-/// (`HELLO <server>` on connect, `PING x` answered by `PONG x`).
-final class LineConnection: @unchecked Sendable {
-    // @unchecked Sendable: used by one task at a time.
-    let fd: Int32
-    private var pending: [UInt8] = []
-
-    private init(fd: Int32) {
-        self.fd = fd
-    }
-
-    static func connect(port: Int, timeout: Duration = .seconds(5)) -> LineConnection? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            Glibc.close(fd)
-            return nil
-        }
-        return LineConnection(fd: fd)
-    }
-
-    /// The next line, without its newline; nil on EOF, error or timeout.
-    func readLine() -> String? {
-        var buffer = [UInt8](repeating: 0, count: 512)
-        for _ in 0..<64 {
-            if let newline = self.pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: self.pending[..<newline], as: UTF8.self)
-                self.pending.removeSubrange(...newline)
-                return line.hasSuffix("\r") ? String(line.dropLast()) : line
-            }
-            let count = read(self.fd, &buffer, buffer.count)
-            guard count > 0 else { return nil }
-            self.pending += buffer[..<count]
-        }
-        return nil
-    }
-
+/// The chat protocol on a raw socket (blocking: run it `offPool`): `HELLO <server>` on connect,
+/// `PING x` answered by `PONG x`.
+extension RawSocket {
     /// The server named in the greeting (`HELLO <name>`).
     func greeting() -> String? {
         guard let line = self.readLine(), line.hasPrefix("HELLO ") else { return nil }
@@ -234,14 +131,7 @@ final class LineConnection: @unchecked Sendable {
 
     /// One round trip: `PING token` answered by `PONG token`.
     func ping(_ token: String) -> Bool {
-        let line = Array("PING \(token)\n".utf8)
-        guard line.withUnsafeBytes({ send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count else {
-            return false
-        }
+        guard (try? self.send("PING \(token)\n")) != nil else { return false }
         return self.readLine() == "PONG \(token)"
-    }
-
-    func close() {
-        Glibc.close(self.fd)
     }
 }
