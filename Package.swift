@@ -132,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatServerTests",
-            dependencies: ["ChatProtocol", nioCore, nioConcurrencyHelpers, nioPosix, serviceLifecycle]
+            dependencies: ["ChatProtocol", "TestSupport", nioCore, nioConcurrencyHelpers, nioPosix, serviceLifecycle]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -21,7 +21,7 @@ import Testing
         let client = try await LineClient.connect(to: listener.localAddress)
         try await client.send("PROXY TCP4 192.0.2.1 19")
         try await client.send("2.0.2.2 1234 6000\r\nPING x\n")
-        #expect(try await client.waitForLines(2) == ["HELLO pp 192.0.2.1:1234", "PONG x"])
+        #expect(await client.waitForLines(2) == ["HELLO pp 192.0.2.1:1234", "PONG x"])
         await client.close()
         await listener.shutdown()
     }
@@ -34,10 +34,10 @@ import Testing
             + [0x30, 0x39, 0x17, 0x70]
         let client = try await LineClient.connect(to: listener.localAddress)
         try await client.send(bytes: signature + [0x21, 0x21, 0x00, UInt8(block.count)] + block)
-        #expect(try await client.waitForLines(1) == ["HELLO pp [2001:db8::7]:12345"])
+        #expect(await client.waitForLines(1) == ["HELLO pp [2001:db8::7]:12345"])
         let check = try await LineClient.connect(to: listener.localAddress)
         try await check.send(bytes: signature + [0x20, 0x00, 0x00, 0x00])
-        #expect(try await check.waitForLines(1) == ["HELLO pp"])
+        #expect(await check.waitForLines(1) == ["HELLO pp"])
         await client.close()
         await check.close()
         await listener.shutdown()
@@ -48,7 +48,7 @@ import Testing
         let listener = try await self.start()
         let plain = try await LineClient.connect(to: listener.localAddress)
         try await plain.send("PING\n")
-        #expect(try await plain.waitUntil { $0.isClosed })
+        #expect(await plain.waitUntil { $0.isClosed })
         #expect(plain.bytes.isEmpty)
         await listener.shutdown()
     }

@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import NIOConcurrencyHelpers
 import Testing
+import TestSupport
 
 /// The server as a swift-service-lifecycle `Service`: graceful shutdown says goodbye and returns.
 @Suite struct ChatServerServiceTests {
@@ -20,20 +21,15 @@ import Testing
             tasks.addTask { try await group.run() }
 
             // Generous: binding took over 5 s once on a loaded 2-core machine.
-            let deadline = ContinuousClock.now + .seconds(30)
-            var address: SocketAddress?
-            while address == nil, ContinuousClock.now < deadline {
-                address = bound.withLockedValue { $0 }
-                if address == nil { try await Task.sleep(for: .milliseconds(5)) }
-            }
-            let listening = try #require(address)
+            #expect(await waitUntil(timeout: .seconds(30)) { bound.withLockedValue { $0 } != nil })
+            let listening = try #require(bound.withLockedValue { $0 })
             let client = try await LineClient.connect(to: listening)
-            #expect(try await client.waitForLines(1) == ["HELLO svc"])
+            #expect(await client.waitForLines(1) == ["HELLO svc"])
 
             await group.triggerGracefulShutdown()
             // run() returning is the proof that shutdown completed.
             try await tasks.waitForAll()
-            #expect(try await client.waitUntil { $0.isClosed })
+            #expect(await client.waitUntil { $0.isClosed })
             #expect(client.lines == ["HELLO svc", "BYE server shutting down"])
         }
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import TestSupport
 
 /// Runs the real server on 127.0.0.1 with a free port and talks to it over TCP.
 @Suite struct ChatServerSocketTests {
@@ -18,28 +19,28 @@ import Testing
         let listener = try await self.start(.chat)
         let alice = try await LineClient.connect(to: listener.localAddress)
         let bob = try await LineClient.connect(to: listener.localAddress)
-        #expect(try await alice.waitForLines(1) == ["HELLO test-server"])
-        #expect(try await bob.waitForLines(1) == ["HELLO test-server"])
+        #expect(await alice.waitForLines(1) == ["HELLO test-server"])
+        #expect(await bob.waitForLines(1) == ["HELLO test-server"])
 
         try await alice.send("NICK alice\n")
         try await bob.send("NICK bob\r\n")
-        #expect(try await alice.waitForLines(2).last == "OK NICK alice")
-        #expect(try await bob.waitForLines(2).last == "OK NICK bob")
+        #expect(await alice.waitForLines(2).last == "OK NICK alice")
+        #expect(await bob.waitForLines(2).last == "OK NICK bob")
 
         try await bob.send("SAY hello there\n")
-        #expect(try await alice.waitForLines(3).last == "MSG bob hello there")
-        #expect(try await bob.waitForLines(3).last == "MSG bob hello there")
+        #expect(await alice.waitForLines(3).last == "MSG bob hello there")
+        #expect(await bob.waitForLines(3).last == "MSG bob hello there")
 
         // A command split across TCP segments.
         try await alice.send("WH")
         try await alice.send("O\nWHERE\nPI")
         try await alice.send("NG\n")
-        #expect(Array(try await alice.waitForLines(6).suffix(3)) == ["WHO 2 alice bob", "WHERE test-server", "PONG"])
+        #expect(Array(await alice.waitForLines(6).suffix(3)) == ["WHO 2 alice bob", "WHERE test-server", "PONG"])
 
         try await bob.send("QUIT\n")
-        #expect(try await bob.waitForLines(4).last == "BYE")
-        #expect(try await bob.waitUntil { $0.isClosed })
-        #expect(try await self.waitForConnections(listener, 1))
+        #expect(await bob.waitForLines(4).last == "BYE")
+        #expect(await bob.waitUntil { $0.isClosed })
+        #expect(await waitUntil { listener.connectionCount == 1 })
 
         await alice.close()
         await listener.shutdown()
@@ -49,8 +50,8 @@ import Testing
         let listener = try await self.start(.chat)
         let client = try await LineClient.connect(to: listener.localAddress)
         try await client.send(String(repeating: "x", count: 100))
-        #expect(try await client.waitForLines(2) == ["HELLO test-server", "ERR line too long (limit 64 bytes), closing"])
-        #expect(try await client.waitUntil { $0.isClosed })
+        #expect(await client.waitForLines(2) == ["HELLO test-server", "ERR line too long (limit 64 bytes), closing"])
+        #expect(await client.waitUntil { $0.isClosed })
         await listener.shutdown()
     }
 
@@ -59,7 +60,7 @@ import Testing
         let client = try await LineClient.connect(to: listener.localAddress)
         let payload: [UInt8] = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         try await client.send(bytes: payload)
-        #expect(try await client.waitUntil { $0.bytes.count >= payload.count })
+        #expect(await client.waitUntil { $0.bytes.count >= payload.count })
         #expect(client.bytes == payload)
         await client.close()
         await listener.shutdown()
@@ -68,19 +69,10 @@ import Testing
     @Test func shutdownSaysByeAndClosesEveryConnection() async throws {
         let listener = try await self.start(.chat)
         let client = try await LineClient.connect(to: listener.localAddress)
-        #expect(try await client.waitForLines(1) == ["HELLO test-server"])
+        #expect(await client.waitForLines(1) == ["HELLO test-server"])
         await listener.shutdown()
-        #expect(try await client.waitUntil { $0.isClosed })
+        #expect(await client.waitUntil { $0.isClosed })
         #expect(client.lines == ["HELLO test-server", "BYE server shutting down"])
         #expect(listener.connectionCount == 0)
-    }
-
-    private func waitForConnections(_ listener: ChatListener, _ count: Int) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            if listener.connectionCount == count { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return listener.connectionCount == count
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import NIOConcurrencyHelpers
+import TestSupport
 
 /// A test client that records every line (and every raw byte) the server sends.
 final class LineClient: Sendable {
@@ -67,19 +68,14 @@ final class LineClient: Sendable {
         self.collector.received.withLockedValue { $0.closed }
     }
 
-    /// Waits until `condition` holds, checking every few milliseconds, for at most `seconds`.
-    func waitUntil(seconds: Double = 5, _ condition: (LineClient) -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if condition(self) { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return condition(self)
+    /// Waits (the one poller's deadline, which only stops a hang) until `condition` holds.
+    func waitUntil(_ condition: (LineClient) -> Bool) async -> Bool {
+        await TestSupport.waitUntil(timeout: .seconds(30)) { condition(self) }
     }
 
     /// Waits until at least `count` lines arrived and returns them.
-    func waitForLines(_ count: Int) async throws -> [String] {
-        _ = try await self.waitUntil { $0.lines.count >= count }
+    func waitForLines(_ count: Int) async -> [String] {
+        _ = await self.waitUntil { $0.lines.count >= count }
         return self.lines
     }
 
