@@ -8,29 +8,6 @@ import Glibc
 
 @testable import ProxyEngine
 
-/// A route with an accept rate whose picks find no member: each accepted client is counted by its
-/// one `pick` and closed at once, so the test counts what the worker accepted.
-final class RatedRoute: ProxyRoute, @unchecked Sendable {
-    // @unchecked Sendable: used from the test's thread only (the worker core runs on it too).
-    let settings = RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false)
-    let counters = EngineCounters(workers: 1)
-    let acceptLimiter: AcceptLimiter?
-    var picks = 0
-
-    init(rate: Int, burst: Int) {
-        self.acceptLimiter = AcceptLimiter(rate: rate, burst: burst)
-    }
-
-    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
-        self.picks += 1
-        return nil
-    }
-    func connected(_ peer: String) {}
-    func connectFailed(_ peer: String, reason: ConnectFailure) {}
-    func closed(_ peer: String) {}
-    func noLiveUpstreams() {}
-}
-
 /// The worker's accept-rate decisions on an injected millisecond clock, over a real loopback
 /// listener whose clients wait in the kernel's accept queue.
 @Suite("Worker accept rate", .serialized, .timeLimit(.minutes(1)))
@@ -44,11 +21,11 @@ struct WorkerAcceptRateTests {
         var core: WorkerCore
         let listenFD: Int32
         let port: Int
-        let route: RatedRoute
+        let route: TestRoute
         let clock: Clock
         var clients: [Int32] = []
 
-        init(core: WorkerCore, listenFD: Int32, port: Int, route: RatedRoute, clock: Clock) {
+        init(core: WorkerCore, listenFD: Int32, port: Int, route: TestRoute, clock: Clock) {
             self.core = core
             self.listenFD = listenFD
             self.port = port
@@ -97,7 +74,7 @@ struct WorkerAcceptRateTests {
         var core = try WorkerCore(
             index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1),
             clock: { clock.now.load(ordering: .relaxed) })
-        let route = RatedRoute(rate: rate, burst: burst)
+        let route = TestRoute(hasMembers: false, acceptLimiter: AcceptLimiter(rate: rate, burst: burst))
         core.execute(.addListener(id: 1, fd: listenFD, exclusive: false, noDelay: true, route: route))
         return Harness(core: core, listenFD: listenFD, port: Int(cpe_local_port(listenFD)), route: route, clock: clock)
     }

@@ -7,37 +7,13 @@ import Glibc
 
 @testable import ProxyEngine
 
-/// A route with edge settings whose one member is a loopback listener of the test.
-final class EdgeRoute: ProxyRoute, @unchecked Sendable {
-    // @unchecked Sendable: used from the test's thread only (the worker core runs on it too).
-    let settings = RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false)
-    let counters = EngineCounters(workers: 1)
-    let edge: SessionEdge?
-    let address: EngineAddress
-    var picks = 0
-
-    init(edge: SessionEdge, port: Int) {
-        self.edge = edge
-        self.address = EngineAddress(numericHost: "127.0.0.1", port: port)!
-    }
-
-    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
-        self.picks += 1
-        return (key: "m", address: self.address)
-    }
-    func connected(_ peer: String) {}
-    func connectFailed(_ peer: String, reason: ConnectFailure) {}
-    func closed(_ peer: String) {}
-    func noLiveUpstreams() {}
-}
-
 /// The worker's edge stages over real sockets: PROXY header in (v1, v2, broken, late), PROXY v1 out,
 /// realip, allow/deny, limit_conn counts and `return`.
 @Suite("Worker edge: PROXY protocol, access, limits, return", .timeLimit(.minutes(1)))
 struct WorkerEdgeTests {
     struct Scene {
         var core: WorkerCore
-        let route: EdgeRoute
+        let route: TestRoute
         let listener: Int32
         let port: Int
 
@@ -46,7 +22,7 @@ struct WorkerEdgeTests {
             self.listener = cpe_listen(&address.storage, address.length, 16, 0, 1)
             precondition(self.listener >= 0)
             self.port = Int(cpe_local_port(self.listener))
-            self.route = EdgeRoute(edge: edge, port: self.port)
+            self.route = TestRoute(port: self.port, firstTryOnly: false, edge: edge)
             self.core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
         }
 

@@ -73,7 +73,7 @@ struct WorkerSessionRecordTests {
     }
 
     /// A socketpair's client for `route`, whose session ends within `adopt` (no member can be had).
-    private static func adoptEndingAtOnce(_ route: FixedRoute, core: inout WorkerCore) {
+    private static func adoptEndingAtOnce(_ route: TestRoute, core: inout WorkerCore) {
         var pair: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
         #expect(core.shared.admit())
@@ -84,7 +84,7 @@ struct WorkerSessionRecordTests {
 
     @Test("no live member: status 502, one try with no address that names the group (nginx's NGX_BUSY); a listener without a log records nothing")
     func noLiveUpstreams() throws {
-        let route = FixedRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
+        let route = TestRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
         route.hasMembers = false
         let log = SessionLog(workers: 1, needsServerAddress: false)
         route.sessionLog = log
@@ -105,7 +105,7 @@ struct WorkerSessionRecordTests {
     @Test("a member that fails, then no pick: a try for the group only while nginx's tries (members not down) are left")
     func noLiveAfterFailure() throws {
         for peerTries in [1, 2] {
-            let route = FixedRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
+            let route = TestRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
             // An address the worker cannot dial fails the try at once, with no socket.
             route.address = EngineAddress()
             route.peerTries = peerTries

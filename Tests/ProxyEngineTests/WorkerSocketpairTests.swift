@@ -7,34 +7,6 @@ import Glibc
 
 @testable import ProxyEngine
 
-/// A route whose one member is a socketpair: each `pick` hands out the next prepared upstream fd
-/// through a connect to an address that is never used (the test adopts sockets directly).
-final class FixedRoute: ProxyRoute, @unchecked Sendable {
-    // @unchecked Sendable: used from the test's thread only (the worker core runs on it too).
-    let settings: RouteSettings
-    let counters = EngineCounters(workers: 1)
-    var address: EngineAddress
-    var events: [String] = []
-    var sessionLog: SessionLog?
-    /// false: every pick finds no live member.
-    var hasMembers = true
-    var peerTries = Int.max
-
-    init(settings: RouteSettings, port: Int) {
-        self.settings = settings
-        self.address = EngineAddress(numericHost: "127.0.0.1", port: port)!
-    }
-
-    func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
-        self.events.append("pick")
-        return tried.isEmpty && self.hasMembers ? (key: "m", address: self.address) : nil
-    }
-    func connected(_ peer: String) { self.events.append("connected") }
-    func connectFailed(_ peer: String, reason: ConnectFailure) { self.events.append("failed") }
-    func closed(_ peer: String) { self.events.append("closed") }
-    func noLiveUpstreams() { self.events.append("none") }
-}
-
 /// One worker over real sockets: a socketpair as the client, a loopback listener as the member.
 @Suite("Worker over sockets", .timeLimit(.minutes(1)))
 struct WorkerSocketpairTests {
@@ -42,7 +14,7 @@ struct WorkerSocketpairTests {
         var core: WorkerCore
         let client: Int32
         let member: Int32
-        let route: FixedRoute
+        let route: TestRoute
     }
 
     private static func listenLoopback() -> (fd: Int32, port: Int) {
@@ -56,7 +28,7 @@ struct WorkerSocketpairTests {
     static func start(halfClose: Bool, idle: Int64 = 0, log: SessionLog? = nil) throws -> Harness {
         let (listenFD, port) = Self.listenLoopback()
         defer { cpe_close(listenFD) }
-        let route = FixedRoute(
+        let route = TestRoute(
             settings: RouteSettings(connectTimeout: 1_000, idleTimeout: idle, halfClose: halfClose), port: port)
         route.sessionLog = log
         var pair: [Int32] = [0, 0]

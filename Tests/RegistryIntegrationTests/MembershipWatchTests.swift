@@ -10,15 +10,14 @@ struct MembershipWatchTests {
     static let logger = Logger(label: "test.membership")
     static let path = "/muster/services/chat/members"
 
-    static func client(_ server: ZooKeeperServer, sessionTimeout: Duration = .seconds(4)) async throws -> ZooKeeperClient {
-        try await server.client(sessionTimeout: sessionTimeout, logger: logger)
-    }
-
     /// A client that writes the members and one that watches them, both of `server`.
     static func writerAndReader(
         _ server: ZooKeeperServer, sessionTimeout: Duration = .seconds(4)
     ) async throws -> (ZooKeeperClient, ZooKeeperClient) {
-        (try await client(server, sessionTimeout: sessionTimeout), try await client(server, sessionTimeout: sessionTimeout))
+        (
+            try await server.client(sessionTimeout: sessionTimeout, logger: logger),
+            try await server.client(sessionTimeout: sessionTimeout, logger: logger)
+        )
     }
 
     /// Records every snapshot of a watch of the members path through `reader`.
