@@ -24,6 +24,27 @@ struct StormProcessTests {
         #expect(reached, "\(label): \(seen)", sourceLocation: sourceLocation)
     }
 
+    /// Polls the members' states until `done` holds (bounded by `timeout`, a deadline against a hang),
+    /// collecting the states `seen` picks out meanwhile; prints the MEASURED line `label` with the
+    /// time it took, and expects that it held, that no state seen was `suspect`, and no panic.
+    static func expectLeftWithoutSuspects(
+        _ cluster: StormCluster, within timeout: Duration, _ label: String,
+        seen pick: @escaping ([String: String]) -> [String], until done: @escaping ([String: String]) -> Bool,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        var seen: Set<String> = []
+        let took = await timeUntil(timeout: timeout, every: .milliseconds(20)) {
+            let states = await cluster.states()
+            seen.formUnion(pick(states))
+            return done(states)
+        }
+        print("MEASURED \(label) after \(took.map { "\($0)" } ?? "never"), states seen \(seen.sorted())")
+        let states = await cluster.states()
+        #expect(took != nil, "states: \(states)", sourceLocation: sourceLocation)
+        #expect(!seen.contains("suspect"), "states seen: \(seen)", sourceLocation: sourceLocation)
+        #expect(await cluster.panic() == false, sourceLocation: sourceLocation)
+    }
+
     /// Expects every held connection to answer a PING tagged `tag`.
     static func expectTalking(_ held: [RawSocket], _ tag: String, sourceLocation: SourceLocation = #_sourceLocation) async {
         for (index, connection) in held.enumerated() {
@@ -90,18 +111,8 @@ struct StormProcessTests {
         try await StormCluster.with { cluster in
             try await self.start(cluster)
             for name in Self.names { cluster.agent(name)?.signal(SIGTERM) }
-            var seen: Set<String> = []
-            let took = await timeUntil(timeout: .seconds(30), every: .milliseconds(20)) {
-                let states = await cluster.states()
-                seen.formUnion(states.values)
-                return states.isEmpty
-            }
-            let gone = took != nil
-            print("MEASURED all agents SIGTERM: members gone after \(took.map { "\($0)" } ?? "never"), states seen \(seen.sorted())")
-            let states3 = await cluster.states()
-            #expect(gone, "members left: \(states3)")
-            #expect(!seen.contains("suspect"), "states seen: \(seen)")
-            #expect(await cluster.panic() == false)
+            await Self.expectLeftWithoutSuspects(
+                cluster, within: .seconds(30), "all agents SIGTERM: members gone", seen: { Array($0.values) }, until: { $0.isEmpty })
             for name in Self.names {
                 #expect(await cluster.agent(name)?.waitForExit(timeout: .seconds(10)) != nil)
             }
@@ -115,18 +126,9 @@ struct StormProcessTests {
         try await StormCluster.with { cluster in
             try await self.start(cluster)
             cluster.agent("chat-2")?.signal(SIGKILL)
-            var seen: Set<String> = []
-            let took = await timeUntil(timeout: .seconds(60), every: .milliseconds(20)) {
-                let states = await cluster.states()
-                if let state = states["chat-2"] { seen.insert(state) }
-                return states == ["chat-1": "up", "chat-3": "up"]
-            }
-            let removed = took != nil
-            print("MEASURED agent kill -9 (session \(StormCluster.sessionTimeout)): chat-2 removed after \(took.map { "\($0)" } ?? "never"), states seen \(seen.sorted())")
-            let states4 = await cluster.states()
-            #expect(removed, "states: \(states4)")
-            #expect(!seen.contains("suspect"), "chat-2 was \(seen)")
-            #expect(await cluster.panic() == false)
+            await Self.expectLeftWithoutSuspects(
+                cluster, within: .seconds(60), "agent kill -9 (session \(StormCluster.sessionTimeout)): chat-2 removed",
+                seen: { $0["chat-2"].map { [$0] } ?? [] }, until: { $0 == ["chat-1": "up", "chat-3": "up"] })
             var served: [String: Int] = [:]
             for _ in 0..<20 { served[await cluster.served() ?? "failed", default: 0] += 1 }
             #expect(served == ["chat-1": 10, "chat-3": 10])
