@@ -23,7 +23,6 @@ struct AcceptRateStormTests {
         let backend = try StampingBackend()
         defer { backend.stop() }
         let port = try freeLoopbackPort()
-        let adminPort = try freeLoopbackPort()
         let path = NSTemporaryDirectory() + "accept-rate-\(UUID().uuidString).conf"
         defer { try? FileManager.default.removeItem(atPath: path) }
         try """
@@ -37,12 +36,8 @@ struct AcceptRateStormTests {
               }
             }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let balancer = try ChildProcess("balancer", [
-            "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--log-level", "warning",
-        ])
+        let (balancer, admin) = try await BalancerBinaryTests.start(config: path, ["--log-level", "warning"])
         defer { balancer.kill() }
-        let admin = Endpoint(host: "127.0.0.1", port: adminPort)
-        #expect(await waitUntil { (try? await AdminClient.get("/healthz", from: admin)) != nil }, "\(balancer.errorOutput)")
 
         let outcome = await StormClients.run(count: Self.clients, port: port, deadline: .seconds(60))
         defer { for fd in outcome.sockets { close(fd) } }

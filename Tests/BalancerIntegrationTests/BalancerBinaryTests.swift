@@ -9,6 +9,18 @@ import Testing
 /// The built `balancer` executable: `check`, `members`, SIGHUP reload and SIGTERM drain on a real process.
 @Suite("balancer executable", .serialized, .timeLimit(.minutes(2)))
 struct BalancerBinaryTests {
+    /// Starts `balancer run --config path` with an admin port of its own and `extra` flags, and
+    /// waits until the admin endpoint answers (a deadline against a hang; the log in the error).
+    static func start(config path: String, _ extra: [String]) async throws -> (ChildProcess, admin: Endpoint) {
+        let admin = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
+        let balancer = try ChildProcess("balancer", ["run", "--config", path, "--admin", admin.description] + extra)
+        guard await waitUntil(timeout: .seconds(30), { (try? await AdminClient.get("/healthz", from: admin)) != nil }) else {
+            balancer.kill()
+            throw TestSupportError("the balancer never answered on \(admin): \(balancer.log)")
+        }
+        return (balancer, admin)
+    }
+
     /// Runs the built `balancer` to its end: exit status, standard output and error.
     static func run(_ arguments: [String]) async throws -> ChildProcess.Finished {
         try await ChildProcess.run("balancer", arguments)
@@ -69,25 +81,21 @@ struct BalancerBinaryTests {
         let (a, b) = try await TestBackend.start("a", "b")
         defer { Task { await a.stop(); await b.stop() } }
         let port = try freeLoopbackPort()
-        let adminPort = try freeLoopbackPort()
         let config = try TemporaryFile("balancer-bin", suffix: ".conf")
         defer { config.remove() }
         let path = config.path
         try config.write(
             "stream { upstream chat { server 127.0.0.1:\(a.port); } server { listen 127.0.0.1:\(port); proxy_pass chat; } }")
 
-        let balancer = try ChildProcess("balancer", [
-            "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--drain-timeout", "10s", "--log-level", "warning",
-        ])
-        let admin = Endpoint(host: "127.0.0.1", port: adminPort)
-        #expect(await waitUntil { (try? await AdminClient.get("/healthz", from: admin)) != nil })
+        let (balancer, admin) = try await Self.start(config: path, ["--drain-timeout", "10s", "--log-level", "warning"])
+        defer { balancer.kill() }
 
-        let members = try await Self.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+        let members = try await Self.run(["members", "--admin", admin.description])
         #expect(members.status == 0)
         #expect(members.output.contains("listen 127.0.0.1:\(port) -> chat"))
         #expect(members.output.contains("ID"))
         #expect(members.output.contains("static:127.0.0.1:\(a.port)  127.0.0.1:\(a.port)  1       static  up"))
-        let json = try await Self.run(["members", "--admin", "127.0.0.1:\(adminPort)", "--json"])
+        let json = try await Self.run(["members", "--admin", admin.description, "--json"])
         let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.output.utf8))
         #expect(report.upstreams.map(\.name) == ["chat"])
 

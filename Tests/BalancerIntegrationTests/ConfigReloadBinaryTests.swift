@@ -14,7 +14,6 @@ struct ConfigReloadBinaryTests {
         let (a, taken) = try await TestBackend.start("a", "taken")
         defer { Task { await a.stop(); await taken.stop() } }
         let port = try freeLoopbackPort()
-        let adminPort = try freeLoopbackPort()
         let config = try TemporaryFile("reload", suffix: ".conf")
         defer { config.remove() }
         let path = config.path
@@ -22,12 +21,8 @@ struct ConfigReloadBinaryTests {
         let good = "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } }"
         try good.write(toFile: path, atomically: true, encoding: .utf8)
 
-        let balancer = try ChildProcess("balancer", [
-            "run", "--config", path, "--admin", "127.0.0.1:\(adminPort)", "--log-level", "warning",
-        ])
+        let (balancer, _) = try await BalancerBinaryTests.start(config: path, ["--log-level", "warning"])
         defer { balancer.kill() }
-        let admin = Endpoint(host: "127.0.0.1", port: adminPort)
-        #expect(await waitUntil { (try? await AdminClient.get("/healthz", from: admin)) != nil })
 
         let bad = [
             // issue #9, defect 1: this trapped (signal 4) on SIGHUP and killed every connection.
