@@ -41,6 +41,10 @@ extension ProxyRoute {
     public var edge: SessionEdge? { nil }
     public var sessionLog: SessionLog? { nil }
     public var pickKey: PickKey? { nil }
+
+    /// Whether the worker keeps a `SessionRecord` for each session: a pick key and `return` read it,
+    /// an access log is sent it.
+    var keepsRecord: Bool { self.sessionLog != nil || self.pickKey != nil || self.edge?.returnValue != nil }
 }
 
 /// A pick key made from a connection's addresses, serial and PROXY header (nginx's `hash KEY`

@@ -54,10 +54,9 @@ struct SessionLinks {
     var clientAddress: String?
     /// The listener's edge checks, nil for none.
     var edge: SessionEdge?
-    /// The client socket's own address, where the edge needs it.
+    /// The client's address where the edge needs it: the socket's peer, or the PROXY header's
+    /// source once realip took it.
     var clientEndpoint: ProxyProtocolEndpoint?
-    /// The PROXY header the client's load balancer sent.
-    var proxyHeader: ProxyProtocolHeader?
     /// The `limit_conn` counts held until the session is freed.
     var limitHolds: [LimitHold] = []
 }

@@ -29,14 +29,8 @@ public final class SessionEdge: Sendable {
         self.sendsProxyProtocol = sendsProxyProtocol
     }
 
-    /// The client address the session goes on with: the PROXY header's source when the peer that
-    /// sent it is trusted (`set_real_ip_from`, as `ngx_stream_realip_module`), else the peer's own.
-    public func remoteAddress(peer: IPAddress?, proxySource: IPAddress?) -> IPAddress? {
-        guard let proxySource, self.trusts(peer) else { return peer }
-        return proxySource
-    }
-
-    /// Whether a PROXY header from `peer` gives the client's address (`set_real_ip_from`).
+    /// Whether a PROXY header from `peer` gives the client's address (`set_real_ip_from`, as
+    /// `ngx_stream_realip_module`).
     func trusts(_ peer: IPAddress?) -> Bool {
         guard let peer else { return false }
         return self.realIPFrom.contains(where: { $0.contains(peer) })
@@ -58,8 +52,8 @@ public final class SessionEdge: Sendable {
     }
 }
 
-/// `return VALUE`: the value for one session, made at accept from a record of what is known then
-/// (client and PROXY addresses, realip applied; `$server_addr` when `needsServerAddress`; serial;
+/// `return VALUE`: the value for one session, made at accept from the session's record as it is
+/// then (client and PROXY addresses, realip applied; `$server_addr` when `needsServerAddress`; serial;
 /// accept time as `end`). One per listener and reload; the value's bytes are the only allocation
 /// per connection, and only where `return` is configured.
 public struct EdgeReturn: Sendable {

@@ -106,7 +106,12 @@ public struct SessionRecord: Sendable, BitwiseCopyable {
     public var serial: UInt64 = 0
     /// `$status` as nginx's stream modules set it: 200, 400, 403, 500, 502, 503.
     public var status: UInt16 = 200
+    /// The client address (`$remote_addr`): the socket's peer, or the PROXY header's source where
+    /// realip took it (`set_real_ip_from`).
     public var client = RecordAddress()
+    /// The socket's peer when realip replaced `client` (nginx's realip context), `.none` otherwise:
+    /// `$realip_remote_addr` is this, else `client`.
+    public var realipPeer = RecordAddress()
     /// The listening side of the client's connection (`$server_addr`), `.none` unless the log asks for it.
     public var server = RecordAddress()
     /// The address a PROXY protocol header gave, `.none` without one.

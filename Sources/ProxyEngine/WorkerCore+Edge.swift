@@ -51,19 +51,39 @@ extension WorkerCore {
             }
             self.sessions[slot].readingHeader = false
             self.timers.cancel(slot)
-            self.links[Int(slot)].proxyHeader = header
-            if let source = header.source, self.links[Int(slot)].route?.settings.needsClientAddress == true {
-                self.links[Int(slot)].clientAddress = source.address.text
+            if let source = header.source {
+                self.takeProxySource(slot, source, edge)
             }
             self.sessions[slot].client.readable = count > header.length || self.sessions[slot].client.eofSeen
             self.admitEdge(slot, edge)
         }
     }
 
-    /// realip, then allow/deny (403), then limit_conn (503), then `return` or the upstream.
+    /// The PROXY header's source is `$proxy_protocol_addr`; from a trusted peer (realip, as
+    /// `ngx_stream_realip_handler` replaces `c->sockaddr`) it becomes the session's client address.
+    /// The one place that address changes after accept: allow/deny, limit_conn, the hash, `return`,
+    /// the access log and the PROXY line sent on all read what is set here, never the header.
+    private mutating func takeProxySource(_ slot: Int32, _ source: ProxyProtocolEndpoint, _ edge: SessionEdge) {
+        let route = self.links[Int(slot)].route
+        let recorded = route?.keepsRecord == true
+        if recorded {
+            self.records[slot].proxyProtocol = RecordAddress(source)
+        }
+        guard edge.trusts(self.links[Int(slot)].clientEndpoint?.address) else { return }
+        self.links[Int(slot)].clientEndpoint = source
+        if recorded {
+            self.records[slot].realipPeer = self.records[slot].client
+            self.records[slot].client = RecordAddress(source)
+        }
+        if route?.settings.needsClientAddress == true {
+            self.links[Int(slot)].clientAddress = source.address.text
+        }
+    }
+
+    /// allow/deny (403), then limit_conn (503), then `return` or the upstream, on the client address
+    /// realip left.
     mutating func admitEdge(_ slot: Int32, _ edge: SessionEdge) {
-        let remote = edge.remoteAddress(
-            peer: self.links[Int(slot)].clientEndpoint?.address, proxySource: self.links[Int(slot)].proxyHeader?.source?.address)
+        let remote = self.links[Int(slot)].clientEndpoint?.address
         if !edge.access.isEmpty && !edge.access.allows(remote) {
             self.refuse(slot, .forbidden)
             return
@@ -76,23 +96,12 @@ extension WorkerCore {
             self.links[Int(slot)].limitHolds = holds
         }
         if let value = edge.returnValue {
-            self.respond(slot, value.render(self.returnRecord(slot, edge)))
+            var record = self.records[slot]
+            record.end = self.now
+            self.respond(slot, value.render(record))
             return
         }
         self.connectNext(slot)
-    }
-
-    /// What `return`'s variables read: the accept-time record, with the PROXY header's address and,
-    /// from a trusted peer (realip), the client's address and port taken from it.
-    private func returnRecord(_ slot: Int32, _ edge: SessionEdge) -> SessionRecord {
-        var record = self.records[slot]
-        record.end = self.now
-        let links = self.links[Int(slot)]
-        if let source = links.proxyHeader?.source {
-            record.proxyProtocol = RecordAddress(source)
-            if edge.trusts(links.clientEndpoint?.address) { record.client = RecordAddress(source) }
-        }
-        return record
     }
 
     /// `return VALUE`: what the client sent so far is read and dropped (closing over unread bytes
@@ -112,20 +121,17 @@ extension WorkerCore {
         self.abandon(slot)
     }
 
-    /// `proxy_protocol on`: the v1 line goes to the member before any client byte. Its source is
-    /// the PROXY header's client when one came in, else the client socket's; its destination
-    /// goes with it (the header's, else the address the client connected to). A line is shorter
-    /// than an MSS and the socket was just connected, so one send writes it whole.
+    /// `proxy_protocol on`: the v1 line goes to the member before any client byte, as
+    /// `ngx_proxy_protocol_write` writes it: the session's client address (the socket's peer, or the
+    /// PROXY header's source where realip took it) and the address the client connected to on this
+    /// side (never the incoming header's destination). Not an IP connection: the spec's UNKNOWN line.
+    /// A line is shorter than an MSS and the socket was just connected, so one send writes it whole.
     mutating func sendProxyHeader(_ slot: Int32) -> Bool {
-        let links = self.links[Int(slot)]
         let buffer = UnsafeMutableRawBufferPointer(start: self.readBuffer, count: ProxyProtocol.v1MaxWritten)
         var length: Int
-        if let source = links.proxyHeader?.source, let destination = links.proxyHeader?.destination {
-            length = ProxyProtocol.writeV1(source: source, destination: destination, into: buffer)
-        } else if let client = links.clientEndpoint, let local = self.localEndpoint(self.sessions[slot].client.fd) {
+        if let client = self.links[Int(slot)].clientEndpoint, let local = self.localEndpoint(self.sessions[slot].client.fd) {
             length = ProxyProtocol.writeV1(source: client, destination: local, into: buffer)
         } else {
-            // Not an IP connection (a UNIX socket): the spec's UNKNOWN line.
             let unknown = "PROXY UNKNOWN\r\n".utf8
             length = unknown.count
             _ = buffer.initializeMemory(as: UInt8.self, from: unknown)

@@ -26,7 +26,7 @@ struct WorkerCore {
 
     var sessions = SessionTable(capacity: 1024)
     /// Parallel to `sessions`, grown only for sessions that are recorded (an access log, a pick key or `return`).
-    private(set) var records = SlotTable<SessionRecord>(capacity: 16)
+    var records = SlotTable<SessionRecord>(capacity: 16)
     /// Sessions started by this worker, for `$connection`.
     private var serials: UInt64 = 0
     /// Parallel to `sessions`: what each session holds by reference.
@@ -301,7 +301,7 @@ struct WorkerCore {
         session.inUse = true
         self.serials &+= 1
         // A pick key and `return` read the record too, but only an access log sends it on.
-        if route.sessionLog != nil || route.pickKey != nil || route.edge?.returnValue != nil {
+        if route.keepsRecord {
             session.recording = route.sessionLog != nil
             var record = SessionRecord()
             // Interleaved per worker: unique across the engine without a shared counter.
@@ -337,11 +337,7 @@ struct WorkerCore {
         guard let route = self.links[Int(slot)].route else { return }
         let settings = route.settings
         if let pickKey = route.pickKey, self.sessions[slot].attempts == 0 {
-            var record = self.records[slot]
-            if let source = self.links[Int(slot)].proxyHeader?.source {
-                record.proxyProtocol = RecordAddress(source)
-            }
-            self.links[Int(slot)].clientAddress = pickKey.evaluate(record)
+            self.links[Int(slot)].clientAddress = pickKey.evaluate(self.records[slot])
         }
         let picked = route.pick(clientAddress: self.links[Int(slot)].clientAddress, tried: self.links[Int(slot)].tried)
         guard let peer = picked else {
@@ -495,9 +491,6 @@ struct WorkerCore {
             self.records[slot].end = self.now
             if session.edgeStatus != .none {
                 self.records[slot].status = session.edgeStatus.rawValue
-            }
-            if let source = self.links[Int(slot)].proxyHeader?.source {
-                self.records[slot].proxyProtocol = RecordAddress(source)
             }
             log.rings[self.index].push(self.records[slot])
         }

@@ -1,4 +1,5 @@
 import Balancer
+import Foundation
 import TestSupport
 import Testing
 
@@ -19,21 +20,44 @@ struct ProxyEdgeTests {
         return try await RunningBalancer.start(try BalancerConfiguration.parse(text, file: "edge.conf"))
     }
 
-    @Test("listen ... proxy_protocol and proxy_protocol on: the member gets the client's header as v1, then its bytes, byte for byte")
+    @Test("listen ... proxy_protocol and proxy_protocol on, no set_real_ip_from: the member's v1 line names this connection, as nginx's does")
     func proxyProtocolThrough() async throws {
         let backend = try await TestBackend.start(name: "a")
         defer { Task { await backend.stop() } }
         let balancer = try await Self.balancer(backend, listen: "127.0.0.1:0 proxy_protocol", "proxy_protocol on;")
         let header = Array("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\n".utf8)
-        let received = try await TestClient.exchange(port: balancer.port, payload: header + Array("hello".utf8))
+        let received = String(
+            decoding: try await TestClient.exchange(port: balancer.port, payload: header + Array("hello".utf8)), as: UTF8.self)
         // The backend greets, then echoes what it got: the line the balancer wrote, then the client's bytes.
-        #expect(received == Array("a\nPROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\nhello".utf8))
+        let prefix = "a\nPROXY TCP4 127.0.0.1 127.0.0.1 "
+        let suffix = " \(balancer.port)\r\nhello"
+        #expect(received.hasPrefix(prefix) && received.hasSuffix(suffix), "\(received)")
+        let clientPort = received.dropFirst(prefix.count).dropLast(suffix.count)
+        #expect(!clientPort.isEmpty && clientPort.allSatisfy(\.isNumber), "\(received)")
         // A broken header: closed (reset, since its bytes are unread), the backend never sees a connection for it.
         let before = backend.accepted
         let refused = try? await TestClient.exchange(port: balancer.port, payload: Array("GET / HTTP/1.0\r\n\r\n".utf8))
         #expect(refused ?? [] == [])
         #expect(backend.accepted == before)
         await balancer.stop()
+    }
+
+    @Test("set_real_ip_from the PROXY peer: the member's v1 line and the access log name the header's client, $realip_remote_addr the peer")
+    func realipThrough() async throws {
+        let backend = try await TestBackend.start(name: "a")
+        defer { Task { await backend.stop() } }
+        let folder = try ProxyAccessLogTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let log = folder + "/access.log"
+        let balancer = try await Self.balancer(
+            backend, listen: "127.0.0.1:0 proxy_protocol",
+            "proxy_protocol on; set_real_ip_from 127.0.0.1; access_log \(log) realip;",
+            stream: "log_format realip '$remote_addr:$remote_port $binary_remote_addr $realip_remote_addr $proxy_protocol_addr';")
+        let header = Array("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\n".utf8)
+        let received = try await TestClient.exchange(port: balancer.port, payload: header + Array("hello".utf8))
+        #expect(received == Array("a\nPROXY TCP4 192.0.2.1 127.0.0.1 1234 \(balancer.port)\r\nhello".utf8))
+        await balancer.stop()
+        #expect(ProxyAccessLogTests.lines(log) == ["192.0.2.1:1234 \\xC0\\x00\\x02\\x01 127.0.0.1 192.0.2.1", ""])
     }
 
     @Test("deny 127.0.0.1: the client is closed before any member is picked; allow all after a deny of another address lets it in")
@@ -78,9 +102,9 @@ struct ProxyEdgeTests {
         #expect(answer.starts(with: prefix) && !port.isEmpty && port.allSatisfy { (0x30...0x39).contains($0) }, "\(answer)")
         await plain.stop()
         let realip = try await start(
-            "listen 127.0.0.1:0 proxy_protocol; set_real_ip_from 127.0.0.1; return '$remote_addr:$remote_port $proxy_protocol_addr:$proxy_protocol_port';")
+            "listen 127.0.0.1:0 proxy_protocol; set_real_ip_from 127.0.0.1; return '$remote_addr:$remote_port $proxy_protocol_addr:$proxy_protocol_port $realip_remote_addr';")
         let header = Array("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\n".utf8)
-        #expect(try await TestClient.exchange(port: realip.port, payload: header) == Array("192.0.2.1:1234 192.0.2.1:1234".utf8))
+        #expect(try await TestClient.exchange(port: realip.port, payload: header) == Array("192.0.2.1:1234 192.0.2.1:1234 127.0.0.1".utf8))
         await realip.stop()
     }
 }

@@ -73,6 +73,21 @@ struct StreamTemplateTests {
         #expect(Self.text(.upstreamSessionTime) == "0.002, 1.232")
         #expect(Self.text(.proxyProtocolAddr) == nil)
         #expect(Self.text(.proxyProtocolPort) == nil)
+        #expect(Self.text(.realipRemoteAddr) == "10.0.0.7")
+        #expect(Self.text(.realipRemotePort) == "51000")
+    }
+
+    @Test("after realip: $remote_addr/$remote_port are the PROXY header's client, $realip_remote_addr/$realip_remote_port the peer that sent it")
+    func realip() {
+        var values = Self.values()
+        values.record.realipPeer = values.record.client
+        values.record.client = Self.address("192.0.2.1", 1234)
+        values.record.proxyProtocol = values.record.client
+        #expect(Self.text(.remoteAddr, values) == "192.0.2.1")
+        #expect(Self.text(.remotePort, values) == "1234")
+        #expect(values.value(.binaryRemoteAddr) == [192, 0, 2, 1])
+        #expect(Self.text(.realipRemoteAddr, values) == "10.0.0.7")
+        #expect(Self.text(.realipRemotePort, values) == "51000")
     }
 
     @Test("a try that found no live member: $upstream_addr names the group, as nginx's peers->name")

@@ -19,6 +19,8 @@ final class TestRoute: ProxyRoute, @unchecked Sendable {
     let firstTryOnly: Bool
     var events: [String] = []
     var picks: Int { self.events.filter { $0 == "pick" }.count }
+    /// What the last pick was given as the client's address (hash balancing).
+    var pickedFor: String?
 
     init(
         settings: RouteSettings = RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false),
@@ -35,6 +37,7 @@ final class TestRoute: ProxyRoute, @unchecked Sendable {
 
     func pick(clientAddress: String?, tried: [String]) -> UpstreamPeer? {
         self.events.append("pick")
+        self.pickedFor = clientAddress
         guard self.hasMembers, tried.isEmpty || !self.firstTryOnly else { return nil }
         return (key: "m", address: self.address)
     }

@@ -17,12 +17,13 @@ struct WorkerEdgeTests {
         let listener: Int32
         let port: Int
 
-        init(_ edge: SessionEdge) throws {
-            var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
-            self.listener = cpe_listen(&address.storage, address.length, 16, 0, 1)
-            precondition(self.listener >= 0)
+        init(_ edge: SessionEdge, log: SessionLog? = nil) throws {
+            self.listener = Self.listen()
             self.port = Int(cpe_local_port(self.listener))
-            self.route = TestRoute(port: self.port, firstTryOnly: false, edge: edge)
+            self.route = TestRoute(
+                settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false, needsClientAddress: log != nil),
+                port: self.port, firstTryOnly: false, edge: edge)
+            self.route.sessionLog = log
             self.core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
         }
 
@@ -33,6 +34,37 @@ struct WorkerEdgeTests {
             precondition(self.core.shared.admit())
             self.core.adopt(clientFD: pair[0], route: self.route, clientEndpoint: peer)
             return pair[1]
+        }
+
+        static func listen() -> Int32 {
+            var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
+            let fd = cpe_listen(&address.storage, address.length, 16, 0, 1)
+            precondition(fd >= 0)
+            return fd
+        }
+
+        /// A real TCP client from 127.0.0.1 through a second loopback listener (standing for the
+        /// balancer's `listen`), its accepted end adopted as the balancer's accept does it. Returns the
+        /// test's end and the two ports the outgoing PROXY line names when no realip applies.
+        mutating func tcpClient() -> (fd: Int32, clientPort: Int, frontPort: Int) {
+            let front = Self.listen()
+            defer { cpe_close(front) }
+            let frontPort = Int(cpe_local_port(front))
+            let client = cpe_socket(AF_INET)
+            var target = EngineAddress(numericHost: "127.0.0.1", port: frontPort)!
+            _ = cpe_connect(client, &target.storage, target.length)
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            var accepted: Int32 = -1
+            for _ in 0..<200 where accepted < 0 {
+                accepted = cpe_accept(front, &storage, &length)
+                if accepted < 0 { usleep(1_000) }
+            }
+            precondition(accepted >= 0 && self.core.shared.admit())
+            self.core.adopt(
+                clientFD: accepted, route: self.route, clientAddress: "127.0.0.1",
+                clientEndpoint: ProxyProtocolEndpoint(socketAddress: storage), client: RecordAddress(storage))
+            return (client, Int(cpe_local_port(client)), frontPort)
         }
 
         /// The member's end of the next upstream connection, turning the worker meanwhile; -1 if none came.
@@ -73,34 +105,90 @@ struct WorkerEdgeTests {
         ProxyProtocolEndpoint(address: IPAddress(text: text)!, port: port)
     }
 
-    @Test("PROXY v1 in, split over two writes, then v1 out to the member with the header's addresses, then the client's bytes")
+    static let trusted = [CIDR(text: "127.0.0.1")!]
+
+    @Test("PROXY v1 in, split over two writes, from a trusted peer: v1 out with the header's client and this side's address, then the client's bytes")
     func v1InV1Out() throws {
-        var scene = try Scene(SessionEdge(readsProxyProtocol: true, sendsProxyProtocol: true))
-        let client = scene.client(from: Self.peer("127.0.0.1"))
-        Self.write(client, Self.bytes("PROXY TCP4 192.0.2.1 192.0"))
+        var scene = try Scene(SessionEdge(readsProxyProtocol: true, realIPFrom: Self.trusted, sendsProxyProtocol: true))
+        let client = scene.tcpClient()
+        Self.write(client.fd, Self.bytes("PROXY TCP4 192.0.2.1 192.0"))
         for _ in 0..<5 { scene.core.turn(maxWait: 1) }
         #expect(scene.route.picks == 0)
-        Self.write(client, Self.bytes(".2.2 1234 5678\r\nhello"))
+        Self.write(client.fd, Self.bytes(".2.2 1234 5678\r\nhello"))
         let member = scene.member()
         #expect(member >= 0)
-        let expected = Self.bytes("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\nhello")
+        let expected = Self.bytes("PROXY TCP4 192.0.2.1 127.0.0.1 1234 \(client.frontPort)\r\nhello")
         #expect(scene.read(member, expected.count).bytes == expected)
-        scene.close(client, member, scene.listener)
+        scene.close(client.fd, member, scene.listener)
     }
 
-    @Test("PROXY v2 in (TCP over IPv6, with a TLV), v1 out as TCP6")
+    @Test("PROXY v2 in (TCP over IPv6, with a TLV) from a trusted peer: v1 out as TCP6, this side's IPv4 address mapped")
     func v2InV1Out() throws {
-        var scene = try Scene(SessionEdge(readsProxyProtocol: true, sendsProxyProtocol: true))
-        let client = scene.client(from: Self.peer("127.0.0.1"))
+        var scene = try Scene(SessionEdge(readsProxyProtocol: true, realIPFrom: Self.trusted, sendsProxyProtocol: true))
+        let client = scene.tcpClient()
         let source: [UInt8] = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1]
         let destination: [UInt8] = [UInt8](repeating: 0, count: 15) + [2]
         let block = source + destination + [0x04, 0xD2, 0x01, 0xBB] + [0x04, 0x00, 0x01, 0x00]
         let header = ProxyProtocolTests.signature + [0x21, 0x21, 0x00, UInt8(block.count)] + block
-        Self.write(client, header + Self.bytes("data"))
+        Self.write(client.fd, header + Self.bytes("data"))
         let member = scene.member()
-        let expected = Self.bytes("PROXY TCP6 2001:db8::1 ::2 1234 443\r\ndata")
+        let expected = Self.bytes("PROXY TCP6 2001:db8::1 ::ffff:127.0.0.1 1234 \(client.frontPort)\r\ndata")
+        #expect(scene.read(member, expected.count).bytes == expected)
+        scene.close(client.fd, member, scene.listener)
+    }
+
+    @Test(
+        "the PROXY header's client reaches every consumer (allow/deny, limit_conn, the hash, the PROXY line out, the record) from a peer in set_real_ip_from, and none from another",
+        arguments: [true, false])
+    func realip(trusted: Bool) throws {
+        let log = SessionLog(workers: 1, needsServerAddress: false)
+        let zone = ConnectionLimitZone(name: "addr", size: 1 << 20)
+        // Only the address realip leaves is let in, and counted.
+        let client = trusted ? "192.0.2.1" : "127.0.0.1"
+        let onlyTheClient = AccessList([
+            AccessList.Rule(allows: true, block: CIDR(text: client)), AccessList.Rule(allows: false, block: nil),
+        ])
+        var scene = try Scene(
+            SessionEdge(
+                readsProxyProtocol: true, realIPFrom: trusted ? Self.trusted : [CIDR(text: "127.0.0.2")!], access: onlyTheClient,
+                limits: [ConnectionLimit(zone: zone, limit: 1, key: .remoteAddress)], sendsProxyProtocol: true),
+            log: log)
+        let tcp = scene.tcpClient()
+        Self.write(tcp.fd, Self.bytes("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\nhi"))
+        let member = scene.member()
+        #expect(member >= 0)
+        // Untrusted: nginx-tests' stream_proxy_protocol.t line, the connection's own addresses.
+        let clientPort = trusted ? 1234 : tcp.clientPort
+        let expected = Self.bytes("PROXY TCP4 \(client) 127.0.0.1 \(clientPort) \(tcp.frontPort)\r\nhi")
+        #expect(scene.read(member, expected.count).bytes == expected)
+        #expect(scene.route.pickedFor == client)
+        #expect(zone.count(Self.bytes(client)) == 1)
+        scene.close(tcp.fd, member)
+        let record = try #require(Self.finished(&scene, log))
+        let peer = RecordAddress(Self.peer("127.0.0.1", UInt16(tcp.clientPort)))
+        #expect(record.client == RecordAddress(Self.peer(client, UInt16(clientPort))))
+        #expect(record.realipPeer == (trusted ? peer : RecordAddress()))
+        #expect(record.proxyProtocol == RecordAddress(Self.peer("192.0.2.1", 1234)))
+        #expect(zone.count(Self.bytes(client)) == 0)
+        scene.close(scene.listener)
+    }
+
+    @Test("proxy_protocol on for a client that is no IP connection (a unix socket): the spec's UNKNOWN line")
+    func unknownOut() throws {
+        var scene = try Scene(SessionEdge(sendsProxyProtocol: true))
+        let client = scene.client(from: nil)
+        let member = scene.member()
+        let expected = Self.bytes("PROXY UNKNOWN\r\n")
         #expect(scene.read(member, expected.count).bytes == expected)
         scene.close(client, member, scene.listener)
+    }
+
+    /// The one record the session left once both sides closed, turning the worker.
+    static func finished(_ scene: inout Scene, _ log: SessionLog) -> SessionRecord? {
+        for _ in 0..<200 where scene.core.openSessions > 0 { scene.core.turn(maxWait: 2) }
+        var records: [SessionRecord] = []
+        log.drain { records.append(copy $0) }
+        return records.count == 1 ? records[0] : nil
     }
 
     @Test("a broken header, an EOF inside one and no header before proxy_protocol_timeout each close the client: 400, no upstream")
@@ -192,27 +280,10 @@ struct WorkerEdgeTests {
     @Test("proxy_protocol on without a header in: the client socket's address and the address it connected to, as nginx-tests expect")
     func v1OutFromSocket() throws {
         var scene = try Scene(SessionEdge(sendsProxyProtocol: true))
-        // A real TCP client through a second loopback listener, standing for the balancer's listen.
-        var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
-        let front = cpe_listen(&address.storage, address.length, 16, 0, 1)
-        let frontPort = Int(cpe_local_port(front))
-        let client = cpe_socket(AF_INET)
-        var target = EngineAddress(numericHost: "127.0.0.1", port: frontPort)!
-        _ = cpe_connect(client, &target.storage, target.length)
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        var accepted: Int32 = -1
-        for _ in 0..<200 where accepted < 0 {
-            accepted = cpe_accept(front, &storage, &length)
-            if accepted < 0 { usleep(1_000) }
-        }
-        #expect(accepted >= 0)
-        precondition(scene.core.shared.admit())
-        scene.core.adopt(clientFD: accepted, route: scene.route, clientEndpoint: ProxyProtocolEndpoint(socketAddress: storage))
+        let client = scene.tcpClient()
         let member = scene.member()
-        let clientPort = Int(cpe_local_port(client))
-        let expected = Self.bytes("PROXY TCP4 127.0.0.1 127.0.0.1 \(clientPort) \(frontPort)\r\n")
+        let expected = Self.bytes("PROXY TCP4 127.0.0.1 127.0.0.1 \(client.clientPort) \(client.frontPort)\r\n")
         #expect(scene.read(member, expected.count).bytes == expected)
-        scene.close(client, member, front, scene.listener)
+        scene.close(client.fd, member, scene.listener)
     }
 }

@@ -10,7 +10,8 @@ struct ReturnSetting {
     /// The variables known when a session is accepted (and its PROXY header read).
     static let acceptStage: Set<StreamVariable> = [
         .remoteAddr, .remotePort, .binaryRemoteAddr, .serverAddr, .serverPort, .proxyProtocolAddr, .proxyProtocolPort,
-        .connection, .pid, .hostname, .msec, .timeLocal, .timeISO8601, .protocol, .nginxVersion, .bytesSent, .bytesReceived,
+        .realipRemoteAddr, .realipRemotePort, .connection, .pid, .hostname, .msec, .timeLocal, .timeISO8601, .protocol,
+        .nginxVersion, .bytesSent, .bytesReceived,
     ]
 
     /// The name of the empty upstream group every `return` server's listener is bound to: the

@@ -73,6 +73,8 @@ public struct SessionValues {
             return record.proxyProtocol.family == .none ? nil : Self.text(record.proxyProtocol)
         case .proxyProtocolPort:
             return record.proxyProtocol.family == .none ? nil : Self.port(record.proxyProtocol)
+        case .realipRemoteAddr: return Self.text(record.realipPeer.family == .none ? record.client : record.realipPeer)
+        case .realipRemotePort: return Self.port(record.realipPeer.family == .none ? record.client : record.realipPeer)
         }
     }
 

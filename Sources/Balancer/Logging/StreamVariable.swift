@@ -26,6 +26,8 @@ public enum StreamVariable: String, Sendable, CaseIterable, Hashable {
     case upstreamSessionTime = "upstream_session_time"
     case proxyProtocolAddr = "proxy_protocol_addr"
     case proxyProtocolPort = "proxy_protocol_port"
+    case realipRemoteAddr = "realip_remote_addr"
+    case realipRemotePort = "realip_remote_port"
 
     /// `$nginx_version`: the nginx release whose stream module and config Muster follows, so that a
     /// config (or nginx-tests' `has_version`) comparing it reads nginx's numbering. Muster has no

@@ -20,7 +20,7 @@ struct HashBalancing: BalancingAlgorithm {
     /// counts are not known; Muster refuses them rather than hash an empty value).
     static let pickTimeVariables: Set<StreamVariable> = [
         .remoteAddr, .remotePort, .binaryRemoteAddr, .serverAddr, .serverPort, .proxyProtocolAddr,
-        .proxyProtocolPort, .connection, .pid, .hostname, .protocol, .nginxVersion,
+        .proxyProtocolPort, .realipRemoteAddr, .realipRemotePort, .connection, .pid, .hostname, .protocol, .nginxVersion,
     ]
 
     static func parse(_ arguments: [String]) throws(BalancingParameterError) -> Self {
