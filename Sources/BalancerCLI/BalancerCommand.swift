@@ -1,7 +1,6 @@
 import ArgumentParser
 
-/// `balancer`: the Muster TCP load balancer.
-@main
+/// `balancer`: the Muster TCP load balancer (started by `BalancerMain`).
 struct BalancerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balancer",

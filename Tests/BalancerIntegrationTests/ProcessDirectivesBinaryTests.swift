@@ -108,38 +108,59 @@ struct ProcessDirectivesBinaryTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["nginx.conf", "startup.log"])
     }
 
-    @Test("user nobody: as root the process switches to it once bound and logs so; otherwise it warns and ignores it")
-    func userNobody() async throws {
+    /// A balancer started by root with `user nobody;`: serving, its pid file written.
+    static func asNobody(_ body: (ChildProcess) async throws -> Void) async throws {
         let scene = try await Scene(main: "user nobody;\npid nginx.pid;")
         defer { Task { await scene.remove() } }
-        let (dir, port) = (scene.dir, scene.port)
         // nobody must be able to remove its pid file on exit.
-        chmod(dir, 0o777)
-        let balancer = try ChildProcess("balancer", ["run", "--config", "\(dir)/nginx.conf", "--log-level", "info"])
+        chmod(scene.dir, 0o777)
+        let balancer = try ChildProcess("balancer", ["run", "--config", "\(scene.dir)/nginx.conf", "--log-level", "info"])
         defer { balancer.kill() }
-        #expect(await waitUntil { Self.read("\(dir)/nginx.pid") != nil })
-        if geteuid() == 0 {
-            let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
-            #expect(await waitUntil { balancer.errorOutput.contains("running as user nobody") })
-            // Every thread that runs code; the main thread is left out: the Swift runtime parks
-            // it for good in libdispatch's dispatch_main, where glibc no longer passes set*id on
-            // to it (docs/config.md, `user`).
-            let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(balancer.pid)/task").filter { $0 != "\(balancer.pid)" }
-            #expect(!threads.isEmpty)
-            for thread in threads {
-                let status = try #require(Self.read("/proc/\(balancer.pid)/task/\(thread)/status"))
-                let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
-                #expect(uid?.split(separator: "\t").dropFirst().map(String.init) == Array(repeating: "\(nobody)", count: 4), "thread \(thread)")
-            }
-        } else {
-            #expect(await waitUntil { balancer.errorOutput.contains("the \"user\" directive makes sense only if the balancer starts as root; ignored") })
-        }
+        #expect(await waitUntil { Self.read("\(scene.dir)/nginx.pid") != nil })
+        try await body(balancer)
         // Still serving after the switch.
-        #expect(try await TestClient.name(port: port) == "a")
+        #expect(try await TestClient.name(port: scene.port) == "a")
         balancer.signal(SIGTERM)
         #expect(await waitUntil { !balancer.isRunning })
         #expect(balancer.process.terminationStatus == 0)
-        #expect(!FileManager.default.fileExists(atPath: "\(dir)/nginx.pid"))
+        #expect(!FileManager.default.fileExists(atPath: "\(scene.dir)/nginx.pid"))
+    }
+
+    /// The four ids of a `Uid:` or `Gid:` line of a /proc status file.
+    static func ids(_ status: String, _ key: String) -> [String] {
+        status.split(separator: "\n").first { $0.hasPrefix(key) }?.split(separator: "\t").dropFirst().map(String.init) ?? []
+    }
+
+    @Test(
+        "user nobody as root: once bound the process and every thread, the main one included, run as nobody's uid and gid",
+        .enabled(if: geteuid() == 0, "switching users needs root (CI runs as root)"))
+    func userNobody() async throws {
+        let nobody = try #require(getpwnam("nobody")).pointee
+        // nginx's rule: the group named like the user, else (Debian's nobody) its primary group.
+        let gid = getgrnam("nobody")?.pointee.gr_gid ?? nobody.pw_gid
+        try await Self.asNobody { balancer in
+            #expect(await waitUntil { balancer.errorOutput.contains("running as user nobody") })
+            // The process's own status is its main thread's: what ps shows.
+            let process = try #require(Self.read("/proc/\(balancer.pid)/status"))
+            #expect(Self.ids(process, "Uid:") == Array(repeating: "\(nobody.pw_uid)", count: 4))
+            #expect(Self.ids(process, "Gid:") == Array(repeating: "\(gid)", count: 4))
+            let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(balancer.pid)/task")
+            #expect(threads.contains("\(balancer.pid)") && threads.count > 1)
+            for thread in threads {
+                let status = try #require(Self.read("/proc/\(balancer.pid)/task/\(thread)/status"))
+                #expect(Self.ids(status, "Uid:") == Array(repeating: "\(nobody.pw_uid)", count: 4), "thread \(thread)")
+                #expect(Self.ids(status, "Gid:") == Array(repeating: "\(gid)", count: 4), "thread \(thread)")
+            }
+        }
+    }
+
+    @Test(
+        "user nobody when not root: a warning, and it is ignored",
+        .enabled(if: geteuid() != 0, "as root the user is switched (userNobody)"))
+    func userIgnored() async throws {
+        try await Self.asNobody { balancer in
+            #expect(await waitUntil { balancer.errorOutput.contains("the \"user\" directive makes sense only if the balancer starts as root; ignored") })
+        }
     }
 
     @Test("a stock Debian-layout nginx.conf (user, pid, error_log, modules-enabled, events, the stream block in an included file) runs unchanged, rooted in a temporary folder")
