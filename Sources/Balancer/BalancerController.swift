@@ -246,8 +246,10 @@ actor BalancerController {
             let logger = self.logger
             let log = self.refusedLog
             let engine = self.engine
+            // An unlisted group's figures go nowhere; its scrape still sums the engine-wide counters.
+            let factory: any MetricsFactory = upstream.isListed ? self.metricsFactory : NOOPMetricsHandler.instance
             metrics = GroupMetrics(
-                upstream: upstream.name, factory: self.metricsFactory, workers: self.eventLoops,
+                upstream: upstream.name, factory: factory, workers: self.eventLoops,
                 onScrape: {
                     // Clients refused for worker_connections are counted by the workers; summed here.
                     guard let engine else { return }

@@ -1,5 +1,6 @@
 import Balancer
 import Foundation
+import MusterBase
 import TestSupport
 import Testing
 
@@ -105,6 +106,13 @@ struct ProxyEdgeTests {
             "listen 127.0.0.1:0 proxy_protocol; set_real_ip_from 127.0.0.1; return '$remote_addr:$remote_port $proxy_protocol_addr:$proxy_protocol_port $realip_remote_addr';")
         let header = Array("PROXY TCP4 192.0.2.1 192.0.2.2 1234 5678\r\n".utf8)
         #expect(try await TestClient.exchange(port: realip.port, payload: header) == Array("192.0.2.1:1234 192.0.2.1:1234 127.0.0.1".utf8))
+        // The group a returning listener is bound to is no upstream: not listed, no metrics.
+        let admin = Endpoint(host: "127.0.0.1", port: realip.adminPort)
+        let report = try await AdminClient.members(from: admin)
+        #expect(report.upstreams.isEmpty)
+        #expect(report.listeners.map(\.upstream) == ["(return)"])
+        let metrics = String(decoding: try await AdminClient.get("/metrics", from: admin), as: UTF8.self)
+        #expect(!metrics.contains("(return)"), "\(metrics)")
         await realip.stop()
     }
 }

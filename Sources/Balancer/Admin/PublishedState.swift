@@ -17,7 +17,7 @@ struct PublishedState: Sendable {
     func report() -> MembersReport {
         MembersReport(
             listeners: self.listeners,
-            upstreams: self.upstreams.map { upstream in
+            upstreams: self.upstreams.filter(\.configuration.isListed).map { upstream in
                 let membership = upstream.group.membershipState
                 return MembersReport.Upstream(
                     name: upstream.configuration.name,

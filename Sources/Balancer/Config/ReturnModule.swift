@@ -38,3 +38,10 @@ struct ReturnSetting {
         }
     ]
 }
+
+extension UpstreamConfiguration {
+    /// Whether `/members`, `balancer members` and `/metrics` show the group: every group but the
+    /// `(return)` one, which is only how a returning listener is bound (it has no members and no
+    /// connections to an upstream to report).
+    var isListed: Bool { self.name != ReturnSetting.upstreamName }
+}
