@@ -144,13 +144,23 @@ actor BalancerController {
         // the start or reload with nothing done (as nginx). A queue no route takes is dropped by
         // the writer.
         var sessionLogs: [String: SessionLog] = [:]
+        var errorLogs: [String: SessionErrorLog] = [:]
         for server in new.listeners {
+            let key = ProxyListener.key(for: server)
             do {
-                sessionLogs[ProxyListener.key(for: server)] = try self.accessLogs.sessionLog(for: server.accessLogs, upstream: server.proxyPass)
+                sessionLogs[key] = try self.accessLogs.sessionLog(for: server.accessLogs, upstream: server.proxyPass)
             } catch {
                 throw BalancerError.cannotOpenAccessLog(error)
             }
+            do {
+                errorLogs[key] = try self.accessLogs.errorLog(
+                    for: server.errorLogs.isEmpty ? new.errorLogs : server.errorLogs,
+                    message: SessionMessage(listen: key, upstream: server.proxyPass, zones: server.edge?.limits.map(\.zone.name) ?? []))
+            } catch {
+                throw BalancerError.cannotOpenErrorLog(error)
+            }
         }
+        let targets = Targets(sessionLogs: sessionLogs, errorLogs: errorLogs)
         var added: [String: UpstreamGroup] = [:]
         var bound: [String: ProxyListener] = [:]
         for step in steps {
@@ -162,7 +172,7 @@ actor BalancerController {
                 do {
                     guard let upstreamGroup = added[server.proxyPass] ?? self.upstreams[server.proxyPass] else { continue }
                     bound[key] = try ProxyListener.bind(
-                        target: ListenerTarget(server: server, upstream: upstreamGroup, sessionLog: sessionLogs[key]), engine: engine)
+                        target: targets.target(server, upstreamGroup), engine: engine)
                 } catch {
                     for listener in bound.values {
                         await listener.close()
@@ -172,7 +182,7 @@ actor BalancerController {
             default:
                 // Every bind worked: commit what they were bound for, then the rest.
                 self.commit(added: &added, bound: &bound, initial: initial)
-                await self.carryOut(step, in: new, initial: initial, sessionLogs: sessionLogs)
+                await self.carryOut(step, in: new, initial: initial, targets: targets)
             }
         }
         self.commit(added: &added, bound: &bound, initial: initial)
@@ -193,7 +203,18 @@ actor BalancerController {
     }
 
     /// One step that cannot fail.
-    private func carryOut(_ step: ReloadStep, in new: BalancerConfiguration, initial: Bool, sessionLogs: [String: SessionLog]) async {
+    /// A start's or reload's log queues, by listener key, made before anything changed.
+    private struct Targets {
+        var sessionLogs: [String: SessionLog]
+        var errorLogs: [String: SessionErrorLog]
+
+        func target(_ server: ListenerConfiguration, _ upstream: UpstreamGroup) -> ListenerTarget {
+            let key = ProxyListener.key(for: server)
+            return ListenerTarget(server: server, upstream: upstream, sessionLog: self.sessionLogs[key], errorLog: self.errorLogs[key])
+        }
+    }
+
+    private func carryOut(_ step: ReloadStep, in new: BalancerConfiguration, initial: Bool, targets: Targets) async {
         switch step {
         case .addUpstream, .bindListener:
             break
@@ -202,7 +223,7 @@ actor BalancerController {
         case .retargetListener(let server):
             let key = ProxyListener.key(for: server)
             if let upstreamGroup = self.upstreams[server.proxyPass] {
-                self.listeners[key]?.update(ListenerTarget(server: server, upstream: upstreamGroup, sessionLog: sessionLogs[key]))
+                self.listeners[key]?.update(targets.target(server, upstreamGroup))
             }
         case .closeListener(let key):
             await self.listeners[key]?.close()

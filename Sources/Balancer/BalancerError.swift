@@ -12,6 +12,8 @@ public enum BalancerError: Error, Sendable, CustomStringConvertible {
     case cannotListen(address: String, origin: String, any Error)
     /// An `access_log` file could not be opened (created) at start or reload.
     case cannotOpenAccessLog(AccessLogError)
+    /// A listener's `error_log` file could not be opened (created) at start or reload.
+    case cannotOpenErrorLog(ErrorLogError)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum BalancerError: Error, Sendable, CustomStringConvertible {
         case .cannotListen(let address, let origin, let error):
             return "cannot listen on \(address) (\(origin)): \(Self.reason(error))"
         case .cannotOpenAccessLog(let error):
+            return error.description
+        case .cannotOpenErrorLog(let error):
             return error.description
         }
     }

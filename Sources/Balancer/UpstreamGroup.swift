@@ -30,10 +30,11 @@ final class UpstreamGroup: Sendable {
     /// The registry feed's state; the pool keeps it with the members.
     var membershipState: MembershipState { self.pool.membership }
 
-    /// Counts and (at most once a second) logs a client turned away because no member was available.
-    func recordNoLiveUpstreams() {
+    /// Counts and (at most once a second, unless the listener's error log has it) logs a client
+    /// turned away because no member was available.
+    func recordNoLiveUpstreams(logged: Bool = true) {
         self.metrics.noLiveUpstreams.increment()
-        if let suppressed = self.noLiveLog.admit() {
+        if logged, let suppressed = self.noLiveLog.admit() {
             self.logger.error("no live upstreams", metadata: [LogKey.suppressed: "\(suppressed)"])
         }
     }

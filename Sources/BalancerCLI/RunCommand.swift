@@ -68,6 +68,9 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The nginx release whose `stream` directives and semantics Muster follows.
+    static let nginxRelease = "nginx/1.22.1"
+
     /// `--listen`, by the `listen` directive's rule (an IP address, not a name).
     static func listenAddress(_ text: String) -> Endpoint? {
         try? Endpoint.parse(text, .listen)
@@ -110,6 +113,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let logger = self.logOptions.makeLogger(errorLogs: errorLogs)
+        // nginx's first message names its release; this one names the release whose stream module
+        // Muster follows (deploy/nginx-shim's -v answers the same), for tools that look for it.
+        logger.notice("balancer starting", metadata: ["follows": "\(Self.nginxRelease)"])
 
         if let limit = configuration.openFileLimit {
             if let problem = OpenFileLimit.set(limit) {

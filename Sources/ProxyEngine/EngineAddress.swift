@@ -64,6 +64,22 @@ public struct EngineAddress: Sendable {
     public var isValid: Bool { self.length > 0 }
 
     var family: Int32 { Int32(self.storage.ss_family) }
+
+    /// A datagram socket for this address's family, non-blocking and close-on-exec; -1 on failure.
+    public func datagramSocket() -> Int32 {
+        socket(self.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    }
+
+    /// Sends one datagram to this address from `fd` without waiting (`MSG_DONTWAIT`); the bytes
+    /// sent, or -1 with `errno` set.
+    public func send(datagram bytes: UnsafeRawBufferPointer, from fd: Int32) -> Int {
+        var copy = self.storage
+        return withUnsafePointer(to: &copy) { storage in
+            storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), address, self.length)
+            }
+        }
+    }
 }
 
 /// A host name that did not resolve (`input`), with getaddrinfo's reason (`problem`).

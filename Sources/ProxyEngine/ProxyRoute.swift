@@ -30,6 +30,8 @@ public protocol ProxyRoute: AnyObject, Sendable {
     var edge: SessionEdge? { get }
     /// Where finished sessions' records go, nil (no record kept) when the listener has no access log.
     var sessionLog: SessionLog? { get }
+    /// Where the messages about sessions go (the listener's `error_log`), nil for none.
+    var errorLog: SessionErrorLog? { get }
     /// A `hash KEY` other than `$remote_addr`: evaluated once per connection at its first pick and
     /// handed to `pick` as `clientAddress`; nil for none.
     var pickKey: PickKey? { get }
@@ -40,11 +42,12 @@ extension ProxyRoute {
     public var acceptLimiter: AcceptLimiter? { nil }
     public var edge: SessionEdge? { nil }
     public var sessionLog: SessionLog? { nil }
+    public var errorLog: SessionErrorLog? { nil }
     public var pickKey: PickKey? { nil }
 
     /// Whether the worker keeps a `SessionRecord` for each session: a pick key and `return` read it,
     /// an access log is sent it.
-    var keepsRecord: Bool { self.sessionLog != nil || self.pickKey != nil || self.edge?.returnValue != nil }
+    var keepsRecord: Bool { self.sessionLog != nil || self.errorLog != nil || self.pickKey != nil || self.edge?.returnValue != nil }
 }
 
 /// A pick key made from a connection's addresses, serial and PROXY header (nginx's `hash KEY`
@@ -108,6 +111,15 @@ public enum ConnectFailure: Sendable, Equatable, CustomStringConvertible {
             return "connect failed: address cannot be resolved"
         case .error(let code):
             return "connect failed: \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+
+    /// The system error behind the failure, as nginx logs it: ETIMEDOUT for a timeout, 0 for none.
+    public var errorNumber: Int32 {
+        switch self {
+        case .timedOut: return ETIMEDOUT
+        case .badAddress: return 0
+        case .error(let code): return code
         }
     }
 }

@@ -37,8 +37,10 @@ struct Session: PerSide {
     var readingHeader = false
     /// Why the edge ended the session, if it did.
     var edgeStatus = EdgeStatus.none
-    /// The listener has an access log: the worker keeps this session's `SessionRecord`.
+    /// The listener has an access log or an error log: the worker keeps this session's `SessionRecord`.
     var recording = false
+    /// Its end went to the error log already (an idle timeout): no `disconnected` message follows.
+    var endReported = false
 }
 
 /// The references of one session, in a table parallel to the sessions: the route is shared by every
@@ -54,6 +56,8 @@ struct SessionLinks {
     var clientAddress: String?
     /// The listener's edge checks, nil for none.
     var edge: SessionEdge?
+    /// The listener's error log, taken once per connection; nil for none.
+    var errorLog: SessionErrorLog?
     /// The client's address where the edge needs it: the socket's peer, or the PROXY header's
     /// source once realip took it.
     var clientEndpoint: ProxyProtocolEndpoint?

@@ -11,20 +11,23 @@ public final class SessionEdge: Sendable {
     public let realIPFrom: [CIDR]
     public let access: AccessList
     public let limits: [ConnectionLimit]
+    /// `limit_conn_log_level`, nginx's default error.
+    public let limitLogLevel: LogLevel
     /// `return VALUE`: sent to the client, which is then closed; no upstream is picked.
     public let returnValue: EdgeReturn?
     public let sendsProxyProtocol: Bool
 
     public init(
         readsProxyProtocol: Bool = false, proxyProtocolTimeout: Int64 = 30_000, realIPFrom: [CIDR] = [],
-        access: AccessList = AccessList(), limits: [ConnectionLimit] = [], returnValue: EdgeReturn? = nil,
-        sendsProxyProtocol: Bool = false
+        access: AccessList = AccessList(), limits: [ConnectionLimit] = [], limitLogLevel: LogLevel = .error,
+        returnValue: EdgeReturn? = nil, sendsProxyProtocol: Bool = false
     ) {
         self.readsProxyProtocol = readsProxyProtocol
         self.proxyProtocolTimeout = proxyProtocolTimeout
         self.realIPFrom = realIPFrom
         self.access = access
         self.limits = limits
+        self.limitLogLevel = limitLogLevel
         self.returnValue = returnValue
         self.sendsProxyProtocol = sendsProxyProtocol
     }
@@ -36,14 +39,16 @@ public final class SessionEdge: Sendable {
         return self.realIPFrom.contains(where: { $0.contains(peer) })
     }
 
-    /// Counts the session in every zone, or refuses it (503) giving back what it took.
-    func acquireLimits(remote: IPAddress?) -> [LimitHold]? {
+    /// Counts the session in every zone, or refuses it (503) giving back what it took; `refused`
+    /// is then the index of the limit that refused it.
+    func acquireLimits(remote: IPAddress?, refused: inout Int) -> [LimitHold]? {
         var holds: [LimitHold] = []
-        for limit in self.limits {
+        for (index, limit) in self.limits.enumerated() {
             guard let key = limit.key.bytes(remote: remote), !key.isEmpty, key.count <= ConnectionLimitZone.maxKeyLength
             else { continue }
             guard limit.zone.acquire(key, limit: limit.limit) == .admitted else {
                 for hold in holds { hold.zone.release(hold.key) }
+                refused = index
                 return nil
             }
             holds.append(LimitHold(zone: limit.zone, key: key))

@@ -8,11 +8,26 @@ public final class SessionLog: Sendable {
     /// Whether the log's format uses `$server_addr` or `$server_port`: only then does a worker ask
     /// the kernel for a connection's local address (one `getsockname` per connection).
     public let needsServerAddress: Bool
-    let rings: [RecordRing]
+    let rings: [RecordRing<SessionRecord>]
+    /// The writer's, told when a record is queued while it sleeps; nil: it looks by itself.
+    let wakeup: LogWakeup?
 
-    public init(workers: Int, capacity: Int = 4096, needsServerAddress: Bool) {
+    public init(workers: Int, capacity: Int = 4096, needsServerAddress: Bool, wakeup: LogWakeup? = nil) {
         self.needsServerAddress = needsServerAddress
-        self.rings = (0..<max(1, workers)).map { _ in RecordRing(capacity: capacity) }
+        self.wakeup = wakeup
+        self.rings = (0..<max(1, workers)).map { _ in RecordRing(capacity: capacity, filler: SessionRecord()) }
+    }
+
+    /// Worker `worker`'s side: queues the record (or counts it dropped) and wakes a sleeping writer.
+    @inline(__always)
+    func push(_ record: borrowing SessionRecord, worker: Int) {
+        self.rings[worker].push(record)
+        self.wakeup?.notify()
+    }
+
+    /// Whether a record waits (the writer's last look before it sleeps).
+    public var isEmpty: Bool {
+        self.rings.allSatisfy(\.isEmpty)
     }
 
     /// Records dropped because a ring was full.
@@ -34,22 +49,23 @@ public final class SessionLog: Sendable {
     }
 }
 
-/// One worker's ring: `head` is written by the consumer only, `tail` by the producer only.
-final class RecordRing: @unchecked Sendable {
+/// One worker's ring of plain records (session records, error-log events): `head` is written by
+/// the consumer only, `tail` by the producer only.
+final class RecordRing<Element: BitwiseCopyable>: @unchecked Sendable {
     // @unchecked Sendable: the slots between head and tail belong to the consumer, the others to the
     // producer; each index is published with a release store after its slot is written or read.
-    private let slots: UnsafeMutablePointer<SessionRecord>
+    private let slots: UnsafeMutablePointer<Element>
     private let mask: Int
     private let head = Atomic<Int>(0)
     private let tail = Atomic<Int>(0)
     let dropped = Atomic<Int>(0)
 
-    init(capacity: Int) {
+    init(capacity: Int, filler: Element) {
         var size = 16
         while size < capacity { size <<= 1 }
         self.mask = size - 1
-        self.slots = UnsafeMutablePointer<SessionRecord>.allocate(capacity: size)
-        self.slots.initialize(repeating: SessionRecord(), count: size)
+        self.slots = UnsafeMutablePointer<Element>.allocate(capacity: size)
+        self.slots.initialize(repeating: filler, count: size)
     }
 
     deinit {
@@ -58,7 +74,7 @@ final class RecordRing: @unchecked Sendable {
 
     /// Producer side: false (and counted) when full.
     @discardableResult
-    func push(_ record: borrowing SessionRecord) -> Bool {
+    func push(_ record: borrowing Element) -> Bool {
         let tail = self.tail.load(ordering: .relaxed)
         let head = self.head.load(ordering: .acquiring)
         guard tail - head <= self.mask else {
@@ -70,7 +86,11 @@ final class RecordRing: @unchecked Sendable {
         return true
     }
 
-    func drain(_ body: (borrowing SessionRecord) -> Void) {
+    var isEmpty: Bool {
+        self.head.load(ordering: .relaxed) == self.tail.load(ordering: .acquiring)
+    }
+
+    func drain(_ body: (borrowing Element) -> Void) {
         var head = self.head.load(ordering: .relaxed)
         let tail = self.tail.load(ordering: .acquiring)
         while head < tail {

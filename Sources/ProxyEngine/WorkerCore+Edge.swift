@@ -85,11 +85,14 @@ extension WorkerCore {
     mutating func admitEdge(_ slot: Int32, _ edge: SessionEdge) {
         let remote = self.links[Int(slot)].clientEndpoint?.address
         if !edge.access.isEmpty && !edge.access.allows(remote) {
+            self.report(slot, .forbidden, .error)
             self.refuse(slot, .forbidden)
             return
         }
         if !edge.limits.isEmpty {
-            guard let holds = edge.acquireLimits(remote: remote) else {
+            var refused = 0
+            guard let holds = edge.acquireLimits(remote: remote, refused: &refused) else {
+                self.report(slot, .limited, edge.limitLogLevel, limit: refused)
                 self.refuse(slot, .serviceUnavailable)
                 return
             }

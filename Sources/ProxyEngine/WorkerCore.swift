@@ -272,7 +272,7 @@ struct WorkerCore {
         var server = RecordAddress()
         let pickKey = route.pickKey
         let returns = route.edge?.returnValue
-        if route.sessionLog != nil || pickKey != nil || returns != nil {
+        if route.sessionLog != nil || route.errorLog != nil || pickKey != nil || returns != nil {
             client = RecordAddress(address)
             if route.sessionLog?.needsServerAddress == true || pickKey?.needsServerAddress == true
                 || returns?.needsServerAddress == true
@@ -300,9 +300,11 @@ struct WorkerCore {
         session.generation = generation
         session.inUse = true
         self.serials &+= 1
-        // A pick key and `return` read the record too, but only an access log sends it on.
+        // A pick key and `return` read the record too, but only an access log sends it on, and only
+        // the logs need its byte counts and member addresses.
+        let errorLog = route.errorLog
         if route.keepsRecord {
-            session.recording = route.sessionLog != nil
+            session.recording = route.sessionLog != nil || errorLog != nil
             var record = SessionRecord()
             // Interleaved per worker: unique across the engine without a shared counter.
             record.serial = (self.serials &- 1) &* UInt64(self.shared.counters.workers) &+ UInt64(self.index) &+ 1
@@ -316,12 +318,14 @@ struct WorkerCore {
         session.client.fd = fd
         self.links[Int(slot)] = SessionLinks(route: route, counters: route.counters, clientAddress: clientAddress)
         self.links[Int(slot)].clientEndpoint = clientEndpoint
+        self.links[Int(slot)].errorLog = errorLog
         if settings.nextUpstreamTimeout > 0 {
             session.triesDeadline = self.now + settings.nextUpstreamTimeout
         }
         self.sessions[Int(slot)] = session
         _ = cpe_epoll_add(
             self.epollFD, fd, CPE_EPOLLIN | CPE_EPOLLOUT | CPE_EPOLLRDHUP | CPE_EPOLLET, self.token(slot, .client))
+        self.report(slot, .clientConnected, .info)
         if let edge = route.edge {
             self.links[Int(slot)].edge = edge
             self.beginEdge(slot, edge)
@@ -341,6 +345,7 @@ struct WorkerCore {
         }
         let picked = route.pick(clientAddress: self.links[Int(slot)].clientAddress, tried: self.links[Int(slot)].tried)
         guard let peer = picked else {
+            self.report(slot, .noLiveUpstreams, .error)
             route.noLiveUpstreams()
             route.counters.add(.noLiveUpstreams, 1, worker: self.index)
             if self.sessions[slot].recording, self.sessions[slot].attempts == 0 || self.sessions[slot].attempts < route.peerTries {
@@ -393,6 +398,7 @@ struct WorkerCore {
 
     private mutating func attemptFailed(_ slot: Int32, _ reason: ConnectFailure) {
         guard let route = self.links[Int(slot)].route else { return }
+        self.report(slot, .connectFailed, .error, error: reason.errorNumber)
         let upstreamFD = self.sessions[slot].upstream.fd
         if upstreamFD >= 0 {
             cpe_close(upstreamFD)
@@ -430,6 +436,7 @@ struct WorkerCore {
             let now = self.now
             self.records[slot].withCurrentTry { $0.connectTime = max(0, now - $0.start) }
         }
+        self.reportConnected(slot)
         self.sessions[slot].upstream.writable = true
         self.sessions[slot].client.writable = true
         if self.links[Int(slot)].edge?.sendsProxyProtocol == true && !self.sendProxyHeader(slot) {
@@ -485,6 +492,9 @@ struct WorkerCore {
         for hold in self.links[Int(slot)].limitHolds {
             hold.zone.release(hold.key)
         }
+        if self.sessions[slot].recording {
+            self.reportEnd(slot)
+        }
         var session = self.sessions[Int(slot)]
         if session.recording, let log = self.links[Int(slot)].route?.sessionLog {
             self.records[slot].endTry(now: self.now)
@@ -492,7 +502,7 @@ struct WorkerCore {
             if session.edgeStatus != .none {
                 self.records[slot].status = session.edgeStatus.rawValue
             }
-            log.rings[self.index].push(self.records[slot])
+            log.push(self.records[slot], worker: self.index)
         }
         if session.client.buffer >= 0 {
             self.pool.give(session.client.buffer)
@@ -641,7 +651,11 @@ struct WorkerCore {
         switch self.sessions[slot].state.expired(now: self.now) {
         case .connectTimedOut:
             self.attemptFailed(slot, .timedOut)
-        case .idle, .closeNow:
+        case .idle:
+            self.report(slot, .idleTimedOut, .info, error: ETIMEDOUT)
+            self.sessions[slot].endReported = true
+            self.settle(slot)
+        case .closeNow:
             self.settle(slot)
         case .rearm(let deadline):
             self.timers.schedule(slot, at: deadline)

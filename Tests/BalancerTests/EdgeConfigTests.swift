@@ -40,11 +40,14 @@ struct EdgeConfigTests {
         #expect(own.access == AccessList([AccessList.Rule(allows: false, block: CIDR(text: "192.0.2.1"))]))
     }
 
-    @Test("limit_conn_zone and limit_conn: the zone's key and size, the limit; limit_conn_log_level accepted")
+    @Test("limit_conn_zone and limit_conn: the zone's key and size, the limit; limit_conn_log_level from stream, else error")
     func limits() throws {
         let edge = try #require(
             try Self.edges(stream: "limit_conn_zone $binary_remote_addr zone=addr:1m; limit_conn_log_level warn;", "limit_conn addr 2;")[0])
         #expect(edge.limits == [LimitConnConfiguration(zone: .init(name: "addr", key: .binaryRemoteAddress, size: 1 << 20), limit: 2)])
+        #expect(edge.limitLogLevel == .warning)
+        let plain = try #require(try Self.edges(stream: "limit_conn_zone $binary_remote_addr zone=addr:1m;", "limit_conn addr 2;")[0])
+        #expect(plain.limitLogLevel == .error)
     }
 
     @Test("bad edge directives name file:line:column", arguments: [

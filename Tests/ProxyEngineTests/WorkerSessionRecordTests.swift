@@ -124,7 +124,7 @@ struct WorkerSessionRecordTests {
 
     @Test("a full ring drops the record and counts it; the worker goes on")
     func fullRing() {
-        let ring = RecordRing(capacity: 16)
+        let ring = RecordRing(capacity: 16, filler: SessionRecord())
         var record = SessionRecord()
         for serial in 1...17 {
             record.serial = UInt64(serial)

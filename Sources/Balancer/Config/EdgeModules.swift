@@ -8,6 +8,7 @@ struct EdgeSettings {
     var realIPFrom: [CIDR]?
     var access: [AccessList.Rule]?
     var limits: [(zone: ConfigDirective.Argument, limit: Int)]?
+    var limitLogLevel: LogLevel?
     var proxyProtocol: Bool?
     var proxyProtocolTimeout: Duration?
 
@@ -29,11 +30,13 @@ struct EdgeSettings {
             }
             edge.limits = (edge.limits ?? []) + [(directive.arguments[0], limit)]
         },
-        // Accepted for nginx configs: Muster logs a refused session at its access log, not at a level.
-        ConfigCommand("limit_conn_log_level") { _, directive, reader throws(ConfigError) in
-            guard ["info", "notice", "warn", "error"].contains(directive.arguments[0].text) else {
-                throw reader.error(directive.arguments[0], "invalid value \"\(ConfigError.shown(directive.arguments[0].text))\" in \"limit_conn_log_level\", it must be info, notice, warn or error")
+        // The level of the "limiting connections" message in the listener's error log.
+        ConfigCommand("limit_conn_log_level") { edge, directive, reader throws(ConfigError) in
+            let text = directive.arguments[0].text
+            guard ["info", "notice", "warn", "error"].contains(text), let level = ErrorLogConfiguration.level(named: text) else {
+                throw reader.error(directive.arguments[0], "invalid value \"\(ConfigError.shown(text))\" in \"limit_conn_log_level\", it must be info, notice, warn or error")
             }
+            edge.limitLogLevel = level
         },
         ConfigCommand("proxy_protocol") { edge, directive, reader throws(ConfigError) in
             edge.proxyProtocol = try reader.flag(directive)
@@ -72,6 +75,7 @@ struct EdgeSettings {
         edge.sendsProxyProtocol = proxyProtocol ?? defaults.proxyProtocol ?? false
         edge.realIPFrom = realIPFrom ?? defaults.realIPFrom ?? []
         edge.access = AccessList(access ?? defaults.access ?? [])
+        edge.limitLogLevel = limitLogLevel ?? defaults.limitLogLevel ?? .error
         for (zone, limit) in limits ?? defaults.limits ?? [] {
             guard let defined = zones[zone.text] else {
                 throw reader.error(zone, "unknown limit_conn_zone \"\(ConfigError.shown(zone.text))\" (define it with limit_conn_zone in \"stream\")")
@@ -123,6 +127,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var realIPFrom: [CIDR] = []
     public var access = AccessList()
     public var limits: [LimitConnConfiguration] = []
+    /// `limit_conn_log_level`, nginx's default error.
+    public var limitLogLevel = LogLevel.error
     /// `return VALUE` (ReturnModule.swift).
     public var returnValue: StreamTemplate?
 

@@ -1,21 +1,20 @@
-/// `error_log FILE|stderr [LEVEL];`: where the balancer's own messages go, and from which level.
+import ProxyEngine
+
+/// `error_log FILE|stderr|syslog:... [LEVEL];`: where the balancer's own messages go, and from which level.
 /// In the main context it is the process's log; in `stream {}` the default for every server's
 /// session messages; in a `server {}` block the messages about that listener's sessions.
 public struct ErrorLogConfiguration: Sendable, Equatable {
-    public enum Destination: Sendable, Equatable {
+    public enum Destination: Sendable, Hashable {
         case standardError
         /// An absolute path (a relative one is resolved against the prefix when read).
         case file(String)
+        /// `syslog:server=...`: each message a UDP datagram to a syslog server.
+        case syslog(SyslogTarget)
     }
 
-    /// The grades a config can name, from the most verbose; the same six as swift-log's, kept here
-    /// so the config stays free of the logging library (the fuzz target compiles it alone). The
-    /// error log maps them onto `Logger.Level` (ErrorLog/ErrorLogFiles.swift).
-    public enum Level: Int, Sendable, Equatable, Comparable {
-        case debug, info, notice, warning, error, critical
-
-        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
-    }
+    /// The grades a config can name: the engine's (it decides which session messages to make),
+    /// mapped onto `Logger.Level` for the balancer's own messages (ErrorLog/ErrorLogFiles.swift).
+    public typealias Level = LogLevel
 
     public var destination: Destination
     public var level: Level

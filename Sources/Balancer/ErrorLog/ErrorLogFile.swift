@@ -1,20 +1,33 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import Synchronization
 
 /// One `error_log` destination: a file opened for appending (or standard error), written a whole
-/// line per `write(2)` so lines from several threads never interleave, and reopened on SIGUSR1.
+/// line per `write(2)` so lines from several threads never interleave, and reopened on SIGUSR1;
+/// or a syslog server, a datagram per line (``SyslogSender``).
 public final class ErrorLogFile: Sendable {
     public let destination: ErrorLogConfiguration.Destination
+    /// The file, or the syslog socket.
     private let fd: Mutex<Int32>
+    private let syslog: SyslogSender?
 
-    /// Opens (creating, mode 0644) the file; throws its path and the system's reason.
+    /// Opens (creating, mode 0644) the file, or a socket for the syslog server (its name resolved
+    /// now); throws the destination and the system's reason.
     public init(_ destination: ErrorLogConfiguration.Destination) throws(ErrorLogError) {
         self.destination = destination
         switch destination {
-        case .standardError: self.fd = Mutex(STDERR_FILENO)
-        case .file(let path): self.fd = Mutex(try Self.open(path))
+        case .standardError:
+            self.fd = Mutex(STDERR_FILENO)
+            self.syslog = nil
+        case .file(let path):
+            self.fd = Mutex(try Self.open(path))
+            self.syslog = nil
+        case .syslog(let target):
+            let sender = try SyslogSender(target)
+            self.fd = Mutex(try sender.socket())
+            self.syslog = sender
         }
     }
 
@@ -24,7 +37,12 @@ public final class ErrorLogFile: Sendable {
         return fd
     }
 
-    func write(_ line: [UInt8]) {
+    /// Writes one whole line (with its newline); `level` is the message's, for a syslog server.
+    func write(_ line: [UInt8], level: Logger.Level) {
+        if let syslog {
+            fd.withLock { syslog.send(line, level: level, time: time(nil), from: $0) }
+            return
+        }
         fd.withLock { fd in
             line.withUnsafeBytes { bytes in
                 var offset = 0

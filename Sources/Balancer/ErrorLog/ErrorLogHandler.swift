@@ -25,8 +25,18 @@ public struct ErrorLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let line = Array(Self.line(event: event, handlerMetadata: metadata, time: time(nil), pid: getpid()).utf8)
         for output in outputs where event.level >= output.level {
-            output.file.write(line)
+            output.file.write(line, level: event.level)
         }
+    }
+
+    /// `2026/12/02 04:56:20 [warn] 1234#0: `, what every line starts with.
+    static func prefix(level: Logger.Level, time seconds: time_t, pid: pid_t) -> String {
+        var seconds = seconds
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let stamp = "\(parts.tm_year + 1900)/\(two(parts.tm_mon + 1))/\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        return "\(stamp) [\(name(level))] \(pid)#0: "
     }
 
     /// nginx's level names.
@@ -42,12 +52,7 @@ public struct ErrorLogHandler: LogHandler {
     }
 
     static func line(event: LogEvent, handlerMetadata: Logger.Metadata, time seconds: time_t, pid: pid_t) -> String {
-        var seconds = seconds
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let stamp = "\(parts.tm_year + 1900)/\(two(parts.tm_mon + 1))/\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-        var line = "\(stamp) [\(name(event.level))] \(pid)#0: \(event.message)"
+        var line = Self.prefix(level: event.level, time: seconds, pid: pid) + "\(event.message)"
         let merged = handlerMetadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
             line += ", \(key): \(merged[key]!)"

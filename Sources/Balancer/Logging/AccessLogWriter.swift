@@ -9,16 +9,19 @@ import ProxyEngine
 import Glibc
 #endif
 
-/// The access logs' writer, off the data path: one thread that takes the workers' session records
-/// from their `SessionLog` queues, formats them and appends them to the log files, buffered as
-/// `buffer=` and `flush=` say. Files are opened with `O_APPEND` when a listener first names them,
+/// The session logs' writer, off the data path: one thread that takes the workers' session records
+/// from their `SessionLog` queues and their error-log messages from their `SessionErrorLog` queues,
+/// formats them and appends them to the access logs (buffered as `buffer=` and `flush=` say) and
+/// the listeners' error logs. Files are opened with `O_APPEND` when a listener first names them,
 /// reopened by `reopen()` (SIGUSR1, for logrotate) and flushed and closed by `stop()`.
 ///
-/// A queue whose listener is gone (replaced on reload, its last connection closed) is drained one
-/// last time and forgotten, and so is a file no queue writes to any more.
+/// The thread sleeps until a worker queues something, a `flush=` deadline, a reopen or the stop
+/// (``LogWakeup``: a worker makes a system call only when it finds the writer asleep). A queue
+/// whose listener is gone (replaced on reload, its last connection closed) is drained one last
+/// time and forgotten, and so is a file no queue writes to any more.
 public final class AccessLogWriter: Sendable {
-    /// How often the queues are drained (a line reaches an unbuffered file within this).
-    static let interval: Duration = .milliseconds(50)
+    /// How long the writer sleeps when it has no eventfd to wait on (it could not make one).
+    static let fallbackInterval: Int32 = 50
 
     private struct Output {
         var configuration: AccessLogConfiguration
@@ -34,9 +37,18 @@ public final class AccessLogWriter: Sendable {
         var publishedDrops = 0
     }
 
+    /// A listener's error-log queue, its message texts and its destinations.
+    private struct ErrorSource {
+        var log: SessionErrorLog
+        var message: SessionMessage
+        var outputs: [(file: ErrorLogFile, level: LogLevel)]
+    }
+
     private struct State {
         var sources: [Source] = []
         var files: [String: LogFile] = [:]
+        var errorSources: [ErrorSource] = []
+        var errorFiles: [ErrorLogConfiguration.Destination: ErrorLogFile] = [:]
         var reopenRequested = false
         var stopping = false
         var started = false
@@ -48,11 +60,22 @@ public final class AccessLogWriter: Sendable {
     private let state = NIOLockedValueBox(State())
     private let dropped: Metrics.Counter
     private let logger: Logger
+    /// nil only if no eventfd could be made: the writer then looks every `fallbackInterval` ms.
+    private let wakeup: LogWakeup?
+    /// Called with each sleep's timeout in ms (-1: until woken) before the writer sleeps; for tests.
+    private let sleepHook: (@Sendable (Int32) -> Void)?
 
-    public init(workers: Int, metricsFactory: any MetricsFactory, logger: Logger) {
+    public init(workers: Int, metricsFactory: any MetricsFactory, logger: Logger, sleepHook: (@Sendable (Int32) -> Void)? = nil) {
         self.workers = workers
         self.dropped = Metrics.Counter(label: "balancer_access_log_dropped_total", factory: metricsFactory)
         self.logger = logger
+        self.sleepHook = sleepHook
+        do {
+            self.wakeup = try LogWakeup()
+        } catch {
+            self.wakeup = nil
+            logger.warning("log writer has no eventfd; it looks for lines every 50 ms", metadata: [LogKey.error: "\(error)"])
+        }
     }
 
     /// The queue for a listener with `logs` (nil for none) that passes to the group `upstream`,
@@ -61,8 +84,8 @@ public final class AccessLogWriter: Sendable {
     public func sessionLog(for logs: [AccessLogConfiguration], upstream: String) throws(AccessLogError) -> SessionLog? {
         guard !logs.isEmpty else { return nil }
         let needsServer = logs.contains { $0.variables.contains { $0.needsServerAddress } }
-        let log = SessionLog(workers: self.workers, needsServerAddress: needsServer)
-        let start = try self.state.withLockedValue { state -> Result<Bool, AccessLogError> in
+        let log = SessionLog(workers: self.workers, needsServerAddress: needsServer, wakeup: self.wakeup)
+        try self.state.withLockedValue { state -> Result<Void, AccessLogError> in
             var outputs: [Output] = []
             for configuration in logs {
                 let file: LogFile
@@ -80,21 +103,59 @@ public final class AccessLogWriter: Sendable {
                 outputs.append(Output(configuration: configuration, file: file))
             }
             state.sources.append(Source(log: log, outputs: outputs, upstreamName: Array(upstream.utf8)))
-            defer { state.started = true }
-            return .success(!state.started && !state.stopping)
+            return .success(())
         }.get()
-        if start {
-            let thread = Thread { [self] in self.run() }
-            thread.name = "access-log"
-            thread.start()
-        }
+        self.startOrWake()
         return log
     }
 
-    /// Reopens every log file (after logrotate renamed them); done by the writer thread within
-    /// `interval`, after what is buffered went to the old file.
+    /// The error-log queue for a listener whose messages go to `logs` (nil for none), its files
+    /// opened (created) now, as `sessionLog(for:)` does.
+    func errorLog(for logs: [ErrorLogConfiguration], message: SessionMessage) throws(ErrorLogError) -> SessionErrorLog? {
+        guard let lowest = logs.map(\.level).min() else { return nil }
+        let log = SessionErrorLog(workers: self.workers, level: lowest, wakeup: self.wakeup)
+        try self.state.withLockedValue { state -> Result<Void, ErrorLogError> in
+            var outputs: [(file: ErrorLogFile, level: LogLevel)] = []
+            for configuration in logs {
+                if let open = state.errorFiles[configuration.destination] {
+                    outputs.append((open, configuration.level))
+                    continue
+                }
+                do throws(ErrorLogError) {
+                    let file = try ErrorLogFile(configuration.destination)
+                    state.errorFiles[configuration.destination] = file
+                    outputs.append((file, configuration.level))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            state.errorSources.append(ErrorSource(log: log, message: message, outputs: outputs))
+            return .success(())
+        }.get()
+        self.startOrWake()
+        return log
+    }
+
+    /// Starts the thread with the first queue; later ones wake it, so it forgets what is gone.
+    private func startOrWake() {
+        let start = self.state.withLockedValue { state in
+            defer { state.started = true }
+            return !state.started && !state.stopping
+        }
+        if start {
+            let thread = Thread { [self] in self.run() }
+            thread.name = "session-logs"
+            thread.start()
+        } else {
+            self.wakeup?.signal()
+        }
+    }
+
+    /// Reopens every log file (after logrotate renamed them); done by the writer thread at once,
+    /// after what is buffered went to the old file.
     public func reopen() {
         self.state.withLockedValue { $0.reopenRequested = true }
+        self.wakeup?.signal()
     }
 
     /// Writes what is queued and buffered, closes the files and ends the thread. Call after the
@@ -110,6 +171,7 @@ public final class AccessLogWriter: Sendable {
                 state.stopped.append(continuation)
                 return false
             }
+            self.wakeup?.signal()
             if done {
                 self.finish()
                 continuation.resume()
@@ -118,12 +180,11 @@ public final class AccessLogWriter: Sendable {
     }
 
     private func run() {
-        let nanoseconds = UInt32(Self.interval.components.attoseconds / 1_000_000_000)
         while true {
             let stopping = self.state.withLockedValue { $0.stopping }
             self.cycle(now: cpe_now())
             if stopping { break }
-            usleep(nanoseconds / 1000)
+            self.waitForWork()
         }
         self.finish()
         let waiters = self.state.withLockedValue { state in
@@ -134,12 +195,41 @@ public final class AccessLogWriter: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Sleeps until a worker queues something, a signal (reopen, stop, a new queue) or the next
+    /// `flush=` deadline. The announcement comes before the last look at the queues, so a record
+    /// queued after that look finds the announcement and signals (``LogWakeup``).
+    private func waitForWork() {
+        guard let wakeup = self.wakeup else {
+            self.sleepHook?(Self.fallbackInterval)
+            _ = poll(nil, 0, Self.fallbackInterval)
+            return
+        }
+        wakeup.announceSleep()
+        let timeout = self.state.withLockedValue { state -> Int32? in
+            if state.stopping || state.reopenRequested || state.sources.contains(where: { !$0.log.isEmpty })
+                || state.errorSources.contains(where: { !$0.log.isEmpty })
+            {
+                return nil
+            }
+            let now = cpe_now()
+            let due = state.files.values.compactMap { $0.due() }.min()
+            return due.map { Int32(clamping: max(0, $0 - now)) } ?? -1
+        }
+        if let timeout {
+            self.sleepHook?(timeout)
+            var descriptor = pollfd(fd: wakeup.eventFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, timeout)
+        }
+        wakeup.awake()
+    }
+
     /// One pass: drains every queue into its files, writes what is due, reopens if asked, and
     /// forgets queues and files nobody uses any more.
     func cycle(now: Int64) {
         let host = SessionValues.Host.current()
         var drops = 0
         self.state.withLockedValue { state in
+            Self.writeErrors(&state, pid: host.pid)
             var line: [UInt8] = []
             for index in state.sources.indices {
                 let outputs = state.sources[index].outputs
@@ -173,14 +263,43 @@ public final class AccessLogWriter: Sendable {
                 file.close(logger: self.logger)
                 state.files[path] = nil
             }
+            if reopen {
+                for file in state.errorFiles.values {
+                    if let error = file.reopen() {
+                        self.logger.error("error log reopen failed; writing to the old file", metadata: [LogKey.error: "\(error)"])
+                    }
+                }
+            }
+            for index in state.errorSources.indices.reversed() where isKnownUniquelyReferenced(&state.errorSources[index].log) {
+                state.errorSources.remove(at: index)
+            }
+            let destinations = Set(state.errorSources.flatMap { $0.outputs.map(\.file.destination) })
+            state.errorFiles = state.errorFiles.filter { destinations.contains($0.key) }
         }
         if drops > 0 {
             self.dropped.increment(by: drops)
         }
     }
 
+    /// Each waiting message as a line in every error log of its listener that takes its level.
+    private static func writeErrors(_ state: inout State, pid: Int32) {
+        let now = time(nil)
+        for source in state.errorSources {
+            source.log.drain { event in
+                let level = Logger.Level(event.level)
+                let line = Array((ErrorLogHandler.prefix(level: level, time: now, pid: pid) + source.message.text(event) + "\n").utf8)
+                for output in source.outputs where event.level >= output.level {
+                    output.file.write(line, level: level)
+                }
+            }
+        }
+    }
+
     private func finish() {
         self.state.withLockedValue { state in
+            Self.writeErrors(&state, pid: getpid())
+            state.errorSources = []
+            state.errorFiles = [:]
             for file in state.files.values {
                 file.close(logger: self.logger)
             }
@@ -253,6 +372,12 @@ final class LogFile: @unchecked Sendable {
             self.pendingSince = now
         }
         self.buffer.append(contentsOf: line)
+    }
+
+    /// When the buffer is due by `flush=` (monotonic ms), nil when nothing waits for a deadline.
+    func due() -> Int64? {
+        guard !self.buffer.isEmpty, let flush = self.flush else { return nil }
+        return self.pendingSince + flush
     }
 
     /// Unbuffered: everything now. Buffered: when full (done in `append`) or `flush=` old.

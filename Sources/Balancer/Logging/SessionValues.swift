@@ -138,7 +138,7 @@ public struct SessionValues {
         milliseconds < 0 ? [UInt8(ascii: "-")] : Self.seconds(milliseconds)
     }
 
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func local(_ seconds: Int) -> tm {
         var time = time_t(seconds)
@@ -147,7 +147,7 @@ public struct SessionValues {
         return parts
     }
 
-    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// The zone offset as `+HHMM` or, with `separator`, `+HH:MM`.
     private static func zone(_ parts: tm, separator: String) -> String {
@@ -156,7 +156,7 @@ public struct SessionValues {
         return sign + Self.two(abs(minutes) / 60) + separator + Self.two(abs(minutes) % 60)
     }
 
-    private static func clock(_ t: tm) -> String {
+    static func clock(_ t: tm) -> String {
         "\(Self.two(Int(t.tm_hour))):\(Self.two(Int(t.tm_min))):\(Self.two(Int(t.tm_sec)))"
     }
 

@@ -26,6 +26,7 @@ extension EdgeConfiguration {
             realIPFrom: self.realIPFrom,
             access: self.access,
             limits: self.limits.map { ConnectionLimit(zone: LimitZones.zone($0.zone), limit: $0.limit, key: $0.zone.key) },
+            limitLogLevel: self.limitLogLevel,
             returnValue: self.returnValue.map(Self.edgeReturn),
             sendsProxyProtocol: self.sendsProxyProtocol)
     }

@@ -8,4 +8,7 @@ struct ListenerTarget: Sendable {
     /// The queue the engine leaves this listener's session records in for the access-log writer;
     /// nil when the listener has no `access_log`.
     var sessionLog: SessionLog?
+    /// The queue for the messages about this listener's sessions, nil when they have no `error_log`
+    /// (then the upstream group's rate-limited summaries go to the balancer's own log).
+    var errorLog: SessionErrorLog?
 }

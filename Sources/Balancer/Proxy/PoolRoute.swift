@@ -9,6 +9,7 @@ final class PoolRoute: ProxyRoute {
     let acceptLimiter: AcceptLimiter?
     let edge: SessionEdge?
     let sessionLog: SessionLog?
+    let errorLog: SessionErrorLog?
     let pickKey: PickKey?
     private let upstream: UpstreamGroup
 
@@ -18,6 +19,7 @@ final class PoolRoute: ProxyRoute {
         self.acceptLimiter = acceptLimiter
         self.edge = server.edge?.sessionEdge()
         self.sessionLog = target.sessionLog
+        self.errorLog = target.errorLog
         self.counters = target.upstream.metrics.engine
         self.pickKey = target.upstream.pool.configuration.method.algorithm.pickKey.map(Self.pickKey)
         self.settings = RouteSettings(
@@ -79,6 +81,11 @@ final class PoolRoute: ProxyRoute {
         let text = reason.description
         self.upstream.pool.connectFailed(id, reason: text)
         let pool = self.upstream.pool
+        // A listener with an error log has the failure there, per session, from the worker.
+        guard self.errorLog == nil else {
+            self.upstream.metrics.connectFailures.increment()
+            return
+        }
         self.upstream.recordConnectFailure(
             member: id, address: pool.status().first { $0.id == peer }?.address ?? peer, reason: text)
     }
@@ -88,7 +95,7 @@ final class PoolRoute: ProxyRoute {
     }
 
     func noLiveUpstreams() {
-        self.upstream.recordNoLiveUpstreams()
+        self.upstream.recordNoLiveUpstreams(logged: self.errorLog == nil)
     }
 
     /// Asked only when a pick found nobody, so a count under the pool's lock costs nothing on the usual path.
