@@ -50,7 +50,10 @@ let package = Package(
         .target(name: "MusterBase"),
         // The proxy engine's data path (epoll workers), over a small C shim for epoll, accept4 and atomics.
         .target(name: "CProxyEngine"),
-        .target(name: "ProxyEngine", dependencies: ["MusterBase", "CProxyEngine"]),
+        // The PROXY protocol codec and the IP addresses it carries: pure, no dependencies, shared by
+        // the engine and chat-server (which must not link the engine for it).
+        .target(name: "ProxyProtocolCodec"),
+        .target(name: "ProxyEngine", dependencies: ["MusterBase", "ProxyProtocolCodec", "CProxyEngine"]),
         .target(name: "Registry", dependencies: ["MusterBase", "CZooKeeper", logging, serviceLifecycle]),
         .target(
             name: "Balancer",
@@ -82,7 +85,7 @@ let package = Package(
         .executableTarget(name: "MusterACL", dependencies: ["MusterBase", "MusterCLI", "Registry", argumentParser, logging]),
         .target(
             name: "ChatProtocol",
-            dependencies: ["MusterBase", "ProxyEngine", nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
+            dependencies: ["MusterBase", "ProxyProtocolCodec", nioCore, nioConcurrencyHelpers, nioPosix, logging, serviceLifecycle]
         ),
         .executableTarget(
             name: "ChatServer",
@@ -114,7 +117,7 @@ let package = Package(
             dependencies: ["Registry", "MusterBase", "TestSupport", logging, inMemoryLogging, serviceLifecycle]
         ),
         .testTarget(name: "ChatBenchTests", dependencies: ["ChatBenchCore"]),
-        .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "CProxyEngine"]),
+        .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "ProxyProtocolCodec", "CProxyEngine"]),
         .testTarget(name: "BalancerTests", dependencies: ["Balancer", "MusterBase", "Registry", "ProxyEngine", nioCore]),
         .testTarget(
             name: "BalancerIntegrationTests",

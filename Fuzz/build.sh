@@ -15,7 +15,7 @@ stage() {
     local dir="$OUT/src/$name"
     rm -rf "$dir"; mkdir -p "$dir"
     for file in "$@"; do
-        sed -E '/^import (MusterBase|Registry|ProxyEngine)$/d; /^@testable import/d' "$file" > "$dir/$(basename "$file")"
+        sed -E '/^import (MusterBase|Registry|ProxyEngine|ProxyProtocolCodec)$/d; /^@testable import/d' "$file" > "$dir/$(basename "$file")"
     done
     echo "$dir"
 }
@@ -28,8 +28,7 @@ config=$(stage config "${BASE[@]}" "${REGISTRY_RULES[@]}" "$ROOT"/Sources/Balanc
     "$ROOT/Sources/Balancer/Upstream/MemberID.swift" Targets/FuzzConfig.swift)
 record=$(stage member-record "${BASE[@]}" \
     "$ROOT/Sources/Registry/MemberRecord.swift" "$ROOT/Sources/Registry/StrictJSON.swift" Targets/FuzzMemberRecord.swift)
-proxy=$(stage proxy-protocol "$ROOT/Sources/ProxyEngine/ProxyProtocol.swift" "$ROOT/Sources/ProxyEngine/IPAddress.swift" \
-    Targets/FuzzProxyProtocol.swift)
+proxy=$(stage proxy-protocol "$ROOT"/Sources/ProxyProtocolCodec/*.swift Targets/FuzzProxyProtocol.swift)
 
 FLAGS=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -g -O -module-name Fuzzed -use-ld=lld)
 
@@ -56,7 +55,7 @@ build() {
             local file
             file=$(grep -rlE "^(public |internal |package )?(final )?(struct|enum|class|protocol|actor) $type\b" "$ROOT/Sources" | head -1)
             if [ -n "$file" ] && [ ! -e "$dir/$(basename "$file")" ]; then
-                sed -E '/^import (MusterBase|Registry|ProxyEngine)$/d' "$file" > "$dir/$(basename "$file")"
+                sed -E '/^import (MusterBase|Registry|ProxyEngine|ProxyProtocolCodec)$/d' "$file" > "$dir/$(basename "$file")"
                 added=1
             fi
         done

@@ -1,5 +1,5 @@
 import NIOCore
-import ProxyEngine
+import ProxyProtocolCodec
 
 /// `chat-server --proxy-protocol`: holds a connection back until its PROXY protocol header (v1 or
 /// v2, read by the balancer's own codec) is whole, then tells the handlers after it the client's

@@ -1,3 +1,5 @@
+import ProxyProtocolCodec
+
 /// `allow` and `deny` rules in their order (nginx's access module): the first rule that matches
 /// the client decides; a client no rule matches is allowed. Checked once per connection.
 public struct AccessList: Sendable, Equatable {

@@ -1,3 +1,5 @@
+import ProxyProtocolCodec
+
 /// An address block (`192.0.2.0/24`, `2001:db8::/32`, or one address) as nginx's `ngx_ptocidr`
 /// reads it for `allow`, `deny` and `set_real_ip_from`.
 public struct CIDR: Sendable, Hashable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import ProxyProtocolCodec
+
 #if canImport(Glibc)
 import Glibc
 #endif

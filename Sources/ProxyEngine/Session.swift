@@ -1,3 +1,5 @@
+import ProxyProtocolCodec
+
 /// The I/O half of one side of a session: its socket, what waits to be written to it, and the
 /// readiness edge-triggered epoll reported (nginx's `ev->ready`): with `EPOLLET` an event comes once
 /// per change, so a side that was readable and not read to EAGAIN stays `readable` until it is.

@@ -1,3 +1,5 @@
+import ProxyProtocolCodec
+
 /// What a listener checks before a session reaches its upstream (nginx's post-accept, preread and
 /// access phases): a PROXY protocol header read first (`listen ... proxy_protocol`), the client
 /// address taken from it for trusted peers (`set_real_ip_from`), `allow`/`deny`, `limit_conn`,

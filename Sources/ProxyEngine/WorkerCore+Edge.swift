@@ -1,4 +1,5 @@
 import CProxyEngine
+import ProxyProtocolCodec
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import ProxyProtocolCodec
 import Testing
 
 @testable import ProxyEngine

@@ -1,5 +1,7 @@
 import Testing
 
+@testable import ProxyProtocolCodec
+
 @testable import ProxyEngine
 
 @Suite("PROXY protocol: v1 and v2 in, v1 out, byte for byte")

@@ -1,4 +1,5 @@
 import CProxyEngine
+import ProxyProtocolCodec
 import Testing
 
 #if canImport(Glibc)

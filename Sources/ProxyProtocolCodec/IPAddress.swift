@@ -79,7 +79,7 @@ public enum IPAddress: Sendable, Equatable, Hashable {
 
     // MARK: Parsing
 
-    static func parseV4(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
+    package static func parseV4(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
         Self.ipv4Value(bytes).map { .v4($0) }
     }
 
@@ -101,7 +101,7 @@ public enum IPAddress: Sendable, Equatable, Hashable {
     /// Groups of one to four hex digits, at most one `::` standing for one or more zero groups, and
     /// optionally a dotted IPv4 address as the last 32 bits (as inet_ntop writes `::ffff:192.0.2.1`,
     /// which nginx's own PROXY lines carry for mapped addresses).
-    static func parseV6(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
+    package static func parseV6(_ bytes: UnsafeRawBufferPointer) -> IPAddress? {
         guard bytes.count >= 2, bytes.count <= 45 else { return nil }
         var head: [UInt16] = []
         var tail: [UInt16] = []
@@ -167,7 +167,7 @@ public enum IPAddress: Sendable, Equatable, Hashable {
     }
 
     /// A decimal number of at most `maxDigits` digits and at most `max`, with no leading zero.
-    static func decimal(_ bytes: UnsafeRawBufferPointer, maxDigits: Int, max: Int) -> Int? {
+    package static func decimal(_ bytes: UnsafeRawBufferPointer, maxDigits: Int, max: Int) -> Int? {
         guard !bytes.isEmpty, bytes.count <= maxDigits, bytes.count == 1 || bytes[0] != 0x30 else { return nil }
         var value = 0
         for byte in bytes {

@@ -1,6 +1,7 @@
 /// The PROXY protocol (haproxy's doc/proxy-protocol.txt): version 1 (one text line) and version 2
 /// (binary) read from a load balancer in front, version 1 written to a member as nginx's
-/// `ngx_proxy_protocol_write` does. Pure: no I/O and no imports, so the parser is fuzzed alone.
+/// `ngx_proxy_protocol_write` does. Pure: no I/O and no imports, so the parser is fuzzed alone, and
+/// chat-server reads headers with it without linking the proxy engine.
 ///
 /// Reading follows the spec strictly where nginx is lenient: a v1 address must be a canonical IPv4
 /// (no leading zeroes) or IPv6 address of the family named, a port has no leading zeroes, the line
