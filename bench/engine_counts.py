@@ -2,6 +2,7 @@
 """bench/engine_counts.py: counts, not timings, for the balancer's data path, against nginx.
 
   bench/engine_counts.py [--small N] [--large N] [--no-nginx] [--instructions | --only-instructions] [--valgrind PATH]
+                         [--multi-accept on|off] [--balancer PATH]
 
 Runs the release `balancer` (and nginx's stream proxy) twice, with a small and a large amount of
 work from a sequential client on loopback, and divides the difference of the two totals by the
@@ -128,7 +129,17 @@ def strace_tool(out):
     return ["strace", "-f", "-c", "-o", out], {}
 
 
+# Per system call, the calls of each strace run in order (per_unit prints the difference).
+STRACE_TABLES = []
+
+
 def strace_parse(out):
+    table = {}
+    for line in open(out):
+        fields = line.split()
+        if len(fields) >= 5 and fields[-1] != "total" and fields[3].isdigit():
+            table[fields[-1]] = int(fields[3])
+    STRACE_TABLES.append(table)
     for line in open(out):
         fields = line.split()
         if fields and fields[-1] == "total":
@@ -166,6 +177,12 @@ def per_unit(label, command, port, work, small, large, tool_args, parse):
     b = run(command, port, work, large, tool_args, parse)
     value = (b - a) / (large - small)
     print(f"{label}: {a} at {small}, {b} at {large}: {value:.2f} per unit", flush=True)
+    if parse is strace_parse and len(STRACE_TABLES) >= 2:
+        first, second = STRACE_TABLES[-2], STRACE_TABLES[-1]
+        for name in sorted(set(first) | set(second)):
+            each = (second.get(name, 0) - first.get(name, 0)) / (large - small)
+            if abs(each) >= 0.05:
+                print(f"    {name}: {each:.2f} per unit", flush=True)
     return value
 
 
@@ -178,6 +195,9 @@ def main():
                         help="also count instructions per proxied connection (cachegrind)")
     parser.add_argument("--only-instructions", action="store_true", help="count instructions only")
     parser.add_argument("--valgrind", default="valgrind", help="valgrind 3.20+ (see above)")
+    parser.add_argument("--multi-accept", choices=["on", "off"],
+                        help="events { multi_accept ...; } for the balancer (and nginx); default: none written")
+    parser.add_argument("--balancer", default=BALANCER, help="the balancer binary (default: this tree's release build)")
     args = parser.parse_args()
     if args.only_instructions:
         args.instructions = True
@@ -196,11 +216,13 @@ def main():
 
     tmp = tempfile.mkdtemp()
     port, admin = free_port(), free_port()
+    multi = "" if args.multi_accept is None else " multi_accept %s;" % args.multi_accept
+    events = "events {%s }\n" % multi if multi else ""
     conf = os.path.join(tmp, "balancer.conf")
     with open(conf, "w") as f:
-        f.write("worker_processes 1;\nstream {\n  upstream u { server 127.0.0.1:%d; }\n"
-                "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (backend, port))
-    balancer = [BALANCER, "run", "--config", conf, "--admin", "127.0.0.1:%d" % admin, "--log-level", "error"]
+        f.write("worker_processes 1;\n%sstream {\n  upstream u { server 127.0.0.1:%d; }\n"
+                "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (events, backend, port))
+    balancer = [args.balancer, "run", "--config", conf, "--admin", "127.0.0.1:%d" % admin, "--log-level", "error"]
 
     subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", MALLOC_SO,
                            os.path.join(ROOT, "bench", "malloc_count.c"), "-ldl"])
@@ -229,8 +251,8 @@ def main():
         nconf = os.path.join(tmp, "nginx.conf")
         with open(nconf, "w") as f:
             f.write("load_module /usr/lib/nginx/modules/ngx_stream_module.so;\ndaemon off;\nmaster_process off;\nworker_processes 1;\nerror_log %s/nginx.err;\npid %s/nginx.pid;\n"
-                    "events { worker_connections 1024; }\nstream {\n  upstream u { server 127.0.0.1:%d; }\n"
-                    "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (tmp, tmp, backend, nport))
+                    "events { worker_connections 1024;%s }\nstream {\n  upstream u { server 127.0.0.1:%d; }\n"
+                    "  server { listen 127.0.0.1:%d; proxy_pass u; }\n}\n" % (tmp, tmp, multi, backend, nport))
         nginx = ["/usr/sbin/nginx", "-c", nconf, "-p", tmp]
         if not args.only_instructions:
             count("nginx", nginx, nport, syscalls)

@@ -86,7 +86,9 @@ actor BalancerController {
         await self.takeTurn()
         defer { self.endTurn() }
         if self.engine == nil {
-            self.engine = try ProxyEngine(workers: self.eventLoops)
+            let engine = try ProxyEngine(workers: self.eventLoops)
+            engine.multiAccept = self.configuration.multiAccept
+            self.engine = engine
         }
         try await self.apply(self.configuration, initial: true)
         let address: Endpoint
@@ -247,6 +249,8 @@ actor BalancerController {
             } else if !initial {
                 self.logger.info("worker_connections removed: client connections limited by open files only")
             }
+        case .setMultiAccept(let on):
+            self.engine?.multiAccept = on
         case .keep(.backlog(let key)):
             self.logger.warning(
                 "listen backlog change applies after a restart; the listening socket is kept", metadata: [LogKey.listen: "\(key)"])

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 const uint32_t CPE_EPOLLIN = EPOLLIN;
 const uint32_t CPE_EPOLLOUT = EPOLLOUT;
@@ -153,6 +155,11 @@ long cpe_send(int fd, const void *buffer, unsigned long count) {
 
 int cpe_shutdown_write(int fd) { return shutdown(fd, SHUT_WR) < 0 ? -errno : 0; }
 void cpe_close(int fd) { close(fd); }
+
+long cpe_unacknowledged(int fd) {
+    int bytes = 0;
+    return ioctl(fd, SIOCOUTQ, &bytes) < 0 ? -errno : bytes;
+}
 
 int cpe_address_text(const struct sockaddr_storage *address, char *out, int capacity) {
     const void *raw;

@@ -1,19 +1,22 @@
 import CProxyEngine
 
 /// What every worker of an engine shares: the count of open client connections against
-/// `worker_connections`, and the engine's own counters. One atomic add per accept and per close.
+/// `worker_connections`, `multi_accept`, and the engine's own counters. One atomic add per accept
+/// and per close.
 final class EngineShared: @unchecked Sendable {
     // @unchecked Sendable: `cells` is written and read only through C11 atomics (cpe_shared_add,
     // cpe_shared_store, cpe_counter_load); it is allocated in init and freed in deinit.
 
     let counters: EngineCounters
-    /// cells[0]: open clients; cells[8]: the limit (0 = none), on its own cache line.
+    /// cells[0]: open clients; cells[8]: the limit (0 = none) and cells[9]: multi_accept (1 = on),
+    /// read-mostly, on their own cache line.
     private let cells: UnsafeMutablePointer<Int64>
 
     init(workers: Int) {
         self.counters = EngineCounters(workers: workers)
         self.cells = UnsafeMutablePointer<Int64>.allocate(capacity: 16)
         self.cells.initialize(repeating: 0, count: 16)
+        self.cells[9] = 1
     }
 
     deinit {
@@ -43,5 +46,11 @@ final class EngineShared: @unchecked Sendable {
             return value > 0 ? Int(value) : nil
         }
         set { cpe_shared_store(self.cells + 8, Int64(max(0, newValue ?? 0))) }
+    }
+
+    /// `multi_accept`: on, a wake-up accepts every queued client (bounded); off, one.
+    var multiAccept: Bool {
+        get { cpe_counter_load(self.cells + 9) != 0 }
+        set { cpe_shared_store(self.cells + 9, newValue ? 1 : 0) }
     }
 }

@@ -61,6 +61,15 @@ public final class ProxyEngine: Sendable {
         set { self.shared.limit = newValue }
     }
 
+    /// `events { multi_accept on|off; }`: on, each wake-up of a worker accepts what is queued on a
+    /// listener (at most `WorkerCore.acceptBatch`, until `accept4` says EAGAIN); off, one client,
+    /// as nginx does. The listeners are level-triggered, so with off the next `epoll_wait` reports
+    /// a listener that still has clients queued. Read by the workers at each wake-up.
+    public var multiAccept: Bool {
+        get { self.shared.multiAccept }
+        set { self.shared.multiAccept = newValue }
+    }
+
     /// Client connections open now (accepted and not yet closed).
     public var openConnections: Int { self.shared.open }
 

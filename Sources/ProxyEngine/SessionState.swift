@@ -183,6 +183,16 @@ public struct SessionState: Sendable, Equatable, PerSide {
         }
     }
 
+    /// `side` was to linger (get a FIN, then be read and dropped until its EOF), but the worker
+    /// found that it holds every byte sent to it: it is closed now instead, with nothing queued.
+    public mutating func lingerNotNeeded(_ side: Side) {
+        guard self[side].lingering, !self[side].closed else { return }
+        self[side].lingering = false
+        self[side].pending = 0
+        self[side].closeQueued = true
+        self[side].closeDeadline = 0
+    }
+
     /// Both sides close now (idle timeout, drain deadline, shutdown).
     public mutating func abort() {
         for side in Side.both {

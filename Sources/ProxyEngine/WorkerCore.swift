@@ -222,7 +222,9 @@ struct WorkerCore {
         let limiter = listener.route.acceptLimiter
         var address = sockaddr_storage()
         var length = socklen_t(0)
-        for _ in 0..<Self.acceptBatch {
+        // multi_accept off: one client per wake-up, so no accept4 ends in EAGAIN (the listener is
+        // level-triggered: one still holding clients is reported again at once).
+        for _ in 0..<(self.shared.multiAccept ? Self.acceptBatch : 1) {
             var receipt: Int64 = 0
             if let limiter {
                 guard let taken = limiter.take(at: self.now &* AcceptLimiter.workerTick) else {
@@ -596,6 +598,21 @@ struct WorkerCore {
                     self.releasePeer(slot)
                 }
                 let fd = self.sessions[slot][side].fd
+                // The client ended the session (proxy_half_close off) and the member was to linger:
+                // FIN, then read and dropped until its EOF. When the member's kernel has acknowledged
+                // every byte we wrote (SIOCOUTQ 0), it is closed at once instead, as nginx does: its
+                // bytes are all delivered, so nothing of ours can be lost, even if what it still sends
+                // draws a reset (Linux keeps acknowledged data readable after one); what it sends was
+                // to be dropped anyway. That saves the shutdown, the read of its EOF and the wake-up
+                // bringing it. With bytes unacknowledged a close could lose them (a reset purges the
+                // send queue), so the member lingers. Clients always linger: some stacks drop data
+                // received but not yet read when a reset comes.
+                if side == .upstream, fd >= 0, self.sessions[slot].state.upstream.lingering,
+                    cpe_unacknowledged(fd) == 0
+                {
+                    self.sessions[slot].state.lingerNotNeeded(.upstream)
+                    continue
+                }
                 if fd >= 0 {
                     _ = cpe_shutdown_write(fd)
                 }

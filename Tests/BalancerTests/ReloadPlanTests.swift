@@ -115,6 +115,16 @@ struct ReloadPlanTests {
         #expect(try ReloadPlan.steps(from: new, to: old).contains(.setConnectionLimit(nil)))
     }
 
+    @Test("multi_accept applies on reload when it changed, and only then")
+    func multiAccept() throws {
+        let stream = "stream { upstream a { server 127.0.0.1:1; } server { listen 8000; proxy_pass a; } }"
+        let on = try BalancerConfiguration.parse("events { multi_accept on; }\n\(stream)", file: "plan.conf")
+        let off = try BalancerConfiguration.parse("events { multi_accept off; }\n\(stream)", file: "plan.conf")
+        #expect(try ReloadPlan.steps(from: on, to: off) == [.setMultiAccept(false)])
+        #expect(try ReloadPlan.steps(from: off, to: on) == [.setMultiAccept(true)])
+        #expect(try ReloadPlan.steps(from: off, to: off).isEmpty)
+    }
+
     @Test("feeds: a changed or failed source is restarted, a gone one stopped, a new one started")
     func feeds() throws {
         let old = try Self.config(

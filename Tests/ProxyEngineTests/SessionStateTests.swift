@@ -73,6 +73,18 @@ struct SessionStateTests {
         #expect(state.phase == .closed)
     }
 
+    @Test("proxy_half_close off: a peer found to hold all it was sent is closed at once instead of lingering")
+    func lingerNotNeeded() {
+        var state = self.established(halfClose: false)
+        state.inputEnded(.client, now: 100)
+        #expect(self.drain(&state, now: 100) == [.close(.client), .shutdownWrite(.upstream)])
+        state.lingerNotNeeded(.upstream)
+        #expect(!state.readAllowed(.upstream))
+        #expect(self.drain(&state, now: 100) == [.close(.upstream)])
+        #expect(state.phase == .closed)
+        #expect(state.deadline() == nil)
+    }
+
     @Test("proxy_half_close off: a lingering peer that never ends is closed at the linger limit")
     func lingerLimit() {
         var state = self.established(halfClose: false)

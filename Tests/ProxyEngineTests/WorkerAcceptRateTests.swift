@@ -65,7 +65,7 @@ struct WorkerAcceptRateTests {
         }
     }
 
-    static func start(rate: Int, burst: Int, at time: Int64) throws -> Harness {
+    static func start(rate: Int?, burst: Int, at time: Int64) throws -> Harness {
         var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
         let listenFD = cpe_listen(&address.storage, address.length, 64, 0, 1)
         #expect(listenFD >= 0)
@@ -74,7 +74,7 @@ struct WorkerAcceptRateTests {
         var core = try WorkerCore(
             index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1),
             clock: { clock.now.load(ordering: .relaxed) })
-        let route = TestRoute(hasMembers: false, acceptLimiter: AcceptLimiter(rate: rate, burst: burst))
+        let route = TestRoute(hasMembers: false, acceptLimiter: rate.map { AcceptLimiter(rate: $0, burst: burst) })
         core.execute(.addListener(id: 1, fd: listenFD, exclusive: false, noDelay: true, route: route))
         return Harness(core: core, listenFD: listenFD, port: Int(cpe_local_port(listenFD)), route: route, clock: clock)
     }
@@ -122,6 +122,20 @@ struct WorkerAcceptRateTests {
         #expect(harness.core.pausedListeners == 1)
         #expect(harness.turn(at: 6_600) == 1)
         #expect(harness.route.picks == 10)
+    }
+
+    @Test("multi_accept: on, one wake-up accepts every queued client; off, one, and the level-triggered listener brings the next")
+    func multiAccept() throws {
+        let harness = try Self.start(rate: nil, burst: 0, at: 0)
+        defer { harness.close() }
+        harness.connect(3)
+        #expect(harness.turn(at: 0) == 3)
+        harness.core.shared.multiAccept = false
+        harness.connect(3)
+        for _ in 0..<3 {
+            #expect(harness.turn(at: 0) == 1)
+        }
+        #expect(harness.turn(at: 0) == 0)
     }
 
     @Test("the listener removed while paused: nothing accepts any more and nothing stays paused")

@@ -110,6 +110,57 @@ struct WorkerSocketpairTests {
         cpe_close(h.client)
     }
 
+    @Test("proxy_half_close off: a member that acknowledged all it was sent is closed at once on the client's EOF")
+    func memberClosedAtOnce() throws {
+        var h = try Self.start(halfClose: false)
+        Self.write(h.client, "bye")
+        #expect(Self.read(h.member, 3, core: &h.core).bytes == Array("bye".utf8))
+        // Its kernel's ACK may be handled a moment later on a loaded machine (bounded wait).
+        let upstream = h.core.sessions[0].upstream.fd
+        for _ in 0..<2_000 where cpe_unacknowledged(upstream) != 0 { h.core.turn(maxWait: 1) }
+        #expect(cpe_unacknowledged(upstream) == 0)
+        _ = shutdown(h.client, Int32(SHUT_WR))
+        // The session ends while the member is still open: no lingering read of its EOF.
+        for _ in 0..<50 where h.core.openSessions > 0 { h.core.turn(maxWait: 2) }
+        #expect(h.core.openSessions == 0)
+        #expect(Self.read(h.member, 0, core: &h.core).eof)
+        #expect(Self.read(h.client, 0, core: &h.core).eof)
+        #expect(h.route.events == ["pick", "connected", "closed"])
+        cpe_close(h.member)
+        cpe_close(h.client)
+    }
+
+    @Test("proxy_half_close off: 1 MiB and the client's EOF reach a member that reads slowly, whole, then its EOF")
+    func slowMemberGetsEverything() throws {
+        var h = try Self.start(halfClose: false)
+        let block = [UInt8](repeating: 5, count: 1 << 20)
+        var sent = 0
+        var received = 0
+        var eof = false
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<50_000 where !eof {
+            if sent < block.count {
+                let n = block.withUnsafeBytes { cpe_send(h.client, $0.baseAddress! + sent, UInt(block.count - sent)) }
+                if n > 0 { sent += n }
+                if sent == block.count { _ = shutdown(h.client, Int32(SHUT_WR)) }
+            }
+            h.core.turn(maxWait: 1)
+            let n = buffer.withUnsafeMutableBytes { cpe_read(h.member, $0.baseAddress, 4096) }
+            if n > 0 {
+                received += n
+            } else if n == 0 {
+                eof = true
+            }
+        }
+        #expect(received == block.count)
+        #expect(eof)
+        // Closed at once, or (bytes still unacknowledged at the EOF) lingering until this close.
+        cpe_close(h.member)
+        for _ in 0..<50 where h.core.openSessions > 0 { h.core.turn(maxWait: 2) }
+        #expect(h.core.openSessions == 0)
+        cpe_close(h.client)
+    }
+
     @Test("backpressure: a client that does not read gets at most one 64 KiB chunk held for it; reading drains it")
     func backpressure() throws {
         var h = try Self.start(halfClose: true)

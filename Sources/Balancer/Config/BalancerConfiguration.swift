@@ -18,8 +18,7 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// `worker_processes N;` in the main context: the number of event loops (threads); nil for
     /// `auto` or no directive (one per core).
     public var workerProcesses: Int?
-    /// `events { multi_accept on|off; }`, default on (nginx's is off). Not wired into the engine
-    /// yet: it always accepts a bounded batch of queued clients per wake-up, which is `on`.
+    /// `events { multi_accept on|off; }`, default on (nginx's is off): the engine's `multiAccept`.
     public var multiAccept = true
     /// `user USER [GROUP];` in the main context.
     public var user: UserConfiguration?

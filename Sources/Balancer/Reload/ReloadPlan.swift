@@ -57,6 +57,9 @@ enum ReloadPlan {
             if new.adminLimits != old.adminLimits {
                 steps.append(.setAdminLimits(new.adminLimits))
             }
+            if new.multiAccept != old.multiAccept {
+                steps.append(.setMultiAccept(new.multiAccept))
+            }
         }
         for server in oldListeners.ordered where newListeners.byKey[ProxyListener.key(for: server)] == nil {
             steps.append(.closeListener(key: ProxyListener.key(for: server)))

@@ -25,6 +25,9 @@ enum ReloadStep: Sendable, Equatable {
     case setAdminLimits(AdminLimits)
     /// `worker_connections`, applied by the engine's workers at accept.
     case setConnectionLimit(Int?)
+    /// `multi_accept` changed, applied by the workers from their next wake-up (the engine starts
+    /// with the first configuration's).
+    case setMultiAccept(Bool)
     /// A change that applies only after a restart: logged, not applied.
     case keep(KeptSetting)
 

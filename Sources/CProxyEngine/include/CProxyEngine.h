@@ -74,6 +74,8 @@ int cpe_local_address(int fd, struct sockaddr_storage *address);
 /// shutdown(SHUT_WR).
 int cpe_shutdown_write(int fd);
 void cpe_close(int fd);
+/// Bytes written to a socket that its peer has not acknowledged yet, sent or not (SIOCOUTQ); -errno.
+long cpe_unacknowledged(int fd);
 
 /// Text form of an address (inet_ntop) into `out` (at least 46 bytes); returns its length or -1.
 int cpe_address_text(const struct sockaddr_storage *address, char *out, int capacity);
