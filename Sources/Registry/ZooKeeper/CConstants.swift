@@ -1,8 +1,10 @@
 import CZooKeeper
+import Foundation
 
-// The C boundary's numbers: every result code, session state, event type, create flag and
-// permission bit of the C library is read here, by its C name, and turned into a Swift value.
-// No other file sees a C integer (CCallbacks.swift hands these values on).
+// The C boundary's values: every result code, session state, event type, create flag and
+// permission bit of the C library is read here, by its C name, and turned into a Swift value, and
+// the two values that go the other way (an ACL vector, an errno's text) are made here. No other
+// file sees a C integer (the callbacks in CallbackTable.swift hand these values on).
 
 extension ZooKeeperError.Code {
     /// Maps a C result code (`enum ZOO_ERRORS`).
@@ -106,4 +108,29 @@ extension NodeACL {
         case .entries(let list): list
         }
     }
+}
+
+func describeErrno(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+/// Builds a C ACL vector for the duration of `body` (the C library copies it while marshalling).
+func withACL<R>(_ acl: NodeACL, _ body: (UnsafePointer<ACL_vector>) -> R) -> R {
+    let entries = acl.entries
+    let items = UnsafeMutablePointer<ACL>.allocate(capacity: entries.count)
+    var strings: [UnsafeMutablePointer<CChar>?] = []
+    for (index, entry) in entries.enumerated() {
+        let scheme = strdup(entry.scheme)
+        let id = strdup(entry.id)
+        strings.append(scheme)
+        strings.append(id)
+        (items + index).initialize(to: ACL(perms: entry.permissions.rawValue, id: Id(scheme: scheme, id: id)))
+    }
+    defer {
+        items.deinitialize(count: entries.count)
+        items.deallocate()
+        for string in strings { free(string) }
+    }
+    var vector = ACL_vector(count: Int32(entries.count), data: items)
+    return withUnsafePointer(to: &vector) { body($0) }
 }

@@ -12,10 +12,10 @@ import MusterBase
 /// library: a request in flight when the connection drops fails with `.connectionLoss`.
 ///
 /// The layers, each in its own file: ``HandleOwner`` owns the C handle and runs every C call off
-/// the cooperative pool; ``CallbackTable`` (one per client) connects C callbacks to Swift;
-/// ``SessionMachine`` decides what a session event means; ``Chroot`` maps paths; this file carries
-/// out the machine's actions and offers the session API, and `ZooKeeperClient+Requests.swift` the
-/// requests. CConstants.swift and CCallbacks.swift are the C boundary.
+/// the cooperative pool; ``CallbackTable`` (one per client) and the C callbacks beside it connect
+/// C to Swift; ``SessionMachine`` decides what a session event means; ``Chroot`` maps paths; this
+/// file carries out the machine's actions and offers the session API, and
+/// `ZooKeeperClient+Requests.swift` the requests. CConstants.swift holds the C boundary's values.
 public final class ZooKeeperClient: Sendable {
     private struct Core {
         var machine = SessionMachine()
