@@ -127,7 +127,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         authFile = options.authFile
 
-        check = try HealthCheckSpec(options)
+        check = try HealthCheckSpec(options.check)
 
         guard let drain = DrainSignal.parse(options.drainSignal) else {
             let names = DrainSignal.allCases.map(\.rawValue).joined(separator: ", ")

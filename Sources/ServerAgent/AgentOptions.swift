@@ -11,9 +11,8 @@ public struct AgentOptions: Sendable, Equatable {
     public var sessionTimeout = "10s"
     /// Path of a file holding `user:password`; the secret itself is never a flag.
     public var authFile: String? = nil
-    public var checkSend: String? = nil
-    public var checkExpect: String? = nil
-    public var checkCommand: String? = nil
+    /// Which check runs: its flags are ``HealthCheckSpec``'s, with its rules.
+    public var check = HealthCheckSpec.Flags()
     public var interval = "1s"
     public var timeout = "500ms"
     public var rise = 2

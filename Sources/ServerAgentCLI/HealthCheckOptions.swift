@@ -29,9 +29,9 @@ struct HealthCheckOptions: ParsableArguments {
 
     /// Copies the flags into the options ``AgentConfiguration`` validates.
     func apply(to options: inout AgentOptions) {
-        options.checkSend = self.checkSend
-        options.checkExpect = self.checkExpect
-        options.checkCommand = self.checkCommand
+        options.check.send = self.checkSend
+        options.check.expect = self.checkExpect
+        options.check.command = self.checkCommand
         options.interval = self.interval
         options.timeout = self.timeout
         options.rise = self.rise

@@ -56,15 +56,15 @@ struct AgentConfigurationTests {
     @Test func metadataAndChecks() throws {
         let configuration = try AgentConfiguration(options {
             $0.meta = ["zone=a", "url=http://x/?a=b"]
-            $0.checkSend = "PING"
-            $0.checkExpect = "PONG"
+            $0.check.send = "PING"
+            $0.check.expect = "PONG"
             $0.weight = 5
         })
         #expect(configuration.metadata == ["zone": "a", "url": "http://x/?a=b"])
         #expect(configuration.check == .lineExchange(send: "PING", expect: "PONG"))
         #expect(configuration.weight == 5)
-        #expect(try AgentConfiguration(options { $0.checkExpect = "HELLO" }).check == .lineExchange(send: nil, expect: "HELLO"))
-        #expect(try AgentConfiguration(options { $0.checkCommand = "true" }).check == .command("true"))
+        #expect(try AgentConfiguration(options { $0.check.expect = "HELLO" }).check == .lineExchange(send: nil, expect: "HELLO"))
+        #expect(try AgentConfiguration(options { $0.check.command = "true" }).check == .command("true"))
     }
 
     @Test func rejectsBadOrInconsistentFlags() {
@@ -95,10 +95,10 @@ struct AgentConfigurationTests {
         #expect(problem { $0.interval = "0s" }?.flag == "--interval")
         #expect(problem { $0.timeout = "2s" }?.flag == "--timeout", "timeout longer than interval")
         #expect(problem { $0.sessionTimeout = "soon" }?.flag == "--session-timeout")
-        #expect(problem { $0.checkSend = "PING" }?.flag == "--check-send", "send without expect")
-        #expect(problem { $0.checkExpect = "" }?.flag == "--check-expect")
-        #expect(problem { $0.checkCommand = "true"; $0.checkExpect = "X" }?.flag == "--check-command")
-        #expect(problem { $0.checkCommand = "  " }?.flag == "--check-command")
+        #expect(problem { $0.check.send = "PING" }?.flag == "--check-send", "send without expect")
+        #expect(problem { $0.check.expect = "" }?.flag == "--check-expect")
+        #expect(problem { $0.check.command = "true"; $0.check.expect = "X" }?.flag == "--check-command")
+        #expect(problem { $0.check.command = "  " }?.flag == "--check-command")
         #expect(problem { $0.drainSignal = "KILL" }?.flag == "--drain-signal")
         #expect(problem { $0.authFile = "" }?.flag == "--auth-file")
         #expect(problem { $0.zookeeper = "" }?.flag == "--zookeeper")
