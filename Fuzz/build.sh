@@ -30,7 +30,7 @@ record=$(stage member-record "${BASE[@]}" \
     "$ROOT/Sources/Registry/MemberRecord.swift" "$ROOT/Sources/Registry/StrictJSON.swift" Targets/FuzzMemberRecord.swift)
 proxy=$(stage proxy-protocol "$ROOT"/Sources/ProxyProtocolCodec/*.swift Targets/FuzzProxyProtocol.swift)
 
-FLAGS=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -g -O -module-name Fuzzed -use-ld=lld)
+FLAGS=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -g -O -module-name Fuzzed -package-name Muster -use-ld=lld)
 
 # ProxyEngine's C shim, for the engine types the config reaches (addresses, the session record that
 # the log variables read): its header as a module and its one C file as an object in every target.
