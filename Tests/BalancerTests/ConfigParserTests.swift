@@ -265,6 +265,8 @@ struct ConfigParserTests {
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N, reuseport and proxy_protocol are supported); is a \";\" missing before it?"),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass nope; }\n}", line: 3, column: 36, message: "unknown upstream \"nope\""),
+        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass $server_port; }\n}", line: 3, column: 36, message: "variables in \"proxy_pass\" are not supported (\"$server_port\")"),
+        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass example.com:$remote_port; }\n}", line: 3, column: 36, message: "variables in \"proxy_pass\" are not supported"),
         BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; }\n  server { listen 8000; proxy_pass u; }\n}", line: 4, column: 12, message: "duplicate listen port 8000"),
         BadConfig(text: "stream {\n  upstream h { hash $remote_addr;\n    server 127.0.0.1:1;\n    server 127.0.0.1:2 backup; }\n  server { listen 1; proxy_pass h; }\n}", line: 4, column: 24, message: "does not support the \"backup\" parameter"),
         BadConfig(text: "stream {\n  upstream r { server 127.0.0.1:1; server 127.0.0.1:2 backup; random two; }\n  server { listen 1; proxy_pass r; }\n}", line: 2, column: 55, message: "does not support the \"backup\" parameter"),

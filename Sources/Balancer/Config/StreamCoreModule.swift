@@ -126,6 +126,11 @@ struct ServerContext {
         ConfigCommand("proxy_pass") { server, directive, reader throws(ConfigError) in
             let name = directive.arguments[0]
             if server.upstreams[name.text] == nil {
+                // nginx takes variables here (`proxy_pass $upstream;`, `host:$port`); Muster picks
+                // from a group known when the config is read, so it says that rather than "unknown".
+                guard !name.text.contains("$") else {
+                    throw reader.error(name, "variables in \"proxy_pass\" are not supported (\"\(ConfigError.shown(name.text))\"): name an upstream or HOST:PORT")
+                }
                 guard name.text.contains(":") else {
                     throw reader.error(name, "unknown upstream \"\(ConfigError.shown(name.text))\" in \"proxy_pass\"")
                 }
