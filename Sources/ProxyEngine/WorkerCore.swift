@@ -273,12 +273,10 @@ struct WorkerCore {
         let endpoint = route.edge == nil ? nil : ProxyProtocolEndpoint(socketAddress: address)
         var client = RecordAddress()
         var server = RecordAddress()
-        let pickKey = route.pickKey
-        let returns = route.edge?.returnValue
-        if route.sessionLog != nil || route.errorLog != nil || pickKey != nil || returns != nil {
+        if route.keepsRecord {
             client = RecordAddress(address)
-            if route.sessionLog?.needsServerAddress == true || pickKey?.needsServerAddress == true
-                || returns?.needsServerAddress == true
+            if route.sessionLog?.needsServerAddress == true || route.pickKey?.needsServerAddress == true
+                || route.edge?.returnValue?.needsServerAddress == true
             {
                 var local = sockaddr_storage()
                 if cpe_local_address(fd, &local) > 0 {
