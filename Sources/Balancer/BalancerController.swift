@@ -156,7 +156,7 @@ actor BalancerController {
             }
             do {
                 errorLogs[key] = try self.accessLogs.errorLog(
-                    for: server.errorLogs.isEmpty ? new.errorLogs : server.errorLogs,
+                    for: new.errorLogs(for: server),
                     message: SessionMessage(listen: key, upstream: server.proxyPass, zones: server.edge?.limits.map(\.zone.name) ?? []))
             } catch {
                 throw BalancerError.cannotOpenErrorLog(error)

@@ -77,10 +77,14 @@ public struct RouteSettings: Sendable, Equatable {
     public var nextUpstreamTimeout: Int64
     /// Whether `pick` needs the client's address (hash balancing).
     public var needsClientAddress: Bool
+    /// `proxy_buffer_size`: the most one read takes and the most queued for a side before its peer
+    /// pauses (`SessionState.bufferLimit`, at most `SessionState.backpressureLimit`).
+    public var bufferSize: Int
 
     public init(
         connectTimeout: Int64, idleTimeout: Int64, halfClose: Bool, tcpNoDelay: Bool = true, nextUpstream: Bool = true,
-        nextUpstreamTries: Int = 0, nextUpstreamTimeout: Int64 = 0, needsClientAddress: Bool = false
+        nextUpstreamTries: Int = 0, nextUpstreamTimeout: Int64 = 0, needsClientAddress: Bool = false,
+        bufferSize: Int = SessionState.backpressureLimit
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -90,6 +94,7 @@ public struct RouteSettings: Sendable, Equatable {
         self.nextUpstreamTries = nextUpstreamTries
         self.nextUpstreamTimeout = nextUpstreamTimeout
         self.needsClientAddress = needsClientAddress
+        self.bufferSize = bufferSize
     }
 }
 

@@ -44,7 +44,7 @@ extension PerSide {
 ///   and then a FIN, and is read and dropped until its own EOF (at most `lingerLimit`), so closing it
 ///   never resets a peer that may still be reading.
 /// - An error (reset) on a side closes it at once; its peer gets what is queued for it, then a close.
-/// - A side is read only while its peer has less than `backpressureLimit` bytes queued.
+/// - A side is read only while its peer has less than `bufferLimit` bytes queued.
 public struct SessionState: Sendable, Equatable, PerSide {
     public enum Phase: Sendable, Equatable {
         case connecting
@@ -89,6 +89,8 @@ public struct SessionState: Sendable, Equatable, PerSide {
         case none
     }
 
+    /// The most a side may have queued for it before its peer is no longer read, unless the listener
+    /// sets `proxy_buffer_size` (`bufferLimit`): the size of a pool chunk.
     public static let backpressureLimit = 64 * 1024
     /// How long the peer of a side that ended the session may take to send its own EOF (ms).
     public static let lingerLimit: Int64 = 5_000
@@ -99,15 +101,20 @@ public struct SessionState: Sendable, Equatable, PerSide {
     public let halfClose: Bool
     /// `proxy_timeout` in ms, 0 = none.
     public let idleTimeout: Int64
+    /// How many bytes one read takes and how many may wait for a side before its peer is no longer
+    /// read: nginx's `proxy_buffer_size` (the size of its buffer per direction), at most
+    /// `backpressureLimit`.
+    public let bufferLimit: Int
     public private(set) var lastActivity: Int64
     /// When the current connect attempt times out (0 = none).
     public private(set) var connectDeadline: Int64 = 0
     public internal(set) var client = SideState()
     public internal(set) var upstream = SideState()
 
-    public init(halfClose: Bool, idleTimeout: Int64, now: Int64) {
+    public init(halfClose: Bool, idleTimeout: Int64, bufferLimit: Int = SessionState.backpressureLimit, now: Int64) {
         self.halfClose = halfClose
         self.idleTimeout = idleTimeout
+        self.bufferLimit = min(max(1, bufferLimit), Self.backpressureLimit)
         self.lastActivity = now
     }
 
@@ -137,7 +144,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
         guard !this.inputClosed, !this.closed, !this.closeQueued else { return false }
         if this.lingering { return true }
         let peer = self[side.peer]
-        return !peer.closed && !peer.closeQueued && !peer.finQueued && peer.pending < Self.backpressureLimit
+        return !peer.closed && !peer.closeQueued && !peer.finQueued && peer.pending < self.bufferLimit
     }
 
     /// Whether what is read from `side` is dropped (a lingering side).

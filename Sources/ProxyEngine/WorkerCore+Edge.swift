@@ -42,8 +42,14 @@ extension WorkerCore {
         switch ProxyProtocol.parse(UnsafeRawBufferPointer(start: self.readBuffer, count: count)) {
         case .incomplete:
             // The next bytes bring a new edge; an EOF after a partial header ends it.
-            if failed || self.sessions[slot].client.eofSeen { self.refuse(slot, .badRequest) }
+            if failed || self.sessions[slot].client.eofSeen {
+                self.report(slot, .badProxyHeader, .error)
+                self.refuse(slot, .badRequest)
+            }
         case .invalid:
+            // nginx's `broken header` (error), without the bytes: an event is fixed-size data made
+            // on the data path, and the bytes are the client's, untrusted.
+            self.report(slot, .badProxyHeader, .error)
             self.refuse(slot, .badRequest)
         case .header(let header):
             guard cpe_read(fd, self.readBuffer, UInt(header.length)) == header.length else {

@@ -315,7 +315,7 @@ struct WorkerCore {
             self.records.ensure(slot, filler: SessionRecord())
             self.records[slot] = record
         }
-        session.state = SessionState(halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, now: self.now)
+        session.state = SessionState(halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, bufferLimit: settings.bufferSize, now: self.now)
         session.client.fd = fd
         self.links[Int(slot)] = SessionLinks(route: route, counters: route.counters, clientAddress: clientAddress)
         self.links[Int(slot)].clientEndpoint = clientEndpoint
@@ -660,7 +660,8 @@ struct WorkerCore {
     private mutating func timerFired(_ slot: Int32) {
         guard self.sessions[slot].inUse else { return }
         if self.sessions[slot].readingHeader {
-            // proxy_protocol_timeout: no complete header in time.
+            // proxy_protocol_timeout: no complete header in time (nginx: `client timed out`, info).
+            self.report(slot, .badProxyHeader, .info, error: ETIMEDOUT)
             self.refuse(slot, .badRequest)
             return
         }
@@ -717,7 +718,8 @@ struct WorkerCore {
     }
 
     /// Reads `source` and writes what it read to its peer, straight from the worker's read buffer;
-    /// what the peer does not take goes to a pool chunk (up to 64 KiB, then reading pauses).
+    /// what the peer does not take goes to a pool chunk (up to the session's `bufferLimit`, 64 KiB
+    /// unless `proxy_buffer_size` says less, then reading pauses).
     private mutating func pump(_ slot: Int32, from source: Side) {
         let target = source.peer
         var reads = 0
@@ -731,8 +733,9 @@ struct WorkerCore {
             reads += 1
             let fd = self.sessions[slot][source].fd
             let discard = self.sessions[slot].state.discards(source)
+            let limit = self.sessions[slot].state.bufferLimit
             var into = self.readBuffer
-            var room = self.readBufferSize
+            var room = min(self.readBufferSize, limit)
             let chunk = self.sessions[slot][target].buffer
             if !discard && chunk >= 0 {
                 // The peer is behind: read after what already waits for it.
@@ -745,8 +748,8 @@ struct WorkerCore {
                     self.sessions[slot][target] = io
                 }
                 into = base + io.end
-                room = BufferPool.chunkSize - io.end
-                if room == 0 { return }
+                room = min(BufferPool.chunkSize, limit) - io.end
+                if room <= 0 { return }
             }
             let count = cpe_read(fd, into, UInt(room))
             if count > 0 {

@@ -34,7 +34,7 @@ struct ConfigUpstreamDirectivesTests {
         #expect(configuration.serverPositions["backend.example:6001"]?.map { [$0.line, $0.column] } == [[5, 38]])
     }
 
-    @Test("proxy_buffer_size: nginx's 16k by default, set in stream or server")
+    @Test("proxy_buffer_size: unset by default (the engine's 64 KiB), set in stream or server")
     func bufferSize() throws {
         let configuration = try BalancerConfiguration.parse("""
             stream {
@@ -45,7 +45,7 @@ struct ConfigUpstreamDirectivesTests {
             }
             """, file: "b.conf")
         #expect(configuration.listeners.map(\.bufferSize) == [32 * 1024, 4096])
-        #expect(ListenerConfiguration(listenPort: 1, proxyPass: "u").bufferSize == 16 * 1024)
+        #expect(ListenerConfiguration(listenPort: 1, proxyPass: "u").bufferSize == nil)
     }
 
     @Test("proxy_connect_timeout 0 and proxy_timeout 0 are taken, as nginx takes them (nginx-tests' stream_status_variable.t)")

@@ -170,4 +170,23 @@ struct ReloadPlanTests {
             return false
         }
     }
+
+    @Test("a main error_log that changed retargets the listeners that inherit it, not those with their own")
+    func mainErrorLog() throws {
+        func config(_ main: String) throws -> BalancerConfiguration {
+            try BalancerConfiguration.parse(
+                """
+                error_log \(main) info;
+                stream {
+                  upstream a { server 127.0.0.1:1; }
+                  server { listen 8000; proxy_pass a; }
+                  server { listen 8001; proxy_pass a; error_log /var/log/own.log; }
+                }
+                """, file: "plan.conf")
+        }
+        let old = try config("/var/log/a.log")
+        let new = try config("/var/log/b.log")
+        #expect(try ReloadPlan.steps(from: old, to: new) == [.retargetListener(new.listeners[0])])
+        #expect(try ReloadPlan.steps(from: old, to: old).isEmpty)
+    }
 }

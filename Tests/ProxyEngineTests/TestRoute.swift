@@ -11,6 +11,7 @@ final class TestRoute: ProxyRoute, @unchecked Sendable {
     let edge: SessionEdge?
     var address: EngineAddress
     var sessionLog: SessionLog?
+    var errorLog: SessionErrorLog?
     /// false: every pick finds no live member.
     var hasMembers: Bool
     /// How many tries a session's record keeps (the engine's default: all).

@@ -195,6 +195,8 @@ struct WorkerEdgeTests {
     @Test("a broken header, an EOF inside one and no header before proxy_protocol_timeout each close the client: 400, no upstream")
     func badHeaders() throws {
         var scene = try Scene(SessionEdge(readsProxyProtocol: true, proxyProtocolTimeout: 50))
+        let errors = SessionErrorLog(workers: 1, level: .info)
+        scene.route.errorLog = errors
         let broken = scene.client(from: nil)
         Self.write(broken, Self.bytes("GET / HTTP/1.0\r\n\r\n"))
         #expect(scene.read(broken, 0).eof)
@@ -206,6 +208,12 @@ struct WorkerEdgeTests {
         #expect(scene.read(silent, 0).eof)
         #expect(scene.route.picks == 0)
         #expect(scene.core.openSessions == 0)
+        // nginx's `broken header` (error) twice, then `client timed out` (info, ETIMEDOUT).
+        var reported: [String] = []
+        errors.drain { event in
+            if event.kind != .clientConnected { reported.append("\(event.kind) \(event.level) \(event.error)") }
+        }
+        #expect(reported == ["badProxyHeader error 0", "badProxyHeader error 0", "badProxyHeader info \(ETIMEDOUT)"])
         scene.close(broken, cut, silent, scene.listener)
     }
 

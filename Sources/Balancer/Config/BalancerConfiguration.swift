@@ -58,6 +58,13 @@ public struct BalancerConfiguration: Sendable, Equatable {
         upstreams.first { $0.name == name }
     }
 
+    /// Where the messages about `listener`'s sessions go: its own `error_log` (server, else
+    /// `stream {}`), else the main context's, as nginx's `error_log` is inherited. Empty: the
+    /// balancer's own log.
+    public func errorLogs(for listener: ListenerConfiguration) -> [ErrorLogConfiguration] {
+        listener.errorLogs.isEmpty ? self.errorLogs : listener.errorLogs
+    }
+
     /// Config files larger than this are refused (a real one is a few KiB; this stops `/dev/zero`).
     public static let maximumFileSize = 4 * 1024 * 1024
 

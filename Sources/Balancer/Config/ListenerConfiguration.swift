@@ -33,14 +33,13 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var acceptRate: AcceptRate?
     /// PROXY protocol, realip, allow/deny and limit_conn; nil (the default) for none.
     public var edge: EdgeConfiguration?
-    /// `proxy_buffer_size`, nginx's default 16k: accepted and kept; the engine reads into one
-    /// 64 KiB buffer per worker and holds at most `SessionState.backpressureLimit` pending per
-    /// side whatever it says (docs/config.md).
-    public var bufferSize = ListenerConfiguration.defaultBufferSize
-    public static let defaultBufferSize = 16 * 1024
+    /// `proxy_buffer_size`, nil when the config does not set it. Set, one read of a side takes at
+    /// most that many bytes and reading stops while that many wait for its peer, as nginx's buffer
+    /// per direction does (capped at the engine's 64 KiB chunk). Unset, the engine's 64 KiB, not
+    /// nginx's 16k: fewer reads per byte, and the same pause under backpressure (docs/config.md).
+    public var bufferSize: Int?
     /// `error_log` of the server block (else of `stream {}`): where the messages about this
-    /// listener's sessions are to go; empty: the balancer's own log. Not routed yet: they go to
-    /// the balancer's own log whatever this says.
+    /// listener's sessions go; empty: the main context's (`BalancerConfiguration.errorLogs(for:)`).
     public var errorLogs: [ErrorLogConfiguration] = []
     /// `access_log` of the server block (else of `stream {}`): one line per session, written at
     /// its close; empty for none (nginx's default).

@@ -50,6 +50,6 @@ struct ProxySettings {
         listener.nextUpstreamTimeout = nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero
         listener.tcpNoDelay = tcpNoDelay ?? defaults.tcpNoDelay ?? true
         listener.halfClose = halfClose ?? defaults.halfClose ?? false
-        listener.bufferSize = bufferSize ?? defaults.bufferSize ?? ListenerConfiguration.defaultBufferSize
+        listener.bufferSize = bufferSize ?? defaults.bufferSize
     }
 }

@@ -31,7 +31,8 @@ final class PoolRoute: ProxyRoute {
             nextUpstream: server.nextUpstream,
             nextUpstreamTries: server.nextUpstreamTries,
             nextUpstreamTimeout: Self.milliseconds(server.nextUpstreamTimeout),
-            needsClientAddress: target.upstream.pool.configuration.method.algorithm.needsClientAddress)
+            needsClientAddress: target.upstream.pool.configuration.method.algorithm.needsClientAddress,
+            bufferSize: server.bufferSize ?? SessionState.backpressureLimit)
     }
 
     /// The engine's evaluator for a `hash KEY` template. A key with bytes outside ASCII (only

@@ -39,8 +39,11 @@ enum ReloadPlan {
         }
         for server in newListeners.ordered {
             let key = ProxyListener.key(for: server)
-            guard let before = oldListeners.byKey[key] else { continue }
-            if before != server || reconfigured.contains(server.proxyPass) {
+            guard let before = oldListeners.byKey[key], let old else { continue }
+            // A main `error_log` that changed re-points the listeners that inherit it.
+            if before != server || reconfigured.contains(server.proxyPass)
+                || old.errorLogs(for: before) != new.errorLogs(for: server)
+            {
                 steps.append(.retargetListener(server))
             }
             if before.backlog != server.backlog {
