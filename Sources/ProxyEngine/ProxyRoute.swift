@@ -80,11 +80,15 @@ public struct RouteSettings: Sendable, Equatable {
     /// `proxy_buffer_size`: the most one read takes and the most queued for a side before its peer
     /// pauses (`SessionState.bufferLimit`, at most `SessionState.backpressureLimit`).
     public var bufferSize: Int
+    /// `proxy_upload_rate` and `proxy_download_rate`: bytes per second read from the client and
+    /// from the member, 0 = no limit.
+    public var uploadRate: Int
+    public var downloadRate: Int
 
     public init(
         connectTimeout: Int64, idleTimeout: Int64, halfClose: Bool, tcpNoDelay: Bool = true, nextUpstream: Bool = true,
         nextUpstreamTries: Int = 0, nextUpstreamTimeout: Int64 = 0, needsClientAddress: Bool = false,
-        bufferSize: Int = SessionState.backpressureLimit
+        bufferSize: Int = SessionState.backpressureLimit, uploadRate: Int = 0, downloadRate: Int = 0
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -95,6 +99,8 @@ public struct RouteSettings: Sendable, Equatable {
         self.nextUpstreamTimeout = nextUpstreamTimeout
         self.needsClientAddress = needsClientAddress
         self.bufferSize = bufferSize
+        self.uploadRate = uploadRate
+        self.downloadRate = downloadRate
     }
 }
 

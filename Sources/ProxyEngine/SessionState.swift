@@ -67,6 +67,13 @@ public struct SessionState: Sendable, Equatable, PerSide {
         public var closed = false
         /// When a lingering or flushing side is closed regardless (0 = none).
         public var closeDeadline: Int64 = 0
+        /// How fast this side is read, bytes per second (0 = no limit): `proxy_upload_rate` for the
+        /// client, `proxy_download_rate` for the member.
+        public var rate = 0
+        /// Bytes read from this side while it has a rate.
+        public var received: Int64 = 0
+        /// While reading this side waits for its rate (0 = it does not).
+        public var delayedUntil: Int64 = 0
     }
 
     /// What the worker does next for this session.
@@ -85,6 +92,8 @@ public struct SessionState: Sendable, Equatable, PerSide {
         case idle
         /// A lingering or flushing side ran out of time: it closes now.
         case closeNow(Side)
+        /// A side that waited for its rate may be read again.
+        case readAgain
         /// No timer is needed.
         case none
     }
@@ -106,16 +115,26 @@ public struct SessionState: Sendable, Equatable, PerSide {
     /// `backpressureLimit`.
     public let bufferLimit: Int
     public private(set) var lastActivity: Int64
+    /// When the member was connected: where the rates' seconds count from, as nginx's `start_sec`.
+    public private(set) var start: Int64 = 0
     /// When the current connect attempt times out (0 = none).
     public private(set) var connectDeadline: Int64 = 0
     public internal(set) var client = SideState()
     public internal(set) var upstream = SideState()
 
-    public init(halfClose: Bool, idleTimeout: Int64, bufferLimit: Int = SessionState.backpressureLimit, now: Int64) {
+    /// - Parameters:
+    ///   - uploadRate: `proxy_upload_rate`, bytes per second read from the client (0 = no limit).
+    ///   - downloadRate: `proxy_download_rate`, bytes per second read from the member (0 = no limit).
+    public init(
+        halfClose: Bool, idleTimeout: Int64, bufferLimit: Int = SessionState.backpressureLimit,
+        uploadRate: Int = 0, downloadRate: Int = 0, now: Int64
+    ) {
         self.halfClose = halfClose
         self.idleTimeout = idleTimeout
         self.bufferLimit = min(max(1, bufferLimit), Self.backpressureLimit)
         self.lastActivity = now
+        self.client.rate = max(0, uploadRate)
+        self.upstream.rate = max(0, downloadRate)
     }
 
     // MARK: Connecting
@@ -133,6 +152,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
         self.phase = .established
         self.connectDeadline = 0
         self.lastActivity = now
+        self.start = now
     }
 
     // MARK: Data
@@ -143,6 +163,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
         let this = self[side]
         guard !this.inputClosed, !this.closed, !this.closeQueued else { return false }
         if this.lingering { return true }
+        if this.delayedUntil > 0 { return false }
         let peer = self[side.peer]
         return !peer.closed && !peer.closeQueued && !peer.finQueued && peer.pending < self.bufferLimit
     }
@@ -152,9 +173,32 @@ public struct SessionState: Sendable, Equatable, PerSide {
         self[side].lingering
     }
 
-    /// Bytes came from `side`: the connection is not idle.
-    public mutating func received(from side: Side, now: Int64) {
+    /// Bytes came from `side`: the connection is not idle. A side with a rate then waits as long as
+    /// those bytes take at that rate, as nginx's `ngx_stream_proxy_process` delays its read event.
+    public mutating func received(from side: Side, count: Int = 0, now: Int64) {
         self.lastActivity = now
+        let rate = self[side].rate
+        guard rate > 0, !self[side].lingering else { return }
+        self[side].received += Int64(count)
+        let delay = Int64(count) * 1_000 / Int64(rate)
+        if delay > 0 {
+            self[side].delayedUntil = now + delay
+        }
+    }
+
+    /// How many bytes the next read of `side` may take (`Int.max`: no limit): what its rate allows
+    /// since the session began, counted in whole seconds plus the current one, as nginx counts it
+    /// (`rate * (now - start_sec + 1) - received`). 0: nothing now; the side waits until what it
+    /// took is paid for (`delayedUntil`, a deadline of the session's timer).
+    public mutating func readRoom(_ side: Side, now: Int64) -> Int {
+        let rate = Int64(self[side].rate)
+        guard rate > 0, !self[side].lingering else { return .max }
+        let limit = rate * ((now - self.start) / 1_000 + 1) - self[side].received
+        if limit <= 0 {
+            self[side].delayedUntil = now + (-limit * 1_000 / rate + 1)
+            return 0
+        }
+        return Int(clamping: limit)
     }
 
     /// Bytes queued for `side` (written to it later, when it is writable).
@@ -325,6 +369,8 @@ public struct SessionState: Sendable, Equatable, PerSide {
             if !self.upstream.closed && (self.upstream.closeQueued || self.upstream.lingering) {
                 consider(self.upstream.closeDeadline)
             }
+            consider(self.client.delayedUntil)
+            consider(self.upstream.delayedUntil)
             return nearest
         }
     }
@@ -344,6 +390,11 @@ public struct SessionState: Sendable, Equatable, PerSide {
                 return .connectTimedOut
             }
         case .established:
+            var readAgain = false
+            for side in Side.both where self[side].delayedUntil > 0 && now >= self[side].delayedUntil {
+                self[side].delayedUntil = 0
+                readAgain = true
+            }
             for side in Side.both {
                 let this = self[side]
                 if !this.closed, this.closeQueued || this.lingering, this.closeDeadline > 0, now >= this.closeDeadline {
@@ -356,6 +407,9 @@ public struct SessionState: Sendable, Equatable, PerSide {
             if self.idleTimeout > 0 && !self.ending && now >= self.lastActivity + self.idleTimeout {
                 self.abort()
                 return .idle
+            }
+            if readAgain {
+                return .readAgain
             }
         }
         return self.deadline().map { .rearm($0) } ?? .none

@@ -315,7 +315,9 @@ struct WorkerCore {
             self.records.ensure(slot, filler: SessionRecord())
             self.records[slot] = record
         }
-        session.state = SessionState(halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, bufferLimit: settings.bufferSize, now: self.now)
+        session.state = SessionState(
+            halfClose: settings.halfClose, idleTimeout: settings.idleTimeout, bufferLimit: settings.bufferSize,
+            uploadRate: settings.uploadRate, downloadRate: settings.downloadRate, now: self.now)
         session.client.fd = fd
         self.links[Int(slot)] = SessionLinks(route: route, counters: route.counters, clientAddress: clientAddress)
         self.links[Int(slot)].clientEndpoint = clientEndpoint
@@ -674,6 +676,8 @@ struct WorkerCore {
             self.settle(slot)
         case .closeNow:
             self.settle(slot)
+        case .readAgain:
+            self.resume(slot)
         case .rearm(let deadline):
             self.timers.schedule(slot, at: deadline)
         case .none:
@@ -751,6 +755,12 @@ struct WorkerCore {
                 room = min(BufferPool.chunkSize, limit) - io.end
                 if room <= 0 { return }
             }
+            if !discard {
+                // proxy_upload_rate / proxy_download_rate: 0 leaves the side waiting for its timer.
+                let allowed = self.sessions[slot].state.readRoom(source, now: self.now)
+                if allowed == 0 { return }
+                room = min(room, allowed)
+            }
             let count = cpe_read(fd, into, UInt(room))
             if count > 0 {
                 if count < room && !self.sessions[slot][source].eofSeen {
@@ -761,7 +771,7 @@ struct WorkerCore {
                 if self.sessions[slot].recording {
                     self.recordReceived(slot, from: source, count)
                 }
-                self.sessions[slot].state.received(from: source, now: self.now)
+                self.sessions[slot].state.received(from: source, count: count, now: self.now)
                 self.links[Int(slot)].counters?.add(source == .client ? .bytesIn : .bytesOut, count, worker: self.index)
                 if chunk >= 0 {
                     self.sessions[slot][target].end += count
