@@ -22,25 +22,6 @@ struct AcceptRateConfigTests {
         #expect(try Self.parse("accept_rate 1000000 burst=0;").listeners.first?.acceptRate == AcceptRate(rate: 1_000_000, burst: 0))
     }
 
-    @Test("bad accept_rate names file:line:column", arguments: [
-        ("accept_rate 0;", 17, "invalid accept_rate \"0\": expected a whole number from 1 to 1000000"),
-        ("accept_rate 1000001;", 17, "invalid accept_rate \"1000001\""),
-        ("accept_rate fast;", 17, "invalid accept_rate \"fast\""),
-        ("accept_rate -5;", 17, "invalid accept_rate \"-5\""),
-        ("accept_rate burst=5;", 17, "\"accept_rate\" takes the rate first"),
-        ("accept_rate 10 burst=-1;", 20, "invalid burst \"-1\""),
-        ("accept_rate 10 burst=2000000;", 20, "invalid burst \"2000000\""),
-        ("accept_rate 10 limit=3;", 20, "invalid parameter \"limit=3\" in \"accept_rate\" (only burst=N)"),
-        ("accept_rate 10 burst;", 20, "invalid parameter \"burst\" in \"accept_rate\""),
-        ("accept_rate 10 proxy_timeout;", 20, "is a \";\" missing before it?"),
-        ("accept_rate;", 5, "invalid number of arguments in \"accept_rate\" directive"),
-        ("accept_rate 1 burst=1 x;", 5, "invalid number of arguments in \"accept_rate\" directive"),
-        ("accept_rate 10; accept_rate 20;", 21, "\"accept_rate\" directive is duplicate"),
-    ])
-    func bad(line: String, column: Int, message: String) {
-        expectRejected(Self.text(line), file: "a.conf", line: 4, column: column, message: message)
-    }
-
     @Test("not a stream-level or upstream directive")
     func elsewhere() {
         #expect(throws: ConfigError.self) {

@@ -35,32 +35,6 @@ struct AccessLogConfigTests {
         #expect(try Self.logs(stream: Self.format + " access_log off;", "") == [[], []])
     }
 
-    @Test("bad log directives name file:line:column", arguments: [
-        ("access_log /var/log/a.log;", 5, "log format is not specified"),
-        ("access_log /var/log/a.log nosuch;", 31, "unknown log format \"nosuch\""),
-        ("access_log /var/log/a.log basic buffer=0;", 37, "invalid buffer size \"0\""),
-        ("access_log /var/log/a.log basic buffer=1k flush=0;", 47, "invalid flush time \"0\""),
-        ("access_log /var/log/a.log basic flush=1s;", 5, "no buffer is defined"),
-        ("access_log /var/log/a.log basic gzip;", 37, "gzip access logs are not supported"),
-        ("access_log /var/log/a.log basic if=$nosuch;", 40, "unknown \"nosuch\" variable"),
-        ("access_log syslog:server=127.0.0.1 basic;", 16, "syslog is not supported"),
-        ("access_log /var/log/$status.log basic;", 16, "variables in an access_log path"),
-        ("access_log off basic;", 20, "invalid parameter \"basic\""),
-        ("access_log /var/log/a.log basic buffer=1k buffer=2k;", 47, "duplicate parameter \"buffer\""),
-    ])
-    func bad(line: String, column: Int, message: String) {
-        expectRejected(Self.text(stream: Self.format, line), file: "a.conf", line: 5, column: column, message: message)
-    }
-
-    @Test("bad log_format names file:line:column", arguments: [
-        ("log_format basic '$remote_addr';", 12, "duplicate \"log_format\" name \"basic\""),
-        ("log_format b escape=xml '$remote_addr';", 14, "unknown log format escaping \"xml\""),
-        ("log_format b 'x $nosuch';", 16, "unknown \"nosuch\" variable"),
-    ])
-    func badFormat(line: String, column: Int, message: String) {
-        expectRejected(Self.text(stream: Self.format + " " + line), file: "a.conf", line: 3, column: column + Self.format.count + 3, message: message)
-    }
-
     @Test("log_format in a server is refused")
     func formatInServer() {
         expectRejected(Self.text(Self.format), file: "a.conf", line: 5, column: 5, message: "unknown or unsupported directive \"log_format\" in \"server\"")

@@ -23,38 +23,6 @@ struct ConfigValidationTests {
         }
     }
 
-    @Test("rejected with their position", arguments: [
-        // a ZooKeeper host without a port: run's client refuses it, so check does
-        ("stream { upstream u { zookeeper zk1 path=/p; } server { listen 1; proxy_pass u; } }", 33, "a port is required"),
-        ("stream { upstream u { zookeeper zk1:2181,zk2 path=/p; } server { listen 1; proxy_pass u; } }", 33, "a port is required"),
-        ("stream { upstream u { zookeeper h:+1 path=/p; } server { listen 1; proxy_pass u; } }", 33, "invalid ZooKeeper host"),
-        ("stream { upstream u { zookeeper h:1// path=/p; } server { listen 1; proxy_pass u; } }", 33, "invalid chroot"),
-        ("stream { upstream u { zookeeper h:1/a/.. path=/p; } server { listen 1; proxy_pass u; } }", 33, "invalid chroot"),
-        ("stream { \(upstream) server { listen 256.256.256.256:5; proxy_pass u; } }", 61, "an IP address is required"),
-        ("stream { \(upstream) server { listen localhost:5; proxy_pass u; } }", 61, "an IP address is required"),
-        ("stream { \(upstream) admin localhost:5; server { listen 6; proxy_pass u; } }", 51, "an IP address is required"),
-        ("stream { \(upstream) admin \"127.0.0.1\\\\0:5\"; server { listen 6; proxy_pass u; } }", 51, "an IP address is required"),
-        ("stream { \(upstream) admin \"127.0.0.1\u{0}:5\"; server { listen 6; proxy_pass u; } }", 51, "U+0000"),
-        ("stream { upstream u { zookeeper h:1 \"path=/p\u{1}\"; } server { listen 1; proxy_pass u; } }", 37, "U+0001"),
-        ("stream { upstream u { zookeeper h:1 path=/p \"auth_file=/a\u{7F}\"; } server { listen 1; proxy_pass u; } }", 45, "U+007F"),
-        ("stream { upstream u { zookeeper h:1 path=/p \"auth_file=/a\\nb\"; } server { listen 1; proxy_pass u; } }", 45, "U+000A"),
-        ("stream { upstream \"u\u{202E}\" { server 127.0.0.1:1; } server { listen 1; proxy_pass u; } }", 19, "U+202E"),
-        // names, paths and hosts take no control character, even where a string value (return) would
-        ("pid \"/run/a\nb.pid\"; stream { \(upstream) server { listen 1; proxy_pass u; } }", 5, "U+000A"),
-        ("include \"a\u{1}.conf\"; stream { \(upstream) server { listen 1; proxy_pass u; } }", 9, "U+0001"),
-        ("stream { log_format \"f\u{0}\" x; \(upstream) server { listen 1; proxy_pass u; } }", 21, "U+0000"),
-        ("stream { upstream u { server \"127.0.0.1:1\n\"; } server { listen 1; proxy_pass u; } }", 30, "U+000A"),
-        ("stream { \(upstream) server { listen 1; proxy_pass \"u\t\"; } }", 75, "unknown upstream \"u\\t\""),
-        ("stream { upstream u { zookeeper h:1 path=/svc/..; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
-        ("stream { upstream u { zookeeper h:1 path=/svc/./x; } server { listen 1; proxy_pass u; } }", 37, "\"..\" segments"),
-        ("stream { upstream u { zookeeper h:1 path=/; } server { listen 1; proxy_pass u; } }", 37, "the root cannot be a service path"),
-        ("stream { \(upstream) server { listen [::1]:5; proxy_pass u; } server { listen [0:0::1]:5; proxy_pass u; } }", 95, "duplicate listen port 5"),
-        ("stream { upstream u { server exa_mple:1; } server { listen 1; proxy_pass u; } }", 30, "expected an IP address or a DNS name"),
-    ] as [(String, Int, String)])
-    func rejected(text: String, column: Int, message: String) {
-        expectRejected(text, file: "v.conf", line: 1, column: column, message: message)
-    }
-
     @Test("string values take newlines and control characters, as nginx: a multi-line return, log_format's strings joined")
     func stringValues() throws {
         let text = """

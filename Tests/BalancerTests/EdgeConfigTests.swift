@@ -50,33 +50,6 @@ struct EdgeConfigTests {
         #expect(plain.limitLogLevel == .error)
     }
 
-    @Test("bad edge directives name file:line:column", arguments: [
-        ("allow 10.0.0.300;", 11, "invalid address or CIDR \"10.0.0.300\""),
-        ("deny 10.0.0.0/33;", 10, "invalid address or CIDR"),
-        ("set_real_ip_from example.com;", 22, "invalid address or CIDR"),
-        ("limit_conn nozone 1;", 16, "unknown limit_conn_zone \"nozone\""),
-        ("limit_conn addr 0;", 21, "invalid number of connections \"0\""),
-        ("limit_conn addr 1; limit_conn addr 2;", 24, "\"limit_conn addr\" is duplicate"),
-        ("limit_conn_log_level loud;", 26, "invalid value \"loud\" in \"limit_conn_log_level\""),
-        ("proxy_protocol yes;", 20, "it must be \"on\" or \"off\""),
-        ("proxy_protocol_timeout -1;", 28, "proxy_protocol_timeout"),
-    ])
-    func bad(line: String, column: Int, message: String) {
-        expectRejected(
-            Self.text(stream: "limit_conn_zone $binary_remote_addr zone=addr:64k;", line), file: "a.conf", line: 5, column: column,
-            message: message)
-    }
-
-    @Test("bad limit_conn_zone names file:line:column", arguments: [
-        ("limit_conn_zone $host zone=a:1m;", 19, "limit_conn_zone key \"$host\" is not supported"),
-        ("limit_conn_zone $remote_addr zone=a;", 32, "invalid zone \"zone=a\""),
-        ("limit_conn_zone $remote_addr zone=a:1k;", 32, "invalid zone size \"1k\""),
-        ("limit_conn_zone $remote_addr zone=a:1m; limit_conn_zone $remote_addr zone=a:2m;", 72, "duplicate zone \"a\""),
-    ])
-    func badZone(line: String, column: Int, message: String) {
-        expectRejected(Self.text(stream: line, ""), file: "a.conf", line: 3, column: column, message: message)
-    }
-
     @Test("return VALUE: a server without proxy_pass, its template on every listen, bound to the empty (return) group")
     func returnValue() throws {
         let text = "stream {\n  server { listen 8000; listen 8001; return '$remote_addr:${remote_port}!$connection'; }\n}"
@@ -89,17 +62,5 @@ struct EdgeConfigTests {
         let vars = "$connection:$nginx_version:$hostname:$pid:$bytes_sent:$bytes_received"
         let variables = try BalancerConfiguration.parse("stream { server { listen 1; return \(vars); } }", file: "a.conf")
         #expect(variables.listeners.first?.edge?.returnValue == (try StreamTemplate(compiling: vars)))
-    }
-
-    @Test("bad return names file:line:column", arguments: [
-        ("proxy_pass u; return x;", 1, "\"proxy_pass\" and \"return\" (line 3) are in one \"server\" block"),
-        ("return \"sent $upstream_addr\";", 8, "variable \"$upstream_addr\" is not known when \"return\" is sent"),
-        ("return \"a $nosuch\";", 10, "unknown \"nosuch\" variable"),
-        ("return a; return b;", 11, "is duplicate"),
-    ])
-    func badReturn(line: String, column: Int, message: String) {
-        expectRejected(
-            "stream {\n  upstream u { server 127.0.0.1:6000; }\n  server { listen 8000; \(line) }\n}", file: "a.conf", line: 3,
-            column: column + 24, message: message)
     }
 }
