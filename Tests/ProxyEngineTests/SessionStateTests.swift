@@ -5,10 +5,21 @@ import Testing
 /// The session's decisions with an exact clock (milliseconds), no sockets.
 @Suite("Session state")
 struct SessionStateTests {
-    private func established(halfClose: Bool, idle: Int64 = 0, now: Int64 = 0) -> SessionState {
+    /// A session connected at `now`, with `clientPending` bytes queued for the client.
+    private func established(halfClose: Bool, idle: Int64 = 0, now: Int64 = 0, clientPending: Int = 0) -> SessionState {
         var state = SessionState(halfClose: halfClose, idleTimeout: idle, now: now)
         state.connecting(deadline: now + 1_000)
         state.connected(now: now)
+        state.setPending(.client, clientPending)
+        return state
+    }
+
+    /// proxy_half_close off, the client's EOF at `now`: the client is closed, the upstream gets its FIN
+    /// and lingers.
+    private func lingering(since now: Int64, sourceLocation: SourceLocation = #_sourceLocation) -> SessionState {
+        var state = self.established(halfClose: false)
+        state.inputEnded(.client, now: now)
+        #expect(self.drain(&state, now: now) == [.close(.client), .shutdownWrite(.upstream)], sourceLocation: sourceLocation)
         return state
     }
 
@@ -60,9 +71,7 @@ struct SessionStateTests {
 
     @Test("proxy_half_close off: an EOF ends the session; the peer gets a FIN and lingers until its EOF")
     func halfCloseOff() {
-        var state = self.established(halfClose: false)
-        state.inputEnded(.client, now: 100)
-        #expect(self.drain(&state, now: 100) == [.close(.client), .shutdownWrite(.upstream)])
+        var state = self.lingering(since: 100)
         #expect(state.phase == .established)
         // The member's late bytes are read and dropped.
         #expect(state.readAllowed(.upstream))
@@ -75,9 +84,7 @@ struct SessionStateTests {
 
     @Test("proxy_half_close off: a peer found to hold all it was sent is closed at once instead of lingering")
     func lingerNotNeeded() {
-        var state = self.established(halfClose: false)
-        state.inputEnded(.client, now: 100)
-        #expect(self.drain(&state, now: 100) == [.close(.client), .shutdownWrite(.upstream)])
+        var state = self.lingering(since: 100)
         state.lingerNotNeeded(.upstream)
         #expect(!state.readAllowed(.upstream))
         #expect(self.drain(&state, now: 100) == [.close(.upstream)])
@@ -98,8 +105,7 @@ struct SessionStateTests {
 
     @Test("proxy_half_close off: the side that ended is closed only once what is queued for it is written")
     func closeAfterFlush() {
-        var state = self.established(halfClose: false)
-        state.setPending(.client, 500)
+        var state = self.established(halfClose: false, clientPending: 500)
         state.inputEnded(.client, now: 0)
         #expect(self.drain(&state) == [.shutdownWrite(.upstream)])
         #expect(state.deadline() == SessionState.lingerLimit)
@@ -109,8 +115,7 @@ struct SessionStateTests {
 
     @Test("an error on one side closes it at once; the peer closes after its pending bytes")
     func error() {
-        var state = self.established(halfClose: true)
-        state.setPending(.client, 20)
+        var state = self.established(halfClose: true, clientPending: 20)
         state.failed(.upstream, now: 0)
         #expect(self.drain(&state) == [.close(.upstream)])
         #expect(!state.readAllowed(.client))

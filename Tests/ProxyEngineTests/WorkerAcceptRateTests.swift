@@ -66,9 +66,7 @@ struct WorkerAcceptRateTests {
     }
 
     static func start(rate: Int?, burst: Int, at time: Int64) throws -> Harness {
-        var address = EngineAddress(numericHost: "127.0.0.1", port: 0)!
-        let listenFD = cpe_listen(&address.storage, address.length, 64, 0, 1)
-        #expect(listenFD >= 0)
+        let listenFD = WorkerHarness.listen(backlog: 64)
         let clock = Clock()
         clock.set(time)
         var core = try WorkerCore(
@@ -79,13 +77,20 @@ struct WorkerAcceptRateTests {
         return Harness(core: core, listenFD: listenFD, port: Int(cpe_local_port(listenFD)), route: route, clock: clock)
     }
 
+    /// A worker whose listener has `queued` clients waiting and a rate they exceed: its first turn, at
+    /// `time`, takes `first` of them and pauses the listener.
+    static func paused(rate: Int, burst: Int, at time: Int64, queued: Int, first: Int) throws -> Harness {
+        let harness = try Self.start(rate: rate, burst: burst, at: time)
+        harness.connect(queued)
+        #expect(harness.turn(at: time) == first)
+        #expect(harness.core.pausedListeners == 1)
+        return harness
+    }
+
     @Test("10/s, no burst: one client per 100 ms; the listener leaves epoll while paused and the timer accepts the queued ones")
     func steadyPace() throws {
-        let harness = try Self.start(rate: 10, burst: 0, at: 1_000)
+        let harness = try Self.paused(rate: 10, burst: 0, at: 1_000, queued: 5, first: 1)
         defer { harness.close() }
-        harness.connect(5)
-        #expect(harness.turn(at: 1_000) == 1)
-        #expect(harness.core.pausedListeners == 1)
         #expect(harness.route.counters.total(.acceptPauses) == 1)
         #expect(harness.core.acceptResumeTimeout(-1) == 100)
         #expect(harness.core.acceptResumeTimeout(30) == 30)
@@ -104,11 +109,8 @@ struct WorkerAcceptRateTests {
 
     @Test("burst=3 takes 4 at once after a quiet spell, then the pace; an accept that finds the queue empty costs no admission")
     func burstAndGiveBack() throws {
-        let harness = try Self.start(rate: 10, burst: 3, at: 5_000)
+        let harness = try Self.paused(rate: 10, burst: 3, at: 5_000, queued: 6, first: 4)
         defer { harness.close() }
-        harness.connect(6)
-        #expect(harness.turn(at: 5_000) == 4)
-        #expect(harness.core.pausedListeners == 1)
         #expect(harness.turn(at: 5_099) == 0)
         #expect(harness.turn(at: 5_100) == 1)
         // After a quiet second the bucket is full again: the last client is taken, the accept that
@@ -140,11 +142,8 @@ struct WorkerAcceptRateTests {
 
     @Test("the listener removed while paused: nothing accepts any more and nothing stays paused")
     func removedWhilePaused() async throws {
-        let harness = try Self.start(rate: 10, burst: 0, at: 0)
+        let harness = try Self.paused(rate: 10, burst: 0, at: 0, queued: 3, first: 1)
         defer { harness.close() }
-        harness.connect(3)
-        #expect(harness.turn(at: 0) == 1)
-        #expect(harness.core.pausedListeners == 1)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             harness.core.execute(.removeListener(id: 1, done: done))
         }

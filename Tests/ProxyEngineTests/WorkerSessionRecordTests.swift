@@ -1,9 +1,4 @@
-import CProxyEngine
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @testable import ProxyEngine
 
@@ -16,42 +11,22 @@ struct WorkerSessionRecordTests {
         return out
     }
 
-    private static func send(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        #expect(bytes.withUnsafeBytes { cpe_send(fd, $0.baseAddress, UInt(bytes.count)) } == bytes.count)
-    }
-
-    /// Turns the worker until `fd` has `count` bytes (or EOF); returns what came.
-    private static func receive(_ fd: Int32, _ count: Int, core: inout WorkerCore) -> Int {
-        var got = 0
-        var buffer = [UInt8](repeating: 0, count: 256)
-        for _ in 0..<2_000 where got < count {
-            core.turn(maxWait: 1)
-            let n = buffer.withUnsafeMutableBytes { cpe_read(fd, $0.baseAddress, 256) }
-            if n == 0 { break }
-            if n > 0 { got += n }
-        }
-        return got
-    }
-
     @Test("a proxied session: status 200, bytes on both sides, one try with its member's address and times, a serial")
     func proxied() throws {
         let log = SessionLog(workers: 1, needsServerAddress: false)
-        let harness = try WorkerSocketpairTests.start(halfClose: false, log: log)
-        var core = harness.core
-        let (member, client) = (harness.member, harness.client)
-        let port = Int(RecordAddress(harness.route.address.storage).port)
-        Self.send(client, "hello")
-        #expect(Self.receive(member, 5, core: &core) == 5)
-        Self.send(member, "world!")
-        #expect(Self.receive(client, 6, core: &core) == 6)
+        let (worker, client, member) = try WorkerSocketpairTests.start(halfClose: false, log: log)
+        let port = Int(RecordAddress(worker.route.address.storage).port)
+        worker.write(client, "hello")
+        #expect(worker.read(member, 5).bytes == Array("hello".utf8))
+        worker.write(member, "world!")
+        #expect(worker.read(client, 6).bytes == Array("world!".utf8))
         #expect(Self.records(log).isEmpty)
-        cpe_close(member)
+        worker.close(member)
         // The member's EOF ends the session; the client, lingering, ends it with its own.
-        #expect(Self.receive(client, 1, core: &core) == 0)
-        cpe_close(client)
-        for _ in 0..<200 where core.openSessions > 0 { core.turn(maxWait: 2) }
-        #expect(core.openSessions == 0)
+        #expect(worker.read(client, 1).bytes.isEmpty)
+        worker.close(client)
+        #expect(worker.sessionsEnded())
+        worker.closeAll()
         let records = Self.records(log)
         #expect(records.count == 1)
         guard let record = records.first else { return }
@@ -72,27 +47,24 @@ struct WorkerSessionRecordTests {
         #expect(record.end >= record.start)
     }
 
-    /// A socketpair's client for `route`, whose session ends within `adopt` (no member can be had).
-    private static func adoptEndingAtOnce(_ route: TestRoute, core: inout WorkerCore) {
-        var pair: [Int32] = [0, 0]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &pair) == 0)
-        #expect(core.shared.admit())
-        core.adopt(clientFD: pair[0], route: route)
-        #expect(core.openSessions == 0)
-        cpe_close(pair[1])
+    /// A socketpair client whose session ends within `adopt` (no member can be had).
+    private static func adoptEndingAtOnce(_ worker: WorkerHarness) {
+        let client = worker.client()
+        #expect(worker.core.openSessions == 0)
+        worker.close(client)
     }
 
     @Test("no live member: status 502, one try with no address that names the group (nginx's NGX_BUSY); a listener without a log records nothing")
     func noLiveUpstreams() throws {
-        let route = TestRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
-        route.hasMembers = false
+        let route = TestRoute(hasMembers: false)
         let log = SessionLog(workers: 1, needsServerAddress: false)
         route.sessionLog = log
-        var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
+        let worker = try WorkerHarness(route: route)
         for round in 0..<2 {
-            Self.adoptEndingAtOnce(route, core: &core)
+            Self.adoptEndingAtOnce(worker)
             if round == 0 { route.sessionLog = nil }
         }
+        worker.closeAll()
         let records = Self.records(log)
         #expect(records.count == 1)
         #expect(records.first?.status == 502)
@@ -105,14 +77,15 @@ struct WorkerSessionRecordTests {
     @Test("a member that fails, then no pick: a try for the group only while nginx's tries (members not down) are left")
     func noLiveAfterFailure() throws {
         for peerTries in [1, 2] {
-            let route = TestRoute(settings: RouteSettings(connectTimeout: 1_000, idleTimeout: 0, halfClose: false), port: 9)
+            let route = TestRoute()
             // An address the worker cannot dial fails the try at once, with no socket.
             route.address = EngineAddress()
             route.peerTries = peerTries
             let log = SessionLog(workers: 1, needsServerAddress: false)
             route.sessionLog = log
-            var core = try WorkerCore(index: 0, mailbox: WorkerMailbox(), shared: EngineShared(workers: 1))
-            Self.adoptEndingAtOnce(route, core: &core)
+            let worker = try WorkerHarness(route: route)
+            Self.adoptEndingAtOnce(worker)
+            worker.closeAll()
             #expect(route.events == ["pick", "failed", "pick", "none"])
             let record = try #require(Self.records(log).first)
             #expect(record.status == 502)
