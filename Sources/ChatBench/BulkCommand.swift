@@ -5,11 +5,9 @@ import NIOPosix
 import SystemLimits
 
 /// `chat-bench bulk`: echo throughput through one and through several streams.
-struct BulkCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "bulk",
-        abstract: "Stream data through the echo as fast as it goes; MB/s for each --streams count (each run lasts --duration)."
-    )
+struct BulkCommand: BenchMode {
+    static let mode = "bulk"
+    static let abstract = "Stream data through the echo as fast as it goes; MB/s for each --streams count (each run lasts --duration)."
 
     @OptionGroup var common: CommonOptions
 
@@ -39,7 +37,7 @@ struct BulkCommand: AsyncParsableCommand {
     }
 
     struct Report: BenchReport, Encodable {
-        var mode = "bulk"
+        var mode = BulkCommand.mode
         var target: String
         var chunk: Int
         var runs: [Run]
@@ -57,14 +55,12 @@ struct BulkCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        try await self.common.run { target, group, _ in
-            var runs: [Run] = []
-            for streams in self.streams.isEmpty ? [1, 4] : self.streams {
-                runs.append(try await self.measure(streams: streams, target: target, group: group))
-            }
-            return Report(target: target.description, chunk: self.chunk, runs: runs)
+    func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup, openFilesLimit _: UInt64) async throws -> Report {
+        var runs: [Run] = []
+        for streams in self.streams.isEmpty ? [1, 4] : self.streams {
+            runs.append(try await self.measure(streams: streams, target: target, group: group))
         }
+        return Report(target: target.description, chunk: self.chunk, runs: runs)
     }
 
     private func measure(streams: Int, target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Run {

@@ -1,8 +1,6 @@
 import ArgumentParser
 import ChatBenchCore
 import NIOCore
-import NIOPosix
-import SystemLimits
 
 /// Options every mode shares.
 struct CommonOptions: ParsableArguments {
@@ -29,25 +27,6 @@ struct CommonOptions: ParsableArguments {
     var durationNanos: UInt64 {
         UInt64(self.duration * 1e9)
     }
-
-    /// The frame every mode runs in: the open-files limit raised, the target parsed, one event
-    /// loop group for the run, shut down whatever happens, then the report printed.
-    func run<Report: BenchReport>(
-        _ measure: (_ target: BenchTarget, _ group: MultiThreadedEventLoopGroup, _ openFilesLimit: UInt64) async throws -> Report
-    ) async throws {
-        let limit = OpenFileLimit.raise()
-        let target = try BenchTarget(parsing: self.target)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
-        let report: Report
-        do {
-            report = try await measure(target, group, limit.soft)
-        } catch {
-            try? await group.shutdownGracefully()
-            throw error
-        }
-        try? await group.shutdownGracefully()
-        try report.emit(json: self.json)
-    }
 }
 
 /// One rule for every numeric option: inside its range, or a message naming the flag.
@@ -62,6 +41,12 @@ func requireOption<Value: Comparable>(_ flag: String, _ value: Value, in range: 
     guard range.contains(value) else {
         throw ValidationError("\(flag) must be at least \(range.lowerBound), got \(value)")
     }
+}
+
+/// A cap on a whole run (`--count`, `--messages`; 0 for none) split over `parts` connections or
+/// loops, rounded up so that together they reach it; `Int.max` for none.
+func share(ofTotal total: Int, over parts: Int) -> Int {
+    total > 0 ? (total + parts - 1) / parts : Int.max
 }
 
 /// The measured part of a run, in BenchClock nanoseconds: sending begins at `start`, warm-up

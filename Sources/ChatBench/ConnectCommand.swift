@@ -6,11 +6,9 @@ import NIOPosix
 import SystemLimits
 
 /// `chat-bench connect`: new connections per second, each doing one echo before closing.
-struct ConnectCommand: AsyncParsableCommand, SourceSpreadDefault {
-    static let configuration = CommandConfiguration(
-        commandName: "connect",
-        abstract: "Connect, one echo, close, over and over; connections/s and connect latency percentiles."
-    )
+struct ConnectCommand: BenchMode, SourceSpreadDefault {
+    static let mode = "connect"
+    static let abstract = "Connect, one echo, close, over and over; connections/s and connect latency percentiles."
 
     @OptionGroup var common: CommonOptions
 
@@ -33,7 +31,7 @@ struct ConnectCommand: AsyncParsableCommand, SourceSpreadDefault {
     }
 
     struct Report: BenchReport, Encodable {
-        var mode = "connect"
+        var mode = ConnectCommand.mode
         var target: String
         var concurrency: Int
         var durationSeconds: Double
@@ -57,17 +55,11 @@ struct ConnectCommand: AsyncParsableCommand, SourceSpreadDefault {
         }
     }
 
-    func run() async throws {
-        try await self.common.run { target, group, _ in
-            try self.sources.check(for: target)
-            return try await self.measure(target: target, group: group)
-        }
-    }
-
-    private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Report {
+    func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup, openFilesLimit _: UInt64) async throws -> Report {
+        try self.sources.check(for: target)
         let shards = try await EventLoopShards<ConnectStats>.make(on: group) { ConnectStats() }
         let window = MeasuredWindow(startingAt: BenchClock.now(), warmup: self.warmup.warmup, durationNanos: self.common.durationNanos)
-        let budget = self.count > 0 ? (self.count + self.concurrency - 1) / self.concurrency : Int.max
+        let budget = share(ofTotal: self.count, over: self.concurrency)
         var done: [EventLoopFuture<Void>] = []
         for index in 0..<self.concurrency {
             let loop = shards.loop(for: index)

@@ -5,11 +5,9 @@ import NIOPosix
 import SystemLimits
 
 /// `chat-bench hold`: N idle connections, and the resident memory they cost the process named by `--pid`.
-struct HoldCommand: AsyncParsableCommand, SourceSpreadDefault {
-    static let configuration = CommandConfiguration(
-        commandName: "hold",
-        abstract: "Open N idle connections (source addresses spread over 127.0.0.x) and report RSS per connection of --pid."
-    )
+struct HoldCommand: BenchMode, SourceSpreadDefault {
+    static let mode = "hold"
+    static let abstract = "Open N idle connections (source addresses spread over 127.0.0.x) and report RSS per connection of --pid."
 
     @OptionGroup var common: CommonOptions
 
@@ -40,7 +38,7 @@ struct HoldCommand: AsyncParsableCommand, SourceSpreadDefault {
     }
 
     struct Report: BenchReport, Encodable {
-        var mode = "hold"
+        var mode = HoldCommand.mode
         var target: String
         var requested: Int
         var established: Int
@@ -72,14 +70,8 @@ struct HoldCommand: AsyncParsableCommand, SourceSpreadDefault {
         }
     }
 
-    func run() async throws {
-        try await self.common.run { target, group, openFilesLimit in
-            try self.sources.check(for: target)
-            return try await self.measure(target: target, group: group, openFilesLimit: openFilesLimit)
-        }
-    }
-
-    private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup, openFilesLimit: UInt64) async throws -> Report {
+    func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup, openFilesLimit: UInt64) async throws -> Report {
+        try self.sources.check(for: target)
         let loops = Array(group.makeIterator())
         let sources = self.sources
         let pids = self.pid

@@ -6,11 +6,9 @@ import NIOPosix
 import SystemLimits
 
 /// `chat-bench rtt`: round-trip latency and messages/s over C concurrent connections.
-struct RTTCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rtt",
-        abstract: "C connections send M-byte messages and await the echo; messages/s and round-trip percentiles."
-    )
+struct RTTCommand: BenchMode {
+    static let mode = "rtt"
+    static let abstract = "C connections send M-byte messages and await the echo; messages/s and round-trip percentiles."
 
     @OptionGroup var common: CommonOptions
 
@@ -34,7 +32,7 @@ struct RTTCommand: AsyncParsableCommand {
     }
 
     struct Report: BenchReport, Encodable {
-        var mode = "rtt"
+        var mode = RTTCommand.mode
         var target: String
         var connections: Int
         var connectFailures: Int
@@ -63,19 +61,13 @@ struct RTTCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        try await self.common.run { target, group, _ in
-            try await self.measure(target: target, group: group)
-        }
-    }
-
-    private func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup) async throws -> Report {
+    func measure(target: BenchTarget, group: MultiThreadedEventLoopGroup, openFilesLimit _: UInt64) async throws -> Report {
         let shards = try await EventLoopShards<RTTStats>.make(on: group) { RTTStats() }
         let connections = self.connections
         let size = self.size.size
         let perConnectionRate = self.rate / Double(connections)
         let interval: UInt64 = self.rate > 0 ? UInt64(1e9 / perConnectionRate) : 0
-        let perConnectionCap = self.messages > 0 ? (self.messages + connections - 1) / connections : Int.max
+        let perConnectionCap = share(ofTotal: self.messages, over: connections)
 
         var finishedFutures: [EventLoopFuture<Void>] = []
         var promises: [EventLoopPromise<Void>] = []
