@@ -32,6 +32,28 @@ struct ConfigCommand<Context>: Sendable {
         self.handle = handle
     }
 
+    /// `name VALUE;` that only sets one field, as nginx's `ngx_conf_set_flag_slot`,
+    /// `ngx_conf_set_msec_slot` and `ngx_conf_set_num_slot` do: `read` is the reader's parse for
+    /// the field's kind, so a module names the field and nothing else.
+    static func slot<Value>(
+        _ name: String, _ field: WritableKeyPath<Context, Value?> & Sendable,
+        _ read: @escaping @Sendable (ConfigReader, ConfigDirective) throws(ConfigError) -> Value
+    ) -> ConfigCommand {
+        ConfigCommand(name) { context, directive, reader throws(ConfigError) in
+            context[keyPath: field] = try read(reader, directive)
+        }
+    }
+
+    /// `name on|off;` into `field` (`ngx_conf_set_flag_slot`).
+    static func flag(_ name: String, _ field: WritableKeyPath<Context, Bool?> & Sendable) -> ConfigCommand {
+        slot(name, field) { reader, directive throws(ConfigError) in try reader.flag(directive) }
+    }
+
+    /// `name TIME;` into `field`, 0 included (`ngx_conf_set_msec_slot`).
+    static func duration(_ name: String, _ field: WritableKeyPath<Context, Duration?> & Sendable) -> ConfigCommand {
+        slot(name, field) { reader, directive throws(ConfigError) in try reader.duration(directive) }
+    }
+
     /// The same command read into a part of a larger context: a directive allowed in several
     /// contexts (`proxy_timeout` in `stream` and `server`) is written once, on the settings it fills.
     func within<Outer>(_ path: WritableKeyPath<Outer, Context> & Sendable) -> ConfigCommand<Outer> {

@@ -158,6 +158,11 @@ struct ConfigReader: Sendable {
         return value * scale
     }
 
+    /// The directive's only argument as a size.
+    func size(_ directive: ConfigDirective, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        try size(directive.arguments[0], directive.arguments[0].text, name: directive.name, range: range)
+    }
+
     /// `256 bytes`, `1m`, `16k`: how a size bound reads in an error.
     private static func shownSize(_ bytes: Int) -> String {
         if bytes >= 1024 * 1024, bytes % (1024 * 1024) == 0 { return "\(bytes / 1024 / 1024)m" }

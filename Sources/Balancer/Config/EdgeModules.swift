@@ -38,13 +38,9 @@ struct EdgeSettings {
             }
             edge.limitLogLevel = level
         },
-        ConfigCommand("proxy_protocol") { edge, directive, reader throws(ConfigError) in
-            edge.proxyProtocol = try reader.flag(directive)
-        },
-        ConfigCommand("proxy_protocol_timeout") { edge, directive, reader throws(ConfigError) in
-            // 0 as nginx: a header not already there when the connection is accepted is too late.
-            edge.proxyProtocolTimeout = try reader.duration(directive)
-        },
+        .flag("proxy_protocol", \.proxyProtocol),
+        // 0 as nginx: a header not already there when the connection is accepted is too late.
+        .duration("proxy_protocol_timeout", \.proxyProtocolTimeout),
     ]
 
     /// `ADDRESS`, `ADDRESS/LENGTH` (nginx's ngx_ptocidr; host bits are cleared, as nginx does

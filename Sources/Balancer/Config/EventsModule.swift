@@ -13,9 +13,7 @@ struct EventsContext {
                 throw reader.error(method, "invalid event type \"\(ConfigError.shown(method.text))\": Muster uses \"epoll\" only")
             }
         },
-        ConfigCommand("multi_accept") { events, directive, reader throws(ConfigError) in
-            events.multiAccept = try reader.flag(directive)
-        },
+        .flag("multi_accept", \.multiAccept),
         // Each worker has its own listening sockets in its epoll set with EPOLLEXCLUSIVE, which
         // wakes one worker per new client: what nginx's accept mutex was for. Read, no effect.
         ConfigCommand("accept_mutex") { _, directive, reader throws(ConfigError) in

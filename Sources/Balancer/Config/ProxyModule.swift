@@ -15,41 +15,35 @@ struct ProxySettings {
     /// 0 ms, which expires at once. A connect that does not complete in the `connect()` call times
     /// out (a failed try); a session is closed as soon as it is idle (`proxy_timeout 0`).
     static let commands: [ConfigCommand<ProxySettings>] = [
-        ConfigCommand("proxy_connect_timeout") { settings, directive, reader throws(ConfigError) in
-            settings.connectTimeout = try reader.duration(directive)
+        .duration("proxy_connect_timeout", \.connectTimeout),
+        .duration("proxy_timeout", \.idleTimeout),
+        .flag("proxy_next_upstream", \.nextUpstream),
+        .slot("proxy_next_upstream_tries", \.nextUpstreamTries) { reader, directive throws(ConfigError) in
+            try reader.number(directive, minimum: 0)
         },
-        ConfigCommand("proxy_timeout") { settings, directive, reader throws(ConfigError) in
-            settings.idleTimeout = try reader.duration(directive)
-        },
-        ConfigCommand("proxy_next_upstream") { settings, directive, reader throws(ConfigError) in
-            settings.nextUpstream = try reader.flag(directive)
-        },
-        ConfigCommand("proxy_next_upstream_tries") { settings, directive, reader throws(ConfigError) in
-            settings.nextUpstreamTries = try reader.number(directive, minimum: 0)
-        },
-        ConfigCommand("proxy_next_upstream_timeout") { settings, directive, reader throws(ConfigError) in
-            settings.nextUpstreamTimeout = try reader.duration(directive)
-        },
-        ConfigCommand("tcp_nodelay") { settings, directive, reader throws(ConfigError) in
-            settings.tcpNoDelay = try reader.flag(directive)
-        },
-        ConfigCommand("proxy_half_close") { settings, directive, reader throws(ConfigError) in
-            settings.halfClose = try reader.flag(directive)
-        },
-        ConfigCommand("proxy_buffer_size") { settings, directive, reader throws(ConfigError) in
-            settings.bufferSize = try reader.size(directive.arguments[0], directive.arguments[0].text, name: "proxy_buffer_size", range: 1...(1 << 30))
+        .duration("proxy_next_upstream_timeout", \.nextUpstreamTimeout),
+        .flag("tcp_nodelay", \.tcpNoDelay),
+        .flag("proxy_half_close", \.halfClose),
+        .slot("proxy_buffer_size", \.bufferSize) { reader, directive throws(ConfigError) in
+            try reader.size(directive, range: 1...(1 << 30))
         },
     ]
 
-    /// A server's settings over the `stream {}` defaults, over nginx's defaults, into `listener`.
+    /// A server's settings over the `stream {}` defaults, into `listener`; what neither sets keeps
+    /// the listener's own default, nginx's, which `ListenerConfiguration.init` holds.
     func apply(over defaults: ProxySettings, to listener: inout ListenerConfiguration) {
-        listener.connectTimeout = connectTimeout ?? defaults.connectTimeout ?? .seconds(60)
-        listener.idleTimeout = idleTimeout ?? defaults.idleTimeout ?? .seconds(600)
-        listener.nextUpstream = nextUpstream ?? defaults.nextUpstream ?? true
-        listener.nextUpstreamTries = nextUpstreamTries ?? defaults.nextUpstreamTries ?? 0
-        listener.nextUpstreamTimeout = nextUpstreamTimeout ?? defaults.nextUpstreamTimeout ?? .zero
-        listener.tcpNoDelay = tcpNoDelay ?? defaults.tcpNoDelay ?? true
-        listener.halfClose = halfClose ?? defaults.halfClose ?? false
+        // nginx's ngx_conf_merge_*_value: the server's value, else the stream's, else the default.
+        func merge<Value>(_ setting: KeyPath<ProxySettings, Value?>, into field: WritableKeyPath<ListenerConfiguration, Value>) {
+            listener[keyPath: field] = self[keyPath: setting] ?? defaults[keyPath: setting] ?? listener[keyPath: field]
+        }
+        merge(\.connectTimeout, into: \.connectTimeout)
+        merge(\.idleTimeout, into: \.idleTimeout)
+        merge(\.nextUpstream, into: \.nextUpstream)
+        merge(\.nextUpstreamTries, into: \.nextUpstreamTries)
+        merge(\.nextUpstreamTimeout, into: \.nextUpstreamTimeout)
+        merge(\.tcpNoDelay, into: \.tcpNoDelay)
+        merge(\.halfClose, into: \.halfClose)
+        // No default to keep: unset stays nil, the engine's own read size.
         listener.bufferSize = bufferSize ?? defaults.bufferSize
     }
 }
