@@ -31,10 +31,10 @@ struct ServerAgentCommand: AsyncParsableCommand {
     static let authFileEnvironmentVariable = "MUSTER_ZK_AUTH_FILE"
 
     @Option(name: .long, help: ArgumentHelp("ZooKeeper connection string.", valueName: "HOSTS"))
-    var zookeeper = "127.0.0.1:2181"
+    var zookeeper = AgentOptions().zookeeper
 
     @Option(name: .long, help: ArgumentHelp("Service path; the member node is <path>/members/<id>.", valueName: "P"))
-    var path = "/muster/services/chat"
+    var path = AgentOptions().path
 
     @Option(name: .long, help: ArgumentHelp("The ChatServer to health-check.", valueName: "HOST:PORT"))
     var server: String?
@@ -46,13 +46,13 @@ struct ServerAgentCommand: AsyncParsableCommand {
     var id: String?
 
     @Option(name: .long, help: ArgumentHelp("Balancing weight, >= 1.", valueName: "N"))
-    var weight = 1
+    var weight = AgentOptions().weight
 
     @Option(name: .long, help: ArgumentHelp("Metadata for the record (repeatable).", valueName: "key=value"))
     var meta: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("ZooKeeper session timeout; bounds detection when the agent's host dies.", valueName: "DURATION"))
-    var sessionTimeout = "10s"
+    var sessionTimeout = AgentOptions().sessionTimeout
 
     @Option(name: .long, help: ArgumentHelp("File holding ZooKeeper digest credentials user:password (or $MUSTER_ZK_AUTH_FILE).", valueName: "FILE"))
     var authFile: String?
@@ -60,13 +60,13 @@ struct ServerAgentCommand: AsyncParsableCommand {
     @OptionGroup(title: "Health check") var check: HealthCheckOptions
 
     @Option(name: .long, help: ArgumentHelp("Signal toggling 'draining' in the record: USR1, USR2, HUP or none.", valueName: "SIGNAL"))
-    var drainSignal = "USR1"
+    var drainSignal = AgentOptions().drainSignal
 
     @Option(name: .long, help: ArgumentHelp("Supervisor mode: time between SIGTERM and SIGKILL for the child.", valueName: "DURATION"))
-    var stopTimeout = "10s"
+    var stopTimeout = AgentOptions().stopTimeout
 
     @Option(name: .long, help: ArgumentHelp("On deregistering, how long the record says 'leaving' before the node is deleted (0 = at once).", valueName: "DURATION"))
-    var leaveGrace = "500ms"
+    var leaveGrace = AgentOptions().leaveGrace
 
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "LEVEL"))
     var logLevel = "info"
