@@ -1,3 +1,4 @@
+import MusterBase
 import NIOCore
 import ProxyProtocolCodec
 
@@ -44,10 +45,7 @@ final class ProxyProtocolHandler: ChannelInboundHandler {
             self.done = true
             self.buffered = nil
             incoming.moveReaderIndex(forwardBy: header.length)
-            let client = header.source.map { source -> String in
-                if case .v6 = source.address { return "[\(source.address.text)]:\(source.port)" }
-                return "\(source.address.text):\(source.port)"
-            }
+            let client = header.source.map { Endpoint(host: $0.address.text, port: Int($0.port)).description }
             context.fireUserInboundEventTriggered(Received(client: client))
             context.fireChannelActive()
             if incoming.readableBytes > 0 {

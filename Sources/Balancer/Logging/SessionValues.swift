@@ -1,3 +1,4 @@
+import MusterBase
 import ProxyEngine
 
 #if canImport(Glibc)
@@ -113,14 +114,10 @@ public struct SessionValues {
         address.port > 0 ? Array(String(address.port).utf8) : []
     }
 
-    /// `ADDR:PORT`, IPv6 in brackets, as nginx names a peer.
+    /// `ADDR:PORT`, IPv6 in brackets, as nginx names a peer: ``Endpoint``'s rule.
     static func addressWithPort(_ address: RecordAddress) -> [UInt8] {
-        let host = Self.text(address)
-        let port = Array(String(address.port).utf8)
-        if address.family == .inet6 {
-            return [UInt8(ascii: "[")] + host + [UInt8(ascii: "]"), UInt8(ascii: ":")] + port
-        }
-        return host + [UInt8(ascii: ":")] + port
+        let host = String(decoding: Self.text(address), as: UTF8.self)
+        return Array(Endpoint(host: host, port: Int(address.port)).description.utf8)
     }
 
     static func decimal(_ value: Int64, width: Int = 0) -> [UInt8] {
