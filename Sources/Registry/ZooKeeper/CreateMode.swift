@@ -1,0 +1,7 @@
+/// How a node is created.
+public enum CreateMode: Sendable, Hashable {
+    case persistent
+    case ephemeral
+    case persistentSequential
+    case ephemeralSequential
+}
