@@ -24,14 +24,19 @@ public struct ChatServerConfiguration: Sendable {
     /// the greeting then names the client it carries (`HELLO <name> <address>:<port>`).
     public var proxyProtocol = false
 
+    /// The longest line a chat server accepts unless told otherwise.
+    public static let defaultMaxLineLength = 4096
+    /// The accept backlog unless told otherwise.
+    public static let defaultBacklog: Int32 = 4096
+
     /// Creates a configuration; the defaults suit thousands of connections.
     public init(
         host: String,
         port: Int,
         serverName: String,
         mode: Mode = .chat,
-        maxLineLength: Int = 4096,
-        backlog: Int32 = 4096
+        maxLineLength: Int = ChatServerConfiguration.defaultMaxLineLength,
+        backlog: Int32 = ChatServerConfiguration.defaultBacklog
     ) {
         self.host = host
         self.port = port

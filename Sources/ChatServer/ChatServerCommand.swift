@@ -28,10 +28,10 @@ struct ChatServerCommand: AsyncParsableCommand {
     var echo = false
 
     @Option(name: .long, help: "Longest accepted line in bytes; a longer line gets an error and the connection is closed.")
-    var maxLineLength: Int = 4096
+    var maxLineLength = ChatServerConfiguration.defaultMaxLineLength
 
     @Option(name: .long, help: "Listen backlog.")
-    var backlog: Int32 = 4096
+    var backlog = ChatServerConfiguration.defaultBacklog
 
     @Flag(name: .long, help: "Every connection starts with a PROXY protocol header (v1 or v2), as the balancer's proxy_protocol on sends; the greeting names the client it carries.")
     var proxyProtocol = false
