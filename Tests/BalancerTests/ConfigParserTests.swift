@@ -243,74 +243,68 @@ struct ConfigParserTests {
         #expect((try? ConfigReader.parseDuration(text)) == nil)
     }
 
-    struct BadConfig: Sendable, CustomTestStringConvertible {
-        var text: String
-        var line: Int
-        var column: Int
-        var message: String
-        var testDescription: String { message }
-    }
-
     static let base = "upstream u { server 127.0.0.1:6000; }\n"
 
-    @Test("errors name file:line:column and say what is wrong", arguments: [
-        BadConfig(text: "http {\n}\n", line: 1, column: 1, message: "\"http\" blocks are not supported"),
-        BadConfig(text: "events { use kqueue; }\nstream {}", line: 1, column: 14, message: "invalid event type \"kqueue\": Muster uses \"epoll\" only"),
-        BadConfig(text: "events { lock_file x; }\nstream {}", line: 1, column: 10, message: "unknown or unsupported directive \"lock_file\" in \"events\" (only \"worker_connections\", \"use\", \"multi_accept\" and \"accept_mutex\" are supported)"),
-        BadConfig(text: "worker_processes 0;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"0\": expected \"auto\" or a whole number from 1 to 1024"),
-        BadConfig(text: "worker_processes two;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"two\""),
-        BadConfig(text: "worker_processes 2;\nworker_processes 2;\nstream {}", line: 2, column: 1, message: "duplicate"),
-        BadConfig(text: "lock_file /run/nginx.lock;\nstream {}", line: 1, column: 1, message: "unknown or unsupported directive \"lock_file\" in the main context (only \"worker_processes\", \"events\", \"stream\", "),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; frobnicate on; }\n}", line: 3, column: 39, message: "unknown or unsupported directive \"frobnicate\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N, reuseport and proxy_protocol are supported); is a \";\" missing before it?"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass nope; }\n}", line: 3, column: 36, message: "unknown upstream \"nope\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass $server_port; }\n}", line: 3, column: 36, message: "variables in \"proxy_pass\" are not supported (\"$server_port\")"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass example.com:$remote_port; }\n}", line: 3, column: 36, message: "variables in \"proxy_pass\" are not supported"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; }\n  server { listen 8000; proxy_pass u; }\n}", line: 4, column: 12, message: "duplicate listen port 8000"),
-        BadConfig(text: "stream {\n  upstream h { hash $remote_addr;\n    server 127.0.0.1:1;\n    server 127.0.0.1:2 backup; }\n  server { listen 1; proxy_pass h; }\n}", line: 4, column: 24, message: "does not support the \"backup\" parameter"),
-        BadConfig(text: "stream {\n  upstream r { server 127.0.0.1:1; server 127.0.0.1:2 backup; random two; }\n  server { listen 1; proxy_pass r; }\n}", line: 2, column: 55, message: "does not support the \"backup\" parameter"),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1:1 weight=0; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid weight \"0\""),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1:1 fail_timeout=3x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid fail_timeout \"3x\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_timeout 1w106751991167d; }\n}", line: 3, column: 50, message: "invalid proxy_timeout \"1w106751991167d\": longer than the largest supported duration (366d)"),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1:1 fail_timeout=9223372036854775807h; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid fail_timeout \"9223372036854775807h\": longer than the largest supported duration"),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 23, message: "no port in upstream server \"127.0.0.1\""),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1:70000; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 23, message: "invalid port"),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1:1 resolve; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid parameter \"resolve\""),
-        BadConfig(text: "stream {\n  upstream u { }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 3, message: "no servers are inside upstream \"u\""),
-        BadConfig(text: "stream {\n  \(base)  \(base)  server { listen 1; proxy_pass u; }\n}", line: 3, column: 3, message: "duplicate upstream \"u\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_connect_timeout 1s; proxy_connect_timeout 2s; }\n}", line: 3, column: 62, message: "\"proxy_connect_timeout\" directive is duplicate"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; tcp_nodelay maybe; }\n}", line: 3, column: 48, message: "must be \"on\" or \"off\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_half_close yes; }\n}", line: 3, column: 53, message: "must be \"on\" or \"off\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_next_upstream_tries -1; }\n}", line: 3, column: 62, message: "invalid proxy_next_upstream_tries \"-1\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_timeout 1s 2s; }\n}", line: 3, column: 36, message: "invalid number of arguments in \"proxy_timeout\""),
-        BadConfig(text: "stream {\n  \(base)  server { proxy_pass u; }\n}", line: 3, column: 3, message: "no \"listen\" is defined"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; }\n}", line: 3, column: 3, message: "no \"proxy_pass\" or \"return\" is defined"),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1 udp; proxy_pass u; }\n}", line: 3, column: 21, message: "unsupported parameter \"udp\""),
-        BadConfig(text: "stream {\n  \(base)  server { listen 1; proxy_pass 127.0.0.1:70000; }\n}", line: 3, column: 33, message: "invalid port in proxy_pass \"127.0.0.1:70000\""),
-        BadConfig(text: "stream {\n  \(base)", line: 3, column: 1, message: "unexpected end of file, expecting \"}\" to close the \"stream\" block opened at line 1"),
-        BadConfig(text: "stream { }\n}", line: 2, column: 1, message: "unexpected \"}\""),
-        BadConfig(text: "stream { ; }", line: 1, column: 10, message: "unexpected \";\""),
-        BadConfig(text: "stream {\n  upstream u { hash $request_uri; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "invalid hash key: unknown \"request_uri\" variable"),
-        BadConfig(text: "stream {\n  upstream u { hash \"k$upstream_addr$status\" consistent; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "hash key variable $status, $upstream_addr is not known when a member is picked"),
-        BadConfig(text: "stream {\n  upstream u { least_conn; random; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 28, message: "load balancing method redefined"),
-        BadConfig(text: "stream {\n  upstream u { zookeeper 127.0.0.1:2181; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 16, message: "invalid number of arguments in \"zookeeper\""),
-        BadConfig(text: "stream {\n  upstream u { zookeeper 127.0.0.1:2181 auth_file=/x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 16, message: "needs path="),
-        BadConfig(text: "stream {\n  upstream u { zookeeper 127.0.0.1:x path=/p; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 26, message: "invalid ZooKeeper host"),
-        BadConfig(text: "stream {\n  upstream u { zookeeper h:1 path=p; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 30, message: "invalid path \"p\""),
-        BadConfig(text: "stream {\n  upstream u { zookeeper h:1 path=/p password=x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 38, message: "invalid parameter \"password=x\""),
-        BadConfig(text: "events { worker_connections 0; }\nstream {}", line: 1, column: 29, message: "invalid worker_connections \"0\""),
-        BadConfig(text: "events { }\n", line: 1, column: 1, message: "no \"stream\" block"),
-        BadConfig(text: "stream {\n  \(base)}", line: 1, column: 1, message: "\"stream\" has no \"server\" block"),
-        BadConfig(text: "stream {\n  upstream u { server 127.0.0.1:1 backup; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 3, message: "has only backup servers"),
-        BadConfig(text: "stream { admin nowhere; }", line: 1, column: 16, message: "no port in admin address"),
-        BadConfig(text: "stream {\n  upstream \"u\" { server \"127.0.0.1:1\"x; }\n}", line: 2, column: 38, message: "unexpected \"x\" right after a closing quote"),
-        BadConfig(text: "stream {\n  upstream u { server \"127.0.0.1:1; }\n}\n", line: 2, column: 23, message: "the quote opened here is never closed"),
+    static let badConfigs: [ConfigRejection] = [
+        .bad(text: "http {\n}\n", line: 1, column: 1, message: "\"http\" blocks are not supported"),
+        .bad(text: "events { use kqueue; }\nstream {}", line: 1, column: 14, message: "invalid event type \"kqueue\": Muster uses \"epoll\" only"),
+        .bad(text: "events { lock_file x; }\nstream {}", line: 1, column: 10, message: "unknown or unsupported directive \"lock_file\" in \"events\" (only \"worker_connections\", \"use\", \"multi_accept\" and \"accept_mutex\" are supported)"),
+        .bad(text: "worker_processes 0;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"0\": expected \"auto\" or a whole number from 1 to 1024"),
+        .bad(text: "worker_processes two;\nstream {}", line: 1, column: 18, message: "invalid worker_processes \"two\""),
+        .bad(text: "worker_processes 2;\nworker_processes 2;\nstream {}", line: 2, column: 1, message: "duplicate"),
+        .bad(text: "lock_file /run/nginx.lock;\nstream {}", line: 1, column: 1, message: "unknown or unsupported directive \"lock_file\" in the main context (only \"worker_processes\", \"events\", \"stream\", "),
+        .bad(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; frobnicate on; }\n}", line: 3, column: 39, message: "unknown or unsupported directive \"frobnicate\""),
+        .bad(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u }\n}", line: 3, column: 38, message: "directive \"proxy_pass\" (line 3) is not terminated by \";\""),
+        .bad(text: "stream {\n  \(base)  server { listen 8000\n    proxy_pass u; }\n}", line: 4, column: 5, message: "unsupported parameter \"proxy_pass\" in \"listen\" (only backlog=N, reuseport and proxy_protocol are supported); is a \";\" missing before it?"),
+        .bad(text: "stream {\n  \(base)  server { listen 8000; proxy_pass nope; }\n}", line: 3, column: 36, message: "unknown upstream \"nope\""),
+        .bad(text: "stream {\n  \(base)  server { listen 8000; proxy_pass $server_port; }\n}", line: 3, column: 36, message: "variables in \"proxy_pass\" are not supported (\"$server_port\")"),
+        .bad(text: "stream {\n  \(base)  server { listen 8000; proxy_pass example.com:$remote_port; }\n}", line: 3, column: 36, message: "variables in \"proxy_pass\" are not supported"),
+        .bad(text: "stream {\n  \(base)  server { listen 8000; proxy_pass u; }\n  server { listen 8000; proxy_pass u; }\n}", line: 4, column: 12, message: "duplicate listen port 8000"),
+        .bad(text: "stream {\n  upstream h { hash $remote_addr;\n    server 127.0.0.1:1;\n    server 127.0.0.1:2 backup; }\n  server { listen 1; proxy_pass h; }\n}", line: 4, column: 24, message: "does not support the \"backup\" parameter"),
+        .bad(text: "stream {\n  upstream r { server 127.0.0.1:1; server 127.0.0.1:2 backup; random two; }\n  server { listen 1; proxy_pass r; }\n}", line: 2, column: 55, message: "does not support the \"backup\" parameter"),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1:1 weight=0; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid weight \"0\""),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1:1 fail_timeout=3x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid fail_timeout \"3x\""),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_timeout 1w106751991167d; }\n}", line: 3, column: 50, message: "invalid proxy_timeout \"1w106751991167d\": longer than the largest supported duration (366d)"),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1:1 fail_timeout=9223372036854775807h; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid fail_timeout \"9223372036854775807h\": longer than the largest supported duration"),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 23, message: "no port in upstream server \"127.0.0.1\""),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1:70000; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 23, message: "invalid port"),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1:1 resolve; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 35, message: "invalid parameter \"resolve\""),
+        .bad(text: "stream {\n  upstream u { }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 3, message: "no servers are inside upstream \"u\""),
+        .bad(text: "stream {\n  \(base)  \(base)  server { listen 1; proxy_pass u; }\n}", line: 3, column: 3, message: "duplicate upstream \"u\""),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_connect_timeout 1s; proxy_connect_timeout 2s; }\n}", line: 3, column: 62, message: "\"proxy_connect_timeout\" directive is duplicate"),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; tcp_nodelay maybe; }\n}", line: 3, column: 48, message: "must be \"on\" or \"off\""),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_half_close yes; }\n}", line: 3, column: 53, message: "must be \"on\" or \"off\""),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_next_upstream_tries -1; }\n}", line: 3, column: 62, message: "invalid proxy_next_upstream_tries \"-1\""),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass u; proxy_timeout 1s 2s; }\n}", line: 3, column: 36, message: "invalid number of arguments in \"proxy_timeout\""),
+        .bad(text: "stream {\n  \(base)  server { proxy_pass u; }\n}", line: 3, column: 3, message: "no \"listen\" is defined"),
+        .bad(text: "stream {\n  \(base)  server { listen 1; }\n}", line: 3, column: 3, message: "no \"proxy_pass\" or \"return\" is defined"),
+        .bad(text: "stream {\n  \(base)  server { listen 1 udp; proxy_pass u; }\n}", line: 3, column: 21, message: "unsupported parameter \"udp\""),
+        .bad(text: "stream {\n  \(base)  server { listen 1; proxy_pass 127.0.0.1:70000; }\n}", line: 3, column: 33, message: "invalid port in proxy_pass \"127.0.0.1:70000\""),
+        .bad(text: "stream {\n  \(base)", line: 3, column: 1, message: "unexpected end of file, expecting \"}\" to close the \"stream\" block opened at line 1"),
+        .bad(text: "stream { }\n}", line: 2, column: 1, message: "unexpected \"}\""),
+        .bad(text: "stream { ; }", line: 1, column: 10, message: "unexpected \";\""),
+        .bad(text: "stream {\n  upstream u { hash $request_uri; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "invalid hash key: unknown \"request_uri\" variable"),
+        .bad(text: "stream {\n  upstream u { hash \"k$upstream_addr$status\" consistent; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 21, message: "hash key variable $status, $upstream_addr is not known when a member is picked"),
+        .bad(text: "stream {\n  upstream u { least_conn; random; server 127.0.0.1:1; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 28, message: "load balancing method redefined"),
+        .bad(text: "stream {\n  upstream u { zookeeper 127.0.0.1:2181; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 16, message: "invalid number of arguments in \"zookeeper\""),
+        .bad(text: "stream {\n  upstream u { zookeeper 127.0.0.1:2181 auth_file=/x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 16, message: "needs path="),
+        .bad(text: "stream {\n  upstream u { zookeeper 127.0.0.1:x path=/p; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 26, message: "invalid ZooKeeper host"),
+        .bad(text: "stream {\n  upstream u { zookeeper h:1 path=p; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 30, message: "invalid path \"p\""),
+        .bad(text: "stream {\n  upstream u { zookeeper h:1 path=/p password=x; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 38, message: "invalid parameter \"password=x\""),
+        .bad(text: "events { worker_connections 0; }\nstream {}", line: 1, column: 29, message: "invalid worker_connections \"0\""),
+        .bad(text: "events { }\n", line: 1, column: 1, message: "no \"stream\" block"),
+        .bad(text: "stream {\n  \(base)}", line: 1, column: 1, message: "\"stream\" has no \"server\" block"),
+        .bad(text: "stream {\n  upstream u { server 127.0.0.1:1 backup; }\n  server { listen 1; proxy_pass u; }\n}", line: 2, column: 3, message: "has only backup servers"),
+        .bad(text: "stream { admin nowhere; }", line: 1, column: 16, message: "no port in admin address"),
+        .bad(text: "stream {\n  upstream \"u\" { server \"127.0.0.1:1\"x; }\n}", line: 2, column: 38, message: "unexpected \"x\" right after a closing quote"),
+        .bad(text: "stream {\n  upstream u { server \"127.0.0.1:1; }\n}\n", line: 2, column: 23, message: "the quote opened here is never closed"),
         // Columns count characters: the error after the non-ASCII comment text still points at "bogus".
-        BadConfig(text: "stream { # 所有连接\n  upstream u { server 127.0.0.1:1; } bogus; }", line: 2, column: 38, message: "unknown or unsupported directive \"bogus\""),
-        BadConfig(text: "stream {\n  upstream ü { server 127.0.0.1:1; }\n  server { listen 1; proxy_pass ü; }\n  server { listen 1; proxy_pass ü; }\n}", line: 4, column: 12, message: "duplicate listen port 1"),
-    ])
-    func errors(bad: BadConfig) {
-        expectRejected(bad.text, file: "bad.conf", line: bad.line, column: bad.column, message: bad.message)
+        .bad(text: "stream { # 所有连接\n  upstream u { server 127.0.0.1:1; } bogus; }", line: 2, column: 38, message: "unknown or unsupported directive \"bogus\""),
+        .bad(text: "stream {\n  upstream ü { server 127.0.0.1:1; }\n  server { listen 1; proxy_pass ü; }\n  server { listen 1; proxy_pass ü; }\n}", line: 4, column: 12, message: "duplicate listen port 1"),
+    ]
+
+    @Test("errors name file:line:column and say what is wrong", arguments: badConfigs)
+    func errors(bad: ConfigRejection) {
+        expectRejected(bad)
     }
 }

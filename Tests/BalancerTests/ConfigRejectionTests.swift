@@ -2,7 +2,8 @@ import Testing
 
 @testable import Balancer
 
-/// Every directive the config refuses, in one table: each row is the lines under test, placed by its
+/// The refusals of the directives that the topical config suites read (accept_rate, the logs, the edge,
+/// the storm options, check's limits), in one table: each row is the lines under test, placed by its
 /// factory in the config around them (the suites' own text builders), the column the error must name
 /// and a fragment of its message.
 @Suite("Config: a refused config names file:line:column and says what is wrong")
@@ -99,8 +100,7 @@ struct ConfigRejectionTests {
 
     @Test("refused with its position and reason", arguments: refusals)
     func refused(_ rejection: ConfigRejection) {
-        expectRejected(
-            rejection.text, file: rejection.file, line: rejection.line, column: rejection.column, message: rejection.message)
+        expectRejected(rejection)
     }
 }
 
@@ -147,5 +147,10 @@ extension ConfigRejection {
 
     static func oneLine(_ text: String, _ column: Int, _ message: String) -> Self {
         Self(text, file: "v.conf", line: 1, column: column, message: message)
+    }
+
+    /// A whole config, `ConfigParserTests`' rows.
+    static func bad(text: String, line: Int, column: Int, message: String) -> Self {
+        Self(text, file: "bad.conf", line: line, column: column, message: message)
     }
 }

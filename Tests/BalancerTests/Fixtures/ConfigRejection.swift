@@ -3,7 +3,8 @@ import Testing
 @testable import Balancer
 
 /// A config the parser must refuse: its text, read as the file `file`, and where (`line`:`column`) and
-/// why (a fragment of the message) it is refused. A row of `ConfigRejectionTests`' table.
+/// why (a fragment of the message) it is refused. A row of `ConfigRejectionTests`' table and of
+/// `ConfigParserTests`' errors.
 struct ConfigRejection: Sendable, CustomTestStringConvertible {
     let text: String
     let file: String
@@ -20,6 +21,13 @@ struct ConfigRejection: Sendable, CustomTestStringConvertible {
     }
 
     var testDescription: String { "\(self.file):\(self.line):\(self.column): \(self.message)" }
+}
+
+/// Checks that `rejection`'s config is refused where and as it says.
+func expectRejected(_ rejection: ConfigRejection, sourceLocation: SourceLocation = #_sourceLocation) {
+    expectRejected(
+        rejection.text, file: rejection.file, line: rejection.line, column: rejection.column, message: rejection.message,
+        sourceLocation: sourceLocation)
 }
 
 /// Checks that `text`, read as the file `file`, is refused with a `ConfigError` at `line`:`column`
