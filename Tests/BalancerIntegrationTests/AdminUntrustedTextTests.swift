@@ -11,16 +11,16 @@ import Testing
 struct AdminUntrustedTextTests {
     @Test("the admin JSON escapes a member's failure reason and the membership error")
     func adminJSONEscaped() async throws {
-        let a = try await TestBackend.start(name: "a")
-        defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.withUnstartableSource(backend: a, authFile: "/nonexistent/muster-\u{1B}[31m-auth")
-        defer { Task { await balancer.stop() } }
-        #expect(await waitUntil { balancer.service.membersReport().upstreams[0].membershipError != nil })
-        let body = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
-        #expect(!body.contains(0x1B))
-        let report = try JSONDecoder().decode(MembersReport.self, from: Data(body))
-        let error = try #require(report.upstreams[0].membershipError)
-        #expect(!error.unicodeScalars.contains("\u{1B}"))
+        // A file name with a terminal escape: the feed's error quotes it.
+        let auth = "/nonexistent/muster-\u{1B}[31m-auth"
+        try await RunningBalancer.with(backend: "a", configuration: { .unreachableSource(beside: $0, authFile: auth) }) { balancer, _ in
+            #expect(await waitUntil { balancer.membershipError != nil })
+            let body = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
+            #expect(!body.contains(0x1B))
+            let report = try JSONDecoder().decode(MembersReport.self, from: Data(body))
+            let error = try #require(report.upstreams[0].membershipError)
+            #expect(!error.unicodeScalars.contains("\u{1B}"))
+        }
     }
 
     @Test("`balancer members --zookeeper --json` and GET /members decode into the same type; registry counters are absent")
@@ -42,20 +42,18 @@ struct AdminUntrustedTextTests {
         ])
         #expect(!registryJSON.contains("\"active\"") && !registryJSON.contains("\"total\""))
 
-        let a = try await TestBackend.start(name: "a")
-        defer { Task { await a.stop() } }
-        let balancer = try await RunningBalancer.start(backends: [.backend(a)])
-        defer { Task { await balancer.stop() } }
-        let adminJSON = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
-        let admin = try JSONDecoder().decode(MembersReport.self, from: Data(adminJSON))
-        #expect(admin.upstreams[0].members[0].active == 0)
-        #expect(admin.upstreams[0].method == "round_robin")
         // The same keys, but for those that are absent when nil (this balancer has no ZooKeeper source).
         func keys(_ json: [UInt8]) throws -> Set<String> {
             let object = try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any]
             let upstreams = object?["upstreams"] as? [[String: Any]]
             return Set(object?.keys.map { $0 } ?? []).union(Set(upstreams?.first?.keys.map { "upstream." + $0 } ?? []))
         }
-        #expect(try keys(Array(registryJSON.utf8)).isSubset(of: keys(adminJSON).union(["upstream.zookeeper"])))
+        try await RunningBalancer.with(backend: "a") { balancer, _ in
+            let adminJSON = try await AdminClient.get("/members", from: Endpoint(host: "127.0.0.1", port: balancer.adminPort))
+            let admin = try JSONDecoder().decode(MembersReport.self, from: Data(adminJSON))
+            #expect(admin.upstreams[0].members[0].active == 0)
+            #expect(admin.upstreams[0].method == "round_robin")
+            #expect(try keys(Array(registryJSON.utf8)).isSubset(of: keys(adminJSON).union(["upstream.zookeeper"])))
+        }
     }
 }

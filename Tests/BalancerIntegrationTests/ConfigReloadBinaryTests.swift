@@ -11,73 +11,66 @@ import Testing
 struct ConfigReloadBinaryTests {
     @Test("a SIGHUP with an overflowing duration, a bad file or a taken port keeps the process, its connection and new clients")
     func failedReloadsKeepEverything() async throws {
-        let (a, taken) = try await TestBackend.start("a", "taken")
-        defer { Task { await a.stop(); await taken.stop() } }
-        let port = try freeLoopbackPort()
-        let config = try TemporaryFile("reload", suffix: ".conf")
-        defer { config.remove() }
-        let path = config.path
-        let upstream = "upstream chat { server 127.0.0.1:\(a.port); }"
-        let good = "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } }"
-        try good.write(toFile: path, atomically: true, encoding: .utf8)
-
-        let (balancer, _) = try await BalancerBinaryTests.start(config: path, ["--log-level", "warning"])
-        defer { balancer.kill() }
-
-        let bad = [
-            // issue #9, defect 1: this trapped (signal 4) on SIGHUP and killed every connection.
-            "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; proxy_timeout 1w106751991167d; } }",
-            // a parse error
-            "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; ",
-            // a bind error: the second listener's port is taken
-            "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } server { listen 127.0.0.1:\(taken.port); proxy_pass chat; } }",
-        ]
-        let connection = try await TestClient.connect(port: port)
-        try await connection.executeThenClose { inbound, outbound in
-            var iterator = inbound.makeAsyncIterator()
-            #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
-            for (index, text) in bad.enumerated() {
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-                balancer.signal(SIGHUP)
-                let rejected = await waitUntil { balancer.count("configuration reload rejected") == index + 1 }
-                #expect(rejected, "reload \(index) was not rejected: \(balancer.errorOutput)")
-                #expect(balancer.isRunning)
-
-                let payload = "still-\(index)"
-                try await outbound.write(ByteBuffer(string: payload))
-                #expect(try await TestClient.read(payload.utf8.count, from: &iterator) == Array(payload.utf8))
-                #expect(try await TestClient.name(port: port) == "a")
+        try await TestScene.with { scene in
+            let (a, taken) = try await scene.backends("a", "taken")
+            let upstream = "upstream chat { server 127.0.0.1:\(a.port); }"
+            let run = try await BalancerProcess.start(in: scene, ["--log-level", "warning"]) { port in
+                "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } }"
             }
-            #expect(balancer.errorOutput.contains("largest supported duration"))
-            #expect(balancer.errorOutput.contains("cannot listen on 127.0.0.1:\(taken.port) (listen, \(path):1:"))
+            let (balancer, port, path) = (run.process, run.port, run.config.path)
+
+            let bad = [
+                // issue #9, defect 1: this trapped (signal 4) on SIGHUP and killed every connection.
+                "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; proxy_timeout 1w106751991167d; } }",
+                // a parse error
+                "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; ",
+                // a bind error: the second listener's port is taken
+                "stream { \(upstream) server { listen 127.0.0.1:\(port); proxy_pass chat; } server { listen 127.0.0.1:\(taken.port); proxy_pass chat; } }",
+            ]
+            let connection = try await TestClient.connect(port: port)
+            try await connection.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                #expect(try await TestClient.read(2, from: &iterator) == Array("a\n".utf8))
+                for (index, text) in bad.enumerated() {
+                    try run.reload(text)
+                    let rejected = await waitUntil { balancer.count("configuration reload rejected") == index + 1 }
+                    #expect(rejected, "reload \(index) was not rejected: \(balancer.errorOutput)")
+                    #expect(balancer.isRunning)
+
+                    let payload = "still-\(index)"
+                    try await outbound.write(ByteBuffer(string: payload))
+                    #expect(try await TestClient.read(payload.utf8.count, from: &iterator) == Array(payload.utf8))
+                    #expect(try await TestClient.name(port: port) == "a")
+                }
+                #expect(balancer.errorOutput.contains("largest supported duration"))
+                #expect(balancer.errorOutput.contains("cannot listen on 127.0.0.1:\(taken.port) (listen, \(path):1:"))
+            }
+            // The taken port was never bound by the balancer, and the good config is still in force.
+            #expect(try await TestClient.name(port: taken.port) == "taken")
+            #expect(await balancer.exitStatus(after: SIGTERM) == 0)
         }
-        // The taken port was never bound by the balancer, and the good config is still in force.
-        #expect(try await TestClient.name(port: taken.port) == "taken")
-        balancer.signal(SIGTERM)
-        #expect(await waitUntil { !balancer.isRunning })
-        #expect(balancer.process.terminationStatus == 0)
     }
 
     @Test("a failed bind at start names the address and the directive or flag it came from")
     func bindErrorsNameTheirOrigin() async throws {
-        let taken = try await TestBackend.start(name: "taken")
-        defer { Task { await taken.stop() } }
-        let config = try TemporaryFile("bind", suffix: ".conf")
-        defer { config.remove() }
-        let path = config.path
-        try "stream {\n  admin 127.0.0.1:\(taken.port);\n  upstream u { server 127.0.0.1:1; }\n  server { listen 127.0.0.1:0; proxy_pass u; }\n}\n"
-            .write(toFile: path, atomically: true, encoding: .utf8)
-        let admin = try await BalancerBinaryTests.run(["run", "--config", path, "--log-level", "critical"])
-        #expect(admin.status == 1)
-        #expect(admin.error.contains("cannot listen on 127.0.0.1:\(taken.port) (admin, \(path):2:3): Address already in use"), "\(admin.error)")
-        let flag = try await BalancerBinaryTests.run(["run", "--config", path, "--admin", "127.0.0.1:\(taken.port)", "--log-level", "critical"])
-        #expect(flag.error.contains("cannot listen on 127.0.0.1:\(taken.port) (--admin): Address already in use"), "\(flag.error)")
-        let listen = try await BalancerBinaryTests.run([
-            "run", "--listen", "127.0.0.1:\(taken.port)", "--zookeeper", "127.0.0.1:1", "--path", "/p", "--admin", "127.0.0.1:0",
-            "--log-level", "critical",
-        ])
-        #expect(listen.status == 1)
-        #expect(listen.error.contains("cannot listen on 127.0.0.1:\(taken.port) (--listen): Address already in use"), "\(listen.error)")
+        try await TestScene.with { scene in
+            let taken = try await scene.backend("taken")
+            let path = try scene.file(
+                "bind", suffix: ".conf",
+                "stream {\n  admin 127.0.0.1:\(taken.port);\n  upstream u { server 127.0.0.1:1; }\n  server { listen 127.0.0.1:0; proxy_pass u; }\n}\n"
+            ).path
+            let admin = try await BalancerBinaryTests.run(["run", "--config", path, "--log-level", "critical"])
+            #expect(admin.status == 1)
+            #expect(admin.error.contains("cannot listen on 127.0.0.1:\(taken.port) (admin, \(path):2:3): Address already in use"), "\(admin.error)")
+            let flag = try await BalancerBinaryTests.run(["run", "--config", path, "--admin", "127.0.0.1:\(taken.port)", "--log-level", "critical"])
+            #expect(flag.error.contains("cannot listen on 127.0.0.1:\(taken.port) (--admin): Address already in use"), "\(flag.error)")
+            let listen = try await BalancerBinaryTests.run([
+                "run", "--listen", "127.0.0.1:\(taken.port)", "--zookeeper", "127.0.0.1:1", "--path", "/p", "--admin", "127.0.0.1:0",
+                "--log-level", "critical",
+            ])
+            #expect(listen.status == 1)
+            #expect(listen.error.contains("cannot listen on 127.0.0.1:\(taken.port) (--listen): Address already in use"), "\(listen.error)")
+        }
     }
 
     @Test("duration flags beyond the largest supported duration are usage errors, not traps", arguments: [

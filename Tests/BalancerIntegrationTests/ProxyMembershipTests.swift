@@ -21,36 +21,38 @@ struct ProxyMembershipTests {
         balancer.service.membersReport().upstreams.first?.members ?? []
     }
 
+    /// ZooKeeper and a client of it, with the parents of the members' nodes made: stopped with `scene`.
+    private func registry(in scene: TestScene) async throws -> (ZooKeeperServer, ZooKeeperClient) {
+        let zk = try await scene.zooKeeper()
+        let client = try await scene.client(of: zk, logger: self.logger())
+        try await client.createParents(of: ServicePath.member("x", of: Self.path))
+        return (zk, client)
+    }
+
     @Test("add -> traffic, weight change applies live, remove -> drain, ZooKeeper down -> members kept")
     func liveMembership() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let (a, b) = try await TestBackend.start("a", "b")
-        let client = try await zk.client(logger: self.logger())
-        try await client.createParents(of: ServicePath.member("x", of: Self.path))
-
-        let balancer = try await RunningBalancer.start(
-            BalancerConfiguration(
-                upstreams: [
-                    UpstreamConfiguration(
-                        name: "chat",
-                        zookeeper: ZooKeeperSource(
-                            connectString: zk.connectString, path: Self.path, sessionTimeout: .seconds(10)))
-                ],
-                listeners: [.test(upstream: "chat")]))
-        var registrations: [Task<Void, Never>] = []
-        do {
+        try await TestScene.with { scene in
+            let (zk, client) = try await self.registry(in: scene)
+            let (a, b) = try await scene.backends("a", "b")
+            let balancer = try await scene.balancer(
+                BalancerConfiguration(
+                    upstreams: [
+                        UpstreamConfiguration(
+                            name: "chat",
+                            zookeeper: ZooKeeperSource(
+                                connectString: zk.connectString, path: Self.path, sessionTimeout: .seconds(10)))
+                    ],
+                    listeners: [.test(upstream: "chat")]))
             // Nobody registered yet: clients are turned away.
             #expect(try await TestClient.name(port: balancer.port) == nil)
 
             // Add a: it takes all new connections.
-            let (_, taskA) = a.register(under: Self.path, client: client, logger: self.logger())
-            registrations.append(taskA)
+            let (_, taskA) = scene.register(a, under: Self.path, client: client, logger: self.logger())
             #expect(await waitUntil { self.members(balancer).map(\.id) == ["zk:a"] })
             #expect(try await TestClient.names(port: balancer.port, connections: 10) == ["a": 10])
 
             // Add b: strict alternation with equal weights.
-            let (registrationB, taskB) = b.register(under: Self.path, client: client, logger: self.logger())
-            registrations.append(taskB)
+            let (registrationB, taskB) = scene.register(b, under: Self.path, client: client, logger: self.logger())
             #expect(await waitUntil { self.members(balancer).count == 2 })
             #expect(try await TestClient.names(port: balancer.port, connections: 20) == ["a": 10, "b": 10])
 
@@ -89,62 +91,44 @@ struct ProxyMembershipTests {
                 let upstream = balancer.service.membersReport().upstreams[0]
                 return !upstream.stale && upstream.members.map(\.id) == ["zk:\(remaining)"]
             })
-        } catch {
-            Issue.record(error)
         }
-        for task in registrations {
-            task.cancel()
-            await task.value
-        }
-        await balancer.stop()
-        await client.close()
-        await a.stop()
-        await b.stop()
-        await zk.stop()
     }
 
     @Test("quick start binary follows ZooKeeper; `balancer members --zookeeper` reads the registry directly")
     func quickStartAndDirectMembers() async throws {
-        let zk = try await ZooKeeperServer.start()
-        let a = try await TestBackend.start(name: "a")
-        let client = try await zk.client(logger: self.logger())
-        try await client.createParents(of: ServicePath.member("x", of: Self.path))
-        let (registration, task) = a.register(under: Self.path, client: client, weight: 2, logger: self.logger())
-        #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
+        try await TestScene.with { scene in
+            let (zk, client) = try await self.registry(in: scene)
+            let a = try await scene.backend("a")
+            let (registration, _) = scene.register(a, under: Self.path, client: client, weight: 2, logger: self.logger())
+            #expect(await registration.waitUntilSettled(timeout: .seconds(10)))
 
-        let port = try freeLoopbackPort()
-        let adminPort = try freeLoopbackPort()
-        let balancer = try ChildProcess("balancer", [
-            "run", "--listen", "127.0.0.1:\(port)", "--zookeeper", zk.connectString, "--path", Self.path,
-            "--admin", "127.0.0.1:\(adminPort)", "--log-level", "error",
-        ])
-        #expect(await waitUntil { (try? await TestClient.name(port: port)) == "a" })
+            let port = try freeLoopbackPort()
+            let adminPort = try freeLoopbackPort()
+            let balancer = try scene.process("balancer", [
+                "run", "--listen", "127.0.0.1:\(port)", "--zookeeper", zk.connectString, "--path", Self.path,
+                "--admin", "127.0.0.1:\(adminPort)", "--log-level", "error",
+            ])
+            #expect(await waitUntil { (try? await TestClient.name(port: port)) == "a" })
 
-        let viaAdmin = try await BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
-        #expect(viaAdmin.status == 0)
-        #expect(viaAdmin.output.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path)/members)"))
-        #expect(viaAdmin.output.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
+            let viaAdmin = try await BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+            #expect(viaAdmin.status == 0)
+            #expect(viaAdmin.output.contains("upstream default (round_robin, zookeeper \(zk.connectString) \(Self.path)/members)"))
+            #expect(viaAdmin.output.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
 
-        balancer.signal(SIGTERM)
-        #expect(await balancer.waitForExit(timeout: .seconds(30)) == 0, "\(balancer.log)")
+            #expect(await balancer.exitStatus(after: SIGTERM, timeout: .seconds(30)) == 0, "\(balancer.log)")
 
-        let direct = try await BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path])
-        #expect(direct.status == 0)
-        #expect(direct.output.contains("registry \(zk.connectString) \(Self.path)/members"))
-        #expect(direct.output.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
-        let json = try await BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
-        // The same shape as the admin endpoint's GET /members.
-        let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.output.utf8))
-        #expect(report.upstreams.flatMap(\.members).map(\.id) == ["zk:a"])
+            let direct = try await BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path])
+            #expect(direct.status == 0)
+            #expect(direct.output.contains("registry \(zk.connectString) \(Self.path)/members"))
+            #expect(direct.output.contains("zk:a  127.0.0.1:\(a.port)  2       zookeeper  up"))
+            let json = try await BalancerBinaryTests.run(["members", "--zookeeper", zk.connectString, "--path", Self.path, "--json"])
+            // The same shape as the admin endpoint's GET /members.
+            let report = try JSONDecoder().decode(MembersReport.self, from: Data(json.output.utf8))
+            #expect(report.upstreams.flatMap(\.members).map(\.id) == ["zk:a"])
 
-        let missing = try await BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
-        #expect(missing.status == 1)
-        #expect(missing.error.contains("cannot reach the balancer admin endpoint"))
-
-        task.cancel()
-        await task.value
-        await client.close()
-        await a.stop()
-        await zk.stop()
+            let missing = try await BalancerBinaryTests.run(["members", "--admin", "127.0.0.1:\(adminPort)"])
+            #expect(missing.status == 1)
+            #expect(missing.error.contains("cannot reach the balancer admin endpoint"))
+        }
     }
 }

@@ -81,24 +81,25 @@ struct ProxyServerNameTests {
 
     @Test("a server named localhost proxies, through the addresses resolved before the listener starts")
     func localhostServerProxies() async throws {
-        let backend = try await TestBackend.start(name: "a")
-        defer { Task { await backend.stop() } }
-        var configuration = BalancerConfiguration.backends([StaticServer(host: "localhost", port: backend.port)])
-        configuration = try configuration.resolvingServerNames()
-        let upstream = try #require(configuration.upstream(named: "backends"))
-        #expect(upstream.servers.allSatisfy { EngineAddress(numericHost: $0.host, port: $0.port) != nil })
-        let upstreamGroup = UpstreamGroup(
-            configuration: upstream, pool: MemberPool(configuration: upstream),
-            metrics: GroupMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 1),
-            logger: Logger(label: "names-test"))
-        let engine = try ProxyEngine(workers: 1)
-        let listener = try ProxyListener.bind(target: ListenerTarget(server: .test(), upstream: upstreamGroup), engine: engine)
-        // ::1 may be among localhost's addresses while the backend listens on 127.0.0.1 only: the
-        // next upstream is tried, so every client still reaches the backend.
-        for _ in 0..<4 {
-            #expect(try await TestClient.name(port: listener.port) == "a")
+        try await TestScene.with { scene in
+            let backend = try await scene.backend("a")
+            var configuration = BalancerConfiguration.backends([StaticServer(host: "localhost", port: backend.port)])
+            configuration = try configuration.resolvingServerNames()
+            let upstream = try #require(configuration.upstream(named: "backends"))
+            #expect(upstream.servers.allSatisfy { EngineAddress(numericHost: $0.host, port: $0.port) != nil })
+            let upstreamGroup = UpstreamGroup(
+                configuration: upstream, pool: MemberPool(configuration: upstream),
+                metrics: GroupMetrics(upstream: "backends", factory: NOOPMetricsHandler.instance, workers: 1),
+                logger: Logger(label: "names-test"))
+            let engine = try ProxyEngine(workers: 1)
+            let listener = try ProxyListener.bind(target: ListenerTarget(server: .test(), upstream: upstreamGroup), engine: engine)
+            // ::1 may be among localhost's addresses while the backend listens on 127.0.0.1 only: the
+            // next upstream is tried, so every client still reaches the backend.
+            for _ in 0..<4 {
+                #expect(try await TestClient.name(port: listener.port) == "a")
+            }
+            #expect(await listener.close(shuttingDown: engine))
         }
-        #expect(await listener.close(shuttingDown: engine))
     }
 
     @Test("a member host that is a name: no address until resolved off the caller, then the resolved one with the member's port")

@@ -50,9 +50,7 @@ struct AgentEndToEndTests {
     func serverDeathRemovesTheNodeAndRecoveryRestoresIt(settings: CheckSettings) async throws {
         try await AgentScene.with { scene in
             let port = scene.server.port
-            let node = scene.node()
-            let agent = try scene.agent(["--weight", "3", "--meta", "zone=a"] + settings.arguments)
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent(["--weight", "3", "--meta", "zone=a"] + settings.arguments)
             let record = await scene.probe.record(node)
             #expect(record == MemberRecord(id: "127.0.0.1-\(port)", host: "127.0.0.1", port: port, weight: 3, metadata: ["zone": "a"]))
 
@@ -77,20 +75,12 @@ struct AgentEndToEndTests {
 
     @Test func sigtermDeletesTheNodeBeforeTheProcessExits() async throws {
         try await AgentScene.with { scene in
-            let node = scene.node()
-            let agent = try scene.agent()
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent()
 
             agent.signal(SIGTERM)
-            // Read "exited" before "exists": an exited agent whose node still exists is a violation
-            // (the node would linger for a session timeout).
-            var violation = false
-            let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
-                let exited = !agent.isRunning
-                let exists = await scene.probe.exists(node)
-                if exited && exists { violation = true }
-                return exited && !exists ? await scene.probe.absent(node) : false
-            }
+            // An exited agent whose node still exists is a violation (the node would linger for a
+            // session timeout).
+            let (done, violation) = await scene.waitUntilGone(node, before: { !agent.isRunning })
             #expect(done != nil, "agent did not exit or node stayed; log:\n\(agent.log)")
             #expect(!violation, "agent exited while its node still existed")
             #expect(await agent.waitForExit(timeout: .seconds(1)) == 0)
@@ -99,9 +89,7 @@ struct AgentEndToEndTests {
 
     @Test func agentKilledNodeGoesWithTheSession() async throws {
         try await AgentScene.with { scene in
-            let node = scene.node()
-            let agent = try scene.agent()
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent()
 
             agent.signal(SIGKILL)
             _ = await agent.waitForExit(timeout: .seconds(5))
@@ -113,9 +101,7 @@ struct AgentEndToEndTests {
 
     @Test func zooKeeperRestartBringsTheNodeBack() async throws {
         try await AgentScene.with { scene in
-            let node = scene.node()
-            let agent = try scene.agent()
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent()
 
             try await scene.zk.restart()
             let back = await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await scene.probe.exists(node) }
@@ -126,26 +112,25 @@ struct AgentEndToEndTests {
     }
 
     @Test func unreachableZooKeeperAtStartIsRetried() async throws {
-        let zk = try await ZooKeeperServer.start()
-        await zk.stop()
-        let server = try await TestBackend.start(behaviour: .reply("PONG"))
-        let path = Self.servicePath()
-        let node = "\(path)/members/127.0.0.1-\(server.port)"
-        let agent = try ChildProcess("server-agent", Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
-        let warned = await timeUntil(timeout: .seconds(10), every: .milliseconds(50)) {
-            agent.log.contains("ZooKeeper unreachable")
-        }
-        #expect(warned != nil, "log:\n\(agent.log)")
-        #expect(agent.isRunning)
+        try await TestScene.with { scene in
+            let zk = try await scene.zooKeeper()
+            await zk.stop()
+            let server = try await scene.backend(behaviour: .reply("PONG"))
+            let path = Self.servicePath()
+            let node = "\(path)/members/127.0.0.1-\(server.port)"
+            let agent = try scene.process("server-agent", Self.agentArguments(zk: zk.connectString, path: path, port: server.port))
+            let warned = await timeUntil(timeout: .seconds(10), every: .milliseconds(50)) {
+                agent.log.contains("ZooKeeper unreachable")
+            }
+            #expect(warned != nil, "log:\n\(agent.log)")
+            #expect(agent.isRunning)
 
-        try await zk.restart()
-        let probe = try await ZooKeeperProbe(connectString: zk.connectString)
-        #expect(await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
-        agent.signal(SIGTERM)
-        #expect(await agent.waitForExit(timeout: .seconds(10)) == 0)
-        await server.stop()
-        await probe.close()
-        await zk.stop()
+            try await zk.restart()
+            let probe = try await ZooKeeperProbe(connectString: zk.connectString)
+            scene.onExit { await probe.close() }
+            #expect(await timeUntil(timeout: .seconds(20), every: .milliseconds(50)) { await probe.exists(node) } != nil, "log:\n\(agent.log)")
+            #expect(await agent.exitStatus(after: SIGTERM) == 0)
+        }
     }
 
     @Test func applicationCheckCatchesAServerThatAcceptsButNeverAnswers() async throws {
@@ -176,9 +161,7 @@ struct AgentEndToEndTests {
 
     @Test func drainSignalTogglesDrainingInTheRecord() async throws {
         try await AgentScene.with { scene in
-            let node = scene.node()
-            let agent = try scene.agent()
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent()
             #expect(await scene.probe.record(node)?.draining == false)
 
             agent.signal(SIGUSR1)
@@ -193,12 +176,9 @@ struct AgentEndToEndTests {
         // The health target stays up throughout: deregistration must come from the child's exit,
         // not from failed checks (fall 50 x 100ms would take five seconds).
         try await AgentScene.with { scene in
-            let node = scene.node()
-            let stopFile = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: stopFile) }
+            let stopFile = scene.temporaryPath("stop")
             let script = "while [ ! -e '\(stopFile)' ]; do sleep 0.02; done; exit 7"
-            let agent = try scene.agent(["--fall", "50"], command: ["/bin/sh", "-c", script])
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent(["--fall", "50"], command: ["/bin/sh", "-c", script])
 
             _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
             let gone = await timeUntil(timeout: .seconds(10), every: .milliseconds(5)) { await scene.probe.absent(node) }
@@ -213,23 +193,14 @@ struct AgentEndToEndTests {
 
     @Test func supervisorForwardsSigtermOnlyAfterDeregistering() async throws {
         try await AgentScene.with { scene in
-            let node = scene.node()
-            let marker = FileManager.default.temporaryDirectory.appendingPathComponent("term-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: marker) }
+            let marker = scene.temporaryPath("term")
             let script = "trap \"echo child-got-sigterm >&2; touch '\(marker)'; exit 3\" TERM; while true; do sleep 0.02; done"
-            let agent = try scene.agent(command: ["/bin/sh", "-c", script])
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent(command: ["/bin/sh", "-c", script])
 
             agent.signal(SIGTERM)
-            // Read the child's marker before the node: a marker written while the node still exists
-            // means the child was signalled before deregistration.
-            var violation = false
-            let done = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
-                let childSignalled = FileManager.default.fileExists(atPath: marker)
-                let exists = await scene.probe.exists(node)
-                if childSignalled && exists { violation = true }
-                return childSignalled && !exists ? await scene.probe.absent(node) : false
-            }
+            // A marker written while the node still exists means the child was signalled before
+            // deregistration.
+            let (done, violation) = await scene.waitUntilGone(node, before: { FileManager.default.fileExists(atPath: marker) })
             #expect(done != nil, "log:\n\(agent.log)")
             #expect(!violation, "child got SIGTERM while the node still existed")
             #expect(await agent.waitForExit(timeout: .seconds(10)) == 3, "exits with the child's status; log:\n\(agent.log)")
@@ -238,13 +209,10 @@ struct AgentEndToEndTests {
 
     @Test func credentialsComeFromTheEnvironmentAndAreNeverLogged() async throws {
         try await AgentScene.with { scene in
-            let node = scene.node()
             let secret = "s3cret-\(UUID().uuidString)"
-            let authFile = FileManager.default.temporaryDirectory.appendingPathComponent("auth-\(UUID().uuidString)").path
+            let authFile = scene.temporaryPath("auth")
             try "agent:\(secret)\n".write(toFile: authFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: authFile) }
-            let agent = try scene.agent(["--log-level", "trace"], environment: ["MUSTER_ZK_AUTH_FILE": authFile])
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent(["--log-level", "trace"], environment: ["MUSTER_ZK_AUTH_FILE": authFile])
             // World-readable for balancers, even though created under digest credentials.
             #expect(await scene.probe.record(node)?.port == scene.server.port)
             #expect(agent.log.contains("zk.auth=digest"))

@@ -15,6 +15,8 @@ final class AgentScene: @unchecked Sendable {
     /// The checked server; a test may stop it and start another on the same port.
     var server: TestBackend
     let path = "/muster-test/\(UUID().uuidString.lowercased())/chat"
+    /// Paths given out by ``temporaryPath(_:)``, removed at the end.
+    private var temporaryPaths: [String] = []
 
     private init(zk: ZooKeeperServer, probe: ZooKeeperProbe, server: TestBackend) {
         self.zk = zk
@@ -35,6 +37,9 @@ final class AgentScene: @unchecked Sendable {
     }
 
     private func stop() async {
+        for path in self.temporaryPaths {
+            try? FileManager.default.removeItem(atPath: path)
+        }
         await self.server.stop()
         await self.probe.close()
         await self.zk.stop()
@@ -60,6 +65,40 @@ final class AgentScene: @unchecked Sendable {
                 zk: self.zk.connectString, path: self.path, port: port ?? self.server.port, extra: extra)
                 + (command.isEmpty ? [] : ["--"] + command),
             environment: environment)
+    }
+
+    /// ``agent(port:_:command:environment:)`` for the checked server, once its node exists (a
+    /// failure with its log is recorded if it never does): the agent and its node.
+    func registeredAgent(
+        _ extra: [String] = [], command: [String] = [], environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (ChildProcess, node: String) {
+        let agent = try self.agent(extra, command: command, environment: environment)
+        let node = self.node()
+        await self.registered(node, by: agent, sourceLocation: sourceLocation)
+        return (agent, node)
+    }
+
+    /// A fresh path in the temporary folder, nothing there yet, removed at the end: a marker
+    /// through which a test and a supervised script signal each other, an auth file.
+    func temporaryPath(_ prefix: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        self.temporaryPaths.append(path)
+        return path
+    }
+
+    /// Waits (10 s at most) until `event` has happened and `node` is gone, reading `event` before
+    /// the node on every poll, so that an event seen while the node still existed is caught: how
+    /// long it took (nil: not both within the deadline), and whether the event came first.
+    func waitUntilGone(_ node: String, before event: () -> Bool) async -> (took: Duration?, eventFirst: Bool) {
+        var eventFirst = false
+        let took = await timeUntil(timeout: .seconds(10), every: .milliseconds(2)) {
+            let happened = event()
+            let exists = await self.probe.exists(node)
+            if happened && exists { eventFirst = true }
+            return happened && !exists ? await self.probe.absent(node) : false
+        }
+        return (took, eventFirst)
     }
 
     /// Waits until `node` exists; records a failure with the agent's log if it never does.

@@ -71,9 +71,7 @@ extension AgentEndToEndTests {
     @Test func checksContinueThroughAZooKeeperOutage() async throws {
         try await AgentScene.with { scene in
             let port = scene.server.port
-            let node = scene.node()
-            let agent = try scene.agent()
-            await scene.registered(node, by: agent)
+            let (agent, node) = try await scene.registeredAgent()
 
             // ZooKeeper goes away, and while it is away the server dies: the agent must notice.
             await scene.zk.stop()

@@ -77,6 +77,13 @@ public final class ChildProcess: @unchecked Sendable {
         await waitUntil(timeout: timeout) { !self.process.isRunning } ? self.process.terminationStatus : nil
     }
 
+    /// Sends `signal`, then waits (bounded) for the process to exit; its exit status, or nil if it
+    /// still runs.
+    public func exitStatus(after signal: Int32, timeout: Duration = .seconds(10)) async -> Int32? {
+        self.signal(signal)
+        return await self.waitForExit(timeout: timeout)
+    }
+
     /// SIGKILL, and the exit reaped.
     public func kill() {
         self.signal(SIGKILL)

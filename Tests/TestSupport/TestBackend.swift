@@ -46,12 +46,12 @@ public final class TestBackend: Sendable {
         try await self.start(port: port, behaviour: .echo(greeting: name), name: name)
     }
 
-    /// A backend with `behaviour` on `port` (0: any free port).
     /// Two backends that answer with their names, as most balancing tests need.
     public static func start(_ first: String, _ second: String) async throws -> (TestBackend, TestBackend) {
         (try await start(name: first), try await start(name: second))
     }
 
+    /// A backend with `behaviour` on `port` (0: any free port).
     public static func start(port: Int = 0, behaviour: Behaviour, name: String = "backend") async throws -> TestBackend {
         let counters = NIOLockedValueBox(Counters())
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -25,3 +25,25 @@ extension TestBackend {
         return (registration, Task { _ = try? await registration.run() })
     }
 }
+
+extension TestScene {
+    /// A client of `zk` with `logger`, closed at the end (closing it earlier is fine).
+    func client(of zk: ZooKeeperServer, logger: Logger) async throws -> ZooKeeperClient {
+        let client = try await zk.client(logger: logger)
+        self.onExit { await client.close() }
+        return client
+    }
+
+    /// ``TestBackend/register(under:client:weight:leaveGrace:logger:)``, its task cancelled (and
+    /// the node deleted) at the end, before anything made earlier is taken down.
+    func register(
+        _ backend: TestBackend, under service: String, client: ZooKeeperClient, weight: Int = 1, logger: Logger
+    ) -> (Registration, Task<Void, Never>) {
+        let (registration, task) = backend.register(under: service, client: client, weight: weight, logger: logger)
+        self.onExit {
+            task.cancel()
+            await task.value
+        }
+        return (registration, task)
+    }
+}
