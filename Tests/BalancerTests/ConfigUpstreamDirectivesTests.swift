@@ -48,6 +48,24 @@ struct ConfigUpstreamDirectivesTests {
         #expect(ListenerConfiguration(listenPort: 1, proxyPass: "u").bufferSize == nil)
     }
 
+    @Test("proxy_upload_rate and proxy_download_rate: 0 by default, sizes, set in stream or server, 0 turns one off")
+    func rates() throws {
+        let configuration = try BalancerConfiguration.parse(
+            """
+            stream {
+                proxy_download_rate 1011;
+                proxy_upload_rate 1k;
+                upstream u { server 127.0.0.1:1; }
+                server { listen 8000; proxy_pass u; }
+                server { listen 8001; proxy_pass u; proxy_download_rate 0; proxy_upload_rate 1m; }
+            }
+            """, file: "b.conf")
+        #expect(configuration.listeners.map(\.downloadRate) == [1011, 0])
+        #expect(configuration.listeners.map(\.uploadRate) == [1024, 1024 * 1024])
+        let plain = ListenerConfiguration(listenPort: 1, proxyPass: "u")
+        #expect(plain.uploadRate == 0 && plain.downloadRate == 0)
+    }
+
     @Test("proxy_connect_timeout 0 and proxy_timeout 0 are taken, as nginx takes them (nginx-tests' stream_status_variable.t)")
     func zeroTimes() throws {
         let configuration = try BalancerConfiguration.parse("""

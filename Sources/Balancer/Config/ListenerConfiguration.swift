@@ -38,6 +38,10 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// per direction does (capped at the engine's 64 KiB chunk). Unset, the engine's 64 KiB, not
     /// nginx's 16k: fewer reads per byte, and the same pause under backpressure (docs/config.md).
     public var bufferSize: Int?
+    /// `proxy_upload_rate` and `proxy_download_rate`: bytes per second read from the client and from
+    /// the member, per session (0, the default: no limit).
+    public var uploadRate = 0
+    public var downloadRate = 0
     /// `error_log` of the server block (else of `stream {}`): where the messages about this
     /// listener's sessions go; empty: the main context's (`BalancerConfiguration.errorLogs(for:)`).
     public var errorLogs: [ErrorLogConfiguration] = []

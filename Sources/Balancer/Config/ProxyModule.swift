@@ -10,6 +10,8 @@ struct ProxySettings {
     var tcpNoDelay: Bool?
     var halfClose: Bool?
     var bufferSize: Int?
+    var uploadRate: Int?
+    var downloadRate: Int?
 
     /// The times take 0, as nginx's `ngx_conf_set_msec_slot` does, with nginx's meaning: a timer of
     /// 0 ms, which expires at once. A connect that does not complete in the `connect()` call times
@@ -27,6 +29,13 @@ struct ProxySettings {
         .slot("proxy_buffer_size", \.bufferSize) { reader, directive throws(ConfigError) in
             try reader.size(directive, range: 1...(1 << 30))
         },
+        // Bytes per second, nginx's size syntax (`1m`); 0 is no limit.
+        .slot("proxy_upload_rate", \.uploadRate) { reader, directive throws(ConfigError) in
+            try reader.size(directive, range: 0...(1 << 40))
+        },
+        .slot("proxy_download_rate", \.downloadRate) { reader, directive throws(ConfigError) in
+            try reader.size(directive, range: 0...(1 << 40))
+        },
     ]
 
     /// A server's settings over the `stream {}` defaults, into `listener`; what neither sets keeps
@@ -43,6 +52,8 @@ struct ProxySettings {
         merge(\.nextUpstreamTimeout, into: \.nextUpstreamTimeout)
         merge(\.tcpNoDelay, into: \.tcpNoDelay)
         merge(\.halfClose, into: \.halfClose)
+        merge(\.uploadRate, into: \.uploadRate)
+        merge(\.downloadRate, into: \.downloadRate)
         // No default to keep: unset stays nil, the engine's own read size.
         listener.bufferSize = bufferSize ?? defaults.bufferSize
     }

@@ -32,7 +32,8 @@ final class PoolRoute: ProxyRoute {
             nextUpstreamTries: server.nextUpstreamTries,
             nextUpstreamTimeout: Self.milliseconds(server.nextUpstreamTimeout),
             needsClientAddress: target.upstream.pool.configuration.method.algorithm.needsClientAddress,
-            bufferSize: server.bufferSize ?? SessionState.backpressureLimit)
+            bufferSize: server.bufferSize ?? SessionState.backpressureLimit,
+            uploadRate: server.uploadRate, downloadRate: server.downloadRate)
     }
 
     /// The engine's evaluator for a `hash KEY` template. A key with bytes outside ASCII (only
