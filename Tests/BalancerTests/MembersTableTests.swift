@@ -1,8 +1,9 @@
-import Balancer
 import Foundation
 import MusterBase
 import Registry
 import Testing
+
+@testable import Balancer
 
 /// `balancer members`' table and the registry listing rendered from reports, with no balancer running:
 /// every column, and untrusted strings escaped and cut.

@@ -1,14 +1,10 @@
 /// What `GET /members` returns and `balancer members` prints.
 public struct MembersReport: Codable, Sendable, Equatable {
+    /// Made only by the balancer that reports it (the memberwise init, internal); elsewhere decoded.
     public struct Listener: Codable, Sendable, Equatable {
         /// The bound address ("0.0.0.0:8000").
         public var address: String
         public var upstream: String
-
-        public init(address: String, upstream: String) {
-            self.address = address
-            self.upstream = upstream
-        }
     }
 
     public struct Upstream: Codable, Sendable, Equatable {

@@ -39,18 +39,11 @@ public struct BalancerConfiguration: Sendable, Equatable {
     /// error when a host name does not resolve; the messages are empty.
     public var serverPositions: [String: [ConfigError]] = [:]
 
-    public init(
-        upstreams: [UpstreamConfiguration] = [],
-        listeners: [ListenerConfiguration] = [],
-        admin: String? = nil,
-        workerConnections: Int? = nil,
-        workerProcesses: Int? = nil
-    ) {
+    /// The groups and listeners; every other setting starts at its default (nginx's, where nginx has
+    /// the directive) and is set by the parser or by the caller.
+    public init(upstreams: [UpstreamConfiguration] = [], listeners: [ListenerConfiguration] = []) {
         self.upstreams = upstreams
         self.listeners = listeners
-        self.admin = admin
-        self.workerConnections = workerConnections
-        self.workerProcesses = workerProcesses
     }
 
     /// The upstream named `name`, if any.

@@ -19,11 +19,9 @@ public struct ACLEntry: Sendable, Hashable, CustomStringConvertible {
     public var id: String
     public var permissions: Permissions
 
-    public init(scheme: String, id: String, permissions: Permissions) {
-        self.scheme = scheme
-        self.id = id
-        self.permissions = permissions
-    }
+    // Made outside this module only by the schemes' factories (`digest`, `world`), so no entry is
+    // written with a misspelt scheme or a digest id in the wrong form; the memberwise init is
+    // internal, for them and for the entries read back from ZooKeeper.
 
     /// `digest:<user>:<base64 sha1>` for the identity these credentials log in as.
     public static func digest(_ credentials: DigestCredentials, _ permissions: Permissions) -> ACLEntry {
