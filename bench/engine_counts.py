@@ -14,7 +14,8 @@ difference of the work, so start-up and shutdown cancel out:
 - system calls per proxied connection and per message (`strace -f -c`): connect, send 1 byte, read
   the echo, close, one at a time.
 
-- with --instructions: instructions per proxied connection (the same connect, 1 byte, close), the
+- with --instructions: instructions per proxied connection (the same connect, 1 byte, close) and per
+  echoed message (the 64-byte messages above, both ways through the proxy), the
   whole process's, counted by valgrind's cachegrind (`--cache-sim=no`: instruction counts only). They
   need valgrind 3.20 or newer: 3.19 (bookworm's) stops on the Swift 6.3 binaries' DWARF 5 debug info.
   Give one with --valgrind PATH (for example a trixie valgrind .deb unpacked with `dpkg -x` into /tmp;
@@ -245,7 +246,9 @@ def main():
         subprocess.check_call(["gcc", "-O2", "-shared", "-fPIC", "-o", SIGSUSPEND_SO,
                                os.path.join(ROOT, "bench", "valgrind_sigsuspend.c")])
         count("muster", balancer, port, [("instructions per proxied connection", "instructions, connections",
-                                          connections, cachegrind_balancer_tool, cachegrind_parse)])
+                                          connections, cachegrind_balancer_tool, cachegrind_parse),
+                                         ("instructions per echoed message", "instructions, messages",
+                                          messages, cachegrind_balancer_tool, cachegrind_parse)])
     if not args.no_nginx:
         nport = free_port()
         nconf = os.path.join(tmp, "nginx.conf")
@@ -258,7 +261,9 @@ def main():
             count("nginx", nginx, nport, syscalls)
         if args.instructions:
             count("nginx", nginx, nport, [("instructions per proxied connection", "instructions, connections",
-                                           connections, cachegrind_tool, cachegrind_parse)])
+                                           connections, cachegrind_tool, cachegrind_parse),
+                                          ("instructions per echoed message", "instructions, messages",
+                                           messages, cachegrind_tool, cachegrind_parse)])
     print()
     for key, value in results.items():
         print(f"| {key} | {value:.1f} |")

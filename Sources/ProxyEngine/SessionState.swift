@@ -114,6 +114,8 @@ public struct SessionState: Sendable, Equatable, PerSide {
     /// read: nginx's `proxy_buffer_size` (the size of its buffer per direction), at most
     /// `backpressureLimit`.
     public let bufferLimit: Int
+    /// Whether either side has a read rate: the one check the data path makes per read without one.
+    public let rateLimited: Bool
     public private(set) var lastActivity: Int64
     /// When the member was connected: where the rates' seconds count from, as nginx's `start_sec`.
     public private(set) var start: Int64 = 0
@@ -135,6 +137,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
         self.lastActivity = now
         self.client.rate = max(0, uploadRate)
         self.upstream.rate = max(0, downloadRate)
+        self.rateLimited = uploadRate > 0 || downloadRate > 0
     }
 
     // MARK: Connecting
@@ -177,6 +180,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
     /// those bytes take at that rate, as nginx's `ngx_stream_proxy_process` delays its read event.
     public mutating func received(from side: Side, count: Int = 0, now: Int64) {
         self.lastActivity = now
+        guard self.rateLimited else { return }
         let rate = self[side].rate
         guard rate > 0, !self[side].lingering else { return }
         self[side].received += Int64(count)
@@ -369,8 +373,10 @@ public struct SessionState: Sendable, Equatable, PerSide {
             if !self.upstream.closed && (self.upstream.closeQueued || self.upstream.lingering) {
                 consider(self.upstream.closeDeadline)
             }
-            consider(self.client.delayedUntil)
-            consider(self.upstream.delayedUntil)
+            if self.rateLimited {
+                consider(self.client.delayedUntil)
+                consider(self.upstream.delayedUntil)
+            }
             return nearest
         }
     }
@@ -391,7 +397,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
             }
         case .established:
             var readAgain = false
-            for side in Side.both where self[side].delayedUntil > 0 && now >= self[side].delayedUntil {
+            for side in Side.both where self.rateLimited && self[side].delayedUntil > 0 && now >= self[side].delayedUntil {
                 self[side].delayedUntil = 0
                 readAgain = true
             }

@@ -755,7 +755,7 @@ struct WorkerCore {
                 room = min(BufferPool.chunkSize, limit) - io.end
                 if room <= 0 { return }
             }
-            if !discard {
+            if !discard && self.sessions[slot].state.rateLimited {
                 // proxy_upload_rate / proxy_download_rate: 0 leaves the side waiting for its timer.
                 let allowed = self.sessions[slot].state.readRoom(source, now: self.now)
                 if allowed == 0 { return }
