@@ -161,6 +161,7 @@ public struct SessionState: Sendable, Equatable, PerSide {
     // MARK: Data
 
     /// Whether to read `side` now. A lingering side is read (and dropped) until its EOF.
+    @inline(__always)
     public func readAllowed(_ side: Side) -> Bool {
         guard self.phase == .established else { return false }
         let this = self[side]

@@ -727,6 +727,9 @@ struct WorkerCore {
     private mutating func pump(_ slot: Int32, from source: Side) {
         let target = source.peer
         var reads = 0
+        // Fixed for the session: read once per call, not per read.
+        let limit = self.sessions[slot].state.bufferLimit
+        let rateLimited = self.sessions[slot].state.rateLimited
         while self.sessions[slot][source].readable, self.sessions[slot].state.readAllowed(source) {
             if reads == Self.readBatch {
                 if !self.sessions[slot].posted {
@@ -737,7 +740,6 @@ struct WorkerCore {
             reads += 1
             let fd = self.sessions[slot][source].fd
             let discard = self.sessions[slot].state.discards(source)
-            let limit = self.sessions[slot].state.bufferLimit
             var into = self.readBuffer
             var room = min(self.readBufferSize, limit)
             let chunk = self.sessions[slot][target].buffer
@@ -755,7 +757,7 @@ struct WorkerCore {
                 room = min(BufferPool.chunkSize, limit) - io.end
                 if room <= 0 { return }
             }
-            if !discard && self.sessions[slot].state.rateLimited {
+            if rateLimited && !discard {
                 // proxy_upload_rate / proxy_download_rate: 0 leaves the side waiting for its timer.
                 let allowed = self.sessions[slot].state.readRoom(source, now: self.now)
                 if allowed == 0 { return }
