@@ -741,7 +741,8 @@ struct WorkerCore {
             let fd = self.sessions[slot][source].fd
             let discard = self.sessions[slot].state.discards(source)
             var into = self.readBuffer
-            var room = min(self.readBufferSize, limit)
+            // A lingering side's bytes are dropped: drained in whole buffers, whatever the limit.
+            var room = discard ? self.readBufferSize : min(self.readBufferSize, limit)
             let chunk = self.sessions[slot][target].buffer
             if !discard && chunk >= 0 {
                 // The peer is behind: read after what already waits for it.
