@@ -1,5 +1,7 @@
 import CProxyEngine
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MusterBase
 import Synchronization
 
@@ -44,14 +46,27 @@ public final class ProxyEngine: Sendable {
         }
         self.mailboxes = mailboxes
         for core in cores {
-            let box = CoreBox(core)
-            let thread = Thread {
-                var core = box.take()
-                core.run()
-            }
-            thread.name = "muster-worker-\(core.index)"
-            thread.start()
+            try Self.startThread(running: core)
         }
+    }
+
+    /// One detached pthread per worker, named `balancer-wN` (what `top -H` and `ps -L` show).
+    /// Foundation's `Thread` left them named after a libdispatch queue.
+    private static func startThread(running core: WorkerCore) throws(EngineError) {
+        let context = Unmanaged.passRetained(CoreBox(core)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { context in
+            let box = Unmanaged<CoreBox>.fromOpaque(context!).takeRetainedValue()
+            var core = box.take()
+            cpe_name_thread("balancer-w\(core.index)")
+            core.run()
+            return nil
+        }, context)
+        guard result == 0 else {
+            Unmanaged<CoreBox>.fromOpaque(context).release()
+            throw .system(call: "pthread_create", errno: result)
+        }
+        pthread_detach(thread)
     }
 
     /// The most client connections open at once over all workers (`worker_connections`), nil = no limit.
@@ -186,7 +201,7 @@ public final class ProxyEngine: Sendable {
 /// Hands a worker's core to its thread.
 private final class CoreBox: @unchecked Sendable {
     // @unchecked Sendable: filled before the thread starts and emptied once by that thread; no other
-    // thread touches it after `Thread.start()`.
+    // thread touches it after `pthread_create`.
     private var core: WorkerCore?
 
     init(_ core: WorkerCore) {

@@ -74,6 +74,8 @@ int cpe_local_address(int fd, struct sockaddr_storage *address);
 /// shutdown(SHUT_WR).
 int cpe_shutdown_write(int fd);
 void cpe_close(int fd);
+/// Names the calling thread (at most 15 bytes are kept), for `top -H` and `ps -L`.
+void cpe_name_thread(const char *name);
 /// Bytes written to a socket that its peer has not acknowledged yet, sent or not (SIOCOUTQ); -errno.
 long cpe_unacknowledged(int fd);
 
