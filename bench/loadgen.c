@@ -155,8 +155,9 @@ static void fail(struct conn *c) {
 // Writes what is queued; returns 0 when it is all written.
 static int flushConn(struct conn *c) {
     while (c->unsent > 0) {
-        int chunk = c->unsent % size == 0 ? size : c->unsent % size;
-        ssize_t n = send(c->fd, payload + (size - chunk), (size_t)chunk, MSG_NOSIGNAL);
+        // Every message is the same bytes, so what is queued is sent straight from `payload`.
+        size_t chunk = c->unsent < MAX_SIZE ? (size_t)c->unsent : MAX_SIZE;
+        ssize_t n = send(c->fd, payload, chunk, MSG_NOSIGNAL);
         if (n > 0) {
             c->unsent -= (int)n;
         } else if (n < 0 && errno == EINTR) {
